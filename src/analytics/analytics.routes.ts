@@ -1,0 +1,17 @@
+import type Router from '@koa/router';
+import type { Db } from '../db/database.js';
+import type { AppState } from '../http/app-state.js';
+import { vehicleParams } from '../http/device-id.schema.js';
+import { validated, type AppContext } from '../http/validate.js';
+import { performanceQuery } from './analytics.schema.js';
+import { getPerformance } from './analytics.service.js';
+
+/** How a vehicle charged over a window: AC in, DC delivered, efficiency, temperature. */
+export function registerAnalyticsRoutes(router: Router<AppState, AppContext>, db: Db): void {
+  router.get(
+    '/v1/analytics/performance/:vehicleId',
+    validated({ params: vehicleParams, query: performanceQuery }, async ({ params, query }, ctx) => {
+      ctx.body = await getPerformance(db, params.vehicleId, query);
+    }),
+  );
+}

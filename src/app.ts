@@ -1,0 +1,43 @@
+import Router from '@koa/router';
+import Koa from 'koa';
+import { registerAnalyticsRoutes } from './analytics/analytics.routes.js';
+import type { Db } from './db/database.js';
+import { registerHealthRoutes } from './health/health.routes.js';
+import type { AppState } from './http/app-state.js';
+import { errorHandler } from './http/error-handler.js';
+import { jsonBody } from './http/json-body.js';
+import { requestId } from './http/request-id.js';
+import type { AppContext } from './http/validate.js';
+import type { Logger } from './logger.js';
+import { registerMappingRoutes } from './mapping/mapping.routes.js';
+import { registerIngestionRoutes, type IngestionLimits } from './telemetry/ingestion.routes.js';
+import type { IngestionService } from './telemetry/ingestion.service.js';
+import { registerLiveRoutes } from './telemetry/live.routes.js';
+
+export interface AppDeps {
+  db: Db;
+  ingestion: IngestionService;
+  logger: Logger;
+  limits: IngestionLimits & { maxBodyBytes: number };
+  expectedMigrations: readonly string[];
+}
+
+/** The HTTP application: routes and middleware only; it neither listens nor connects. */
+export function createApp(deps: AppDeps): Koa<AppState, AppContext> {
+  const app = new Koa<AppState, AppContext>();
+  app.proxy = false;
+  const router = new Router<AppState, AppContext>();
+
+  registerHealthRoutes(router, deps.db, deps.expectedMigrations);
+  registerIngestionRoutes(router, deps.ingestion, deps.limits);
+  registerLiveRoutes(router, deps.db);
+  registerMappingRoutes(router, deps.db);
+  registerAnalyticsRoutes(router, deps.db);
+
+  app.use(requestId());
+  app.use(errorHandler(deps.logger));
+  for (const middleware of jsonBody(deps.limits.maxBodyBytes)) app.use(middleware);
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  return app;
+}

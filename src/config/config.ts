@@ -1,0 +1,94 @@
+import { z } from 'zod';
+
+/**
+ * Environment variables, parsed once at start-up. Empty strings count as unset so that
+ * `FOO=` in a compose file or shell means "use the default".
+ */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema);
+
+const positiveInt = (fallback: number) => optional(z.coerce.number().int().positive().default(fallback));
+
+const envSchema = z.object({
+  NODE_ENV: optional(z.enum(['development', 'production', 'test']).default('development')),
+  HOST: optional(z.string().default('0.0.0.0')),
+  PORT: optional(z.coerce.number().int().min(0).max(65535).default(3000)),
+  LOG_LEVEL: optional(z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info')),
+  DATABASE_URL: optional(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
+  DATABASE_POOL_MAX: positiveInt(10),
+  DATA_DIR: optional(z.string().default('./data')),
+  EMBEDDED_DB_PORT: optional(z.coerce.number().int().min(0).max(65535).default(0)),
+  INGEST_MAX_READINGS_PER_REQUEST: positiveInt(5000),
+  INGEST_MAX_BODY_BYTES: positiveInt(4 * 1024 * 1024),
+  INGEST_FLUSH_READINGS: positiveInt(10_000),
+  INGEST_FLUSH_INTERVAL_MS: optional(z.coerce.number().int().min(0).max(1000).default(4)),
+  INGEST_MAX_QUEUED_READINGS: positiveInt(100_000),
+  RAW_RETENTION_DAYS: positiveInt(30),
+  JOB_POLL_INTERVAL_MS: positiveInt(10_000),
+});
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  database: {
+    /** Unset: start the embedded TimescaleDB in a child process. */
+    url: string | undefined;
+    poolMax: number;
+    dataDir: string;
+    embeddedPort: number;
+  };
+  ingest: {
+    maxReadingsPerRequest: number;
+    maxBodyBytes: number;
+    flushReadings: number;
+    flushIntervalMs: number;
+    maxQueuedReadings: number;
+    /** Readings older than this are refused: raw history would drop them anyway. */
+    maxAgeMs: number;
+    /** Clock skew tolerated for device timestamps in the future. */
+    maxFutureMs: number;
+  };
+  jobs: { pollIntervalMs: number };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid environment configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    database: {
+      url: e.DATABASE_URL,
+      poolMax: e.DATABASE_POOL_MAX,
+      dataDir: e.DATA_DIR,
+      embeddedPort: e.EMBEDDED_DB_PORT,
+    },
+    ingest: {
+      maxReadingsPerRequest: e.INGEST_MAX_READINGS_PER_REQUEST,
+      maxBodyBytes: e.INGEST_MAX_BODY_BYTES,
+      flushReadings: e.INGEST_FLUSH_READINGS,
+      flushIntervalMs: e.INGEST_FLUSH_INTERVAL_MS,
+      maxQueuedReadings: e.INGEST_MAX_QUEUED_READINGS,
+      maxAgeMs: e.RAW_RETENTION_DAYS * 24 * 3600 * 1000,
+      maxFutureMs: 5 * 60 * 1000,
+    },
+    jobs: { pollIntervalMs: e.JOB_POLL_INTERVAL_MS },
+  };
+}

@@ -1,0 +1,21 @@
+import type { Kysely } from 'kysely';
+import type { VehicleMeterMappingTable } from '../mapping/mapping.table.js';
+import type { MeterLiveTable, MeterTelemetryHistoryTable, MeterTelemetryHourlyView } from '../telemetry/meter.table.js';
+import type {
+  VehicleLiveTable,
+  VehicleTelemetryHistoryTable,
+  VehicleTelemetryHourlyView,
+} from '../telemetry/vehicle.table.js';
+
+/** Every table and view the service queries, as Kysely sees them. */
+export interface Database {
+  vehicle_meter_mapping: VehicleMeterMappingTable;
+  meter_telemetry_history: MeterTelemetryHistoryTable;
+  vehicle_telemetry_history: VehicleTelemetryHistoryTable;
+  meter_live: MeterLiveTable;
+  vehicle_live: VehicleLiveTable;
+  meter_telemetry_hourly: MeterTelemetryHourlyView;
+  vehicle_telemetry_hourly: VehicleTelemetryHourlyView;
+}
+
+export type Db = Kysely<Database>;

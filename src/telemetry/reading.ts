@@ -1,0 +1,31 @@
+/** Readings as the service handles them once validated. Timestamps are at millisecond precision. */
+export interface MeterReading {
+  meterId: string;
+  kwhConsumedAc: number;
+  voltage: number;
+  timestamp: Date;
+}
+
+export interface VehicleReading {
+  vehicleId: string;
+  soc: number;
+  kwhDeliveredDc: number;
+  batteryTemp: number;
+  timestamp: Date;
+}
+
+export type Stream = 'meter' | 'vehicle';
+
+export interface ReadingsByStream {
+  meter: MeterReading[];
+  vehicle: VehicleReading[];
+}
+
+export function deviceIdOf(reading: MeterReading | VehicleReading): string {
+  return 'meterId' in reading ? reading.meterId : reading.vehicleId;
+}
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+}
