@@ -9,8 +9,15 @@ import {
   type VehicleReading,
 } from './reading.js';
 
-/** Writes one merged batch in one transaction; returns, per stream, the positions not inserted. */
-export type BatchWriter = (batch: ReadingsByStream) => Promise<{ meter: number[]; vehicle: number[] }>;
+export interface WrittenBatch {
+  /** Per stream, the positions of the readings not inserted (already stored). */
+  skipped: { meter: number[]; vehicle: number[] };
+  /** Settles once the committed readings are visible to analytics (late-data refresh). */
+  visible: Promise<void>;
+}
+
+/** Writes one merged batch in one transaction, resolving once it has committed. */
+export type BatchWriter = (batch: ReadingsByStream) => Promise<WrittenBatch>;
 
 export interface IngestQueueOptions {
   /** Flush as soon as this many readings wait. */
@@ -41,6 +48,8 @@ export class IngestQueue {
   private inFlightReadings = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  /** Committed batches waiting to become visible before they are answered. */
+  private readonly answering = new Set<Promise<void>>();
   private closed = false;
 
   constructor(
@@ -77,9 +86,9 @@ export class IngestQueue {
   /** Refuses new readings and resolves once every accepted one has been written (or failed). */
   async drain(): Promise<void> {
     this.closed = true;
-    while (this.pending.length > 0 || this.flushing) {
+    while (this.pending.length > 0 || this.flushing || this.answering.size > 0) {
       if (!this.flushing) this.startFlush();
-      await this.flushing;
+      await Promise.all([this.flushing, ...this.answering]);
     }
   }
 
@@ -139,20 +148,34 @@ export class IngestQueue {
         accepted[index]! += 1;
       }
     });
+    let written: WrittenBatch;
     try {
-      const skipped = await this.write(rows);
-      for (const stream of ['meter', 'vehicle'] as const) {
-        for (const position of skipped[stream]) accepted[owners[stream][position]!]! -= 1;
-      }
-      batch.forEach((request, index) =>
-        request.resolve({ accepted: accepted[index]!, duplicates: request.readings.length - accepted[index]! }),
-      );
+      written = await this.write(rows);
     } catch (error) {
+      this.inFlightReadings -= size;
       this.logger.error('ingest batch failed; nothing of it was stored', { readings: size, err: error });
       const refusal = error instanceof AppError ? error : AppError.databaseUnavailable();
       for (const request of batch) request.reject(refusal);
-    } finally {
-      this.inFlightReadings -= size;
+      return;
     }
+    for (const stream of ['meter', 'vehicle'] as const) {
+      for (const position of written.skipped[stream]) accepted[owners[stream][position]!]! -= 1;
+    }
+    // The next batch may be written while this one waits to become visible.
+    const answered = written.visible.then(
+      () =>
+        batch.forEach((request, index) =>
+          request.resolve({ accepted: accepted[index]!, duplicates: request.readings.length - accepted[index]! }),
+        ),
+      () => {
+        // Stored but not yet in the aggregates: refuse, so that the client's retry (then
+        // counted as duplicates) runs the refresh again. Nothing acknowledged is ever missing.
+        for (const request of batch) request.reject(AppError.databaseUnavailable());
+      },
+    ).finally(() => {
+      this.inFlightReadings -= size;
+      this.answering.delete(answered);
+    });
+    this.answering.add(answered);
   }
 }

@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import { IngestQueue, type IngestQueueOptions } from './ingest-queue.js';
+import { IngestQueue, type IngestQueueOptions, type WrittenBatch } from './ingest-queue.js';
 import { insertMeterReadings, insertVehicleReadings } from './ingestion.repository.js';
 import { LateReadingRefresher } from './late-readings.js';
 import type { IngestResult, MeterReading, ReadingsByStream, VehicleReading } from './reading.js';
@@ -12,7 +12,7 @@ function* timestampsOf(readings: readonly { timestamp: Date }[]): Generator<Date
 /** Ingest: validated readings go through the group-commit queue into one transaction per batch. */
 export class IngestionService {
   readonly queue: IngestQueue;
-  readonly lateReadings: LateReadingRefresher;
+  private readonly lateReadings: LateReadingRefresher;
 
   constructor(
     private readonly db: Db,
@@ -32,18 +32,20 @@ export class IngestionService {
   }
 
   /** Stops taking readings and writes every one already accepted. */
-  async drain(): Promise<void> {
-    await this.queue.drain();
-    await this.lateReadings.settled();
+  drain(): Promise<void> {
+    return this.queue.drain();
   }
 
-  private async writeBatch(batch: ReadingsByStream): Promise<{ meter: number[]; vehicle: number[] }> {
+  private async writeBatch(batch: ReadingsByStream): Promise<WrittenBatch> {
     const skipped = await this.db.transaction().execute(async (trx) => ({
       meter: await insertMeterReadings(trx, batch.meter),
       vehicle: await insertVehicleReadings(trx, batch.vehicle),
     }));
-    this.lateReadings.noteStored('meter', timestampsOf(batch.meter));
-    this.lateReadings.noteStored('vehicle', timestampsOf(batch.vehicle));
-    return skipped;
+    // Duplicates count too: a client retrying after a failed refresh gets it run again.
+    const visible = Promise.all([
+      this.lateReadings.refreshFor('meter', timestampsOf(batch.meter)),
+      this.lateReadings.refreshFor('vehicle', timestampsOf(batch.vehicle)),
+    ]).then(() => undefined);
+    return { skipped, visible };
   }
 }

@@ -1,9 +1,8 @@
+import { HOUR_MS } from '../analytics/analytics-window.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { getWatermarkMs, refreshAggregate } from './aggregates.repository.js';
 import type { Stream } from './reading.js';
-
-import { HOUR_MS } from '../analytics/analytics-window.js';
 
 /**
  * Readings newer than this can never fall below an aggregate's watermark: the refresh
@@ -11,16 +10,30 @@ import { HOUR_MS } from '../analytics/analytics-window.js';
  */
 const ALWAYS_REAL_TIME_MS = HOUR_MS;
 
+interface Waiter {
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+interface PendingRefresh {
+  from: number;
+  to: number;
+  waiters: Waiter[];
+}
+
 /**
  * Keeps the hourly aggregates exact when readings arrive late. A continuous aggregate
  * serves materialized buckets below its watermark without looking at raw rows, so a late
  * reading for an already materialized hour would stay invisible until a policy refresh
  * covered that hour again (never, if it is older than the policy's start_offset).
- * After each committed batch we re-materialize the hours that received late readings,
- * off the request path, coalescing ranges while a refresh runs.
+ *
+ * After a batch commits, the hours that received late readings are re-materialized before
+ * the batch is acknowledged, so an acknowledged reading is always in the analytics.
+ * Ranges noted while a refresh runs are merged into the next one (one refresh serves many
+ * batches); live readings, newer than an hour, skip all of this.
  */
 export class LateReadingRefresher {
-  private readonly ranges = new Map<Stream, { from: number; to: number }>();
+  private readonly pending = new Map<Stream, PendingRefresh>();
   private running: Promise<void> | undefined;
 
   constructor(
@@ -28,53 +41,61 @@ export class LateReadingRefresher {
     private readonly logger: Logger,
   ) {}
 
-  /** Records the time range of a committed batch; cheap, and a no-op for live readings. */
-  noteStored(stream: Stream, timestamps: Iterable<Date>): void {
+  /** Resolves once every late reading among these timestamps is visible in the aggregate. */
+  refreshFor(stream: Stream, timestamps: Iterable<Date>): Promise<void> {
     const threshold = Date.now() - ALWAYS_REAL_TIME_MS;
-    let from = Infinity;
-    let to = -Infinity;
+    let oldest = Infinity;
+    let newest = -Infinity;
     for (const ts of timestamps) {
       const ms = ts.getTime();
       if (ms >= threshold) continue;
-      if (ms < from) from = ms;
-      if (ms > to) to = ms;
+      if (ms < oldest) oldest = ms;
+      if (ms > newest) newest = ms;
     }
-    if (from === Infinity) return;
-    const hourFrom = Math.floor(from / HOUR_MS) * HOUR_MS;
-    const hourTo = (Math.floor(to / HOUR_MS) + 1) * HOUR_MS;
-    const current = this.ranges.get(stream);
-    this.ranges.set(stream, {
-      from: Math.min(hourFrom, current?.from ?? hourFrom),
-      to: Math.max(hourTo, current?.to ?? hourTo),
-    });
-    this.running ??= this.run().finally(() => {
-      this.running = undefined;
-    });
-  }
+    if (oldest === Infinity) return Promise.resolve();
 
-  /** Resolves when every noted range has been refreshed. */
-  async settled(): Promise<void> {
-    while (this.running) await this.running;
+    const from = Math.floor(oldest / HOUR_MS) * HOUR_MS;
+    const to = (Math.floor(newest / HOUR_MS) + 1) * HOUR_MS;
+    return new Promise<void>((resolve, reject) => {
+      const current = this.pending.get(stream);
+      if (current) {
+        current.from = Math.min(current.from, from);
+        current.to = Math.max(current.to, to);
+        current.waiters.push({ resolve, reject });
+      } else {
+        this.pending.set(stream, { from, to, waiters: [{ resolve, reject }] });
+      }
+      this.running ??= this.run().finally(() => {
+        this.running = undefined;
+      });
+    });
   }
 
   private async run(): Promise<void> {
-    while (this.ranges.size > 0) {
-      const [stream, range] = this.ranges.entries().next().value as [Stream, { from: number; to: number }];
-      this.ranges.delete(stream);
+    for (let next = this.takeNext(); next; next = this.takeNext()) {
+      const [stream, { from, to, waiters }] = next;
       try {
         // Hours above the watermark are aggregated at query time already; refreshing them
-        // would move the watermark over hours not yet materialized.
-        const watermark = await getWatermarkMs(this.db, stream);
-        const to = Math.min(range.to, watermark);
-        if (range.from < to) await refreshAggregate(this.db, stream, new Date(range.from), new Date(to));
+        // would move the watermark past hours that are not materialized yet.
+        const end = Math.min(to, await getWatermarkMs(this.db, stream));
+        if (from < end) await refreshAggregate(this.db, stream, new Date(from), new Date(end));
+        for (const waiter of waiters) waiter.resolve();
       } catch (error) {
-        this.logger.warn('refresh after late readings failed; the policy refresh will cover it', {
+        this.logger.warn('refresh after late readings failed', {
           stream,
-          from: new Date(range.from).toISOString(),
-          to: new Date(range.to).toISOString(),
+          from: new Date(from).toISOString(),
+          to: new Date(to).toISOString(),
           err: error,
         });
+        for (const waiter of waiters) waiter.reject(error);
       }
     }
+  }
+
+  private takeNext(): [Stream, PendingRefresh] | undefined {
+    const next = this.pending.entries().next();
+    if (next.done) return undefined;
+    this.pending.delete(next.value[0]);
+    return next.value;
   }
 }

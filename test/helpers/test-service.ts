@@ -1,0 +1,59 @@
+import { loadConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/logger.js';
+import { startService, type RunningService } from '../../src/service.js';
+
+export interface TestService extends RunningService {
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<TestResponse>;
+  put(path: string, body: unknown): Promise<TestResponse>;
+  get(path: string): Promise<TestResponse>;
+}
+
+export interface TestResponse {
+  status: number;
+  headers: Headers;
+  // Tests read whatever JSON came back and assert on its values.
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+async function call(url: string, init: RequestInit): Promise<TestResponse> {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: response.status, headers: response.headers, body };
+}
+
+/**
+ * A real service on an in-memory embedded TimescaleDB, listening on a free port.
+ * Jobs do not run on their own in tests: tests run them when they mean to.
+ */
+export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ...env });
+  const service = await startService(config, createLogger(config.logLevel), { inMemory: true, runJobs: false });
+  const json = (method: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
+    call(service.url + path, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  return {
+    ...service,
+    post: (path, body, headers) => json('POST', path, body, headers),
+    put: (path, body) => json('PUT', path, body),
+    get: (path) => call(service.url + path, { method: 'GET' }),
+  };
+}
+
+export const minutesAgo = (minutes: number, from = Date.now()) => new Date(from - minutes * 60_000);
+
+export function meterReading(meterId: string, at: Date, kwh = 1, voltage = 230) {
+  return { meterId, kwhConsumedAc: kwh, voltage, timestamp: at.toISOString() };
+}
+
+export function vehicleReading(vehicleId: string, at: Date, kwh = 0.9, soc = 50, batteryTemp = 30) {
+  return { vehicleId, soc, kwhDeliveredDc: kwh, batteryTemp, timestamp: at.toISOString() };
+}

@@ -1,0 +1,84 @@
+import test from 'ava';
+import { meterReading, minutesAgo, startTestService, vehicleReading, type TestService } from './helpers/test-service.js';
+
+let svc: TestService;
+test.before(async () => {
+  svc = await startTestService();
+});
+test.after.always(async () => {
+  await svc?.stop();
+});
+
+test('live state follows the newest device timestamp, not the arrival order', async (t) => {
+  const newer = minutesAgo(2);
+  const older = minutesAgo(30);
+  await svc.post('/v1/ingestion/vehicle', vehicleReading('live-v', newer, 1.1, 80, 31));
+  await svc.post('/v1/ingestion/vehicle', vehicleReading('live-v', older, 9.9, 10, 20)); // late
+  const res = await svc.get('/v1/vehicles/live-v/live');
+  t.is(res.status, 200);
+  t.like(res.body, { vehicleId: 'live-v', soc: 80, kwhDeliveredDc: 1.1, batteryTemp: 31, timestamp: newer.toISOString() });
+  t.true(Date.parse(res.body.receivedAt) <= Date.now());
+
+  const newest = minutesAgo(1);
+  await svc.post('/v1/ingestion/vehicle', [vehicleReading('live-v', newest, 0.5, 81, 32), vehicleReading('live-v', older, 0, 5, 5)]);
+  t.like((await svc.get('/v1/vehicles/live-v/live')).body, { soc: 81, timestamp: newest.toISOString() });
+});
+
+test('a duplicate reading never replaces the live row', async (t) => {
+  const at = minutesAgo(3);
+  await svc.post('/v1/ingestion/meter', meterReading('live-m', at, 1.5, 230));
+  const dup = await svc.post('/v1/ingestion/meter', meterReading('live-m', at, 7, 240));
+  t.deepEqual(dup.body, { accepted: 0, duplicates: 1 });
+  const res = await svc.get('/v1/meters/live-m/live');
+  t.deepEqual(
+    { ...res.body, receivedAt: undefined },
+    { meterId: 'live-m', kwhConsumedAc: 1.5, voltage: 230, timestamp: at.toISOString(), receivedAt: undefined },
+  );
+});
+
+test('live state of unknown devices is 404; malformed ids are 400', async (t) => {
+  const meter = await svc.get('/v1/meters/nobody/live');
+  t.is(meter.status, 404);
+  t.is(meter.body.error.code, 'meter_not_found');
+  const vehicle = await svc.get('/v1/vehicles/nobody/live');
+  t.is(vehicle.status, 404);
+  t.is(vehicle.body.error.code, 'vehicle_not_found');
+  const bad = await svc.get(`/v1/meters/${'x'.repeat(65)}/live`);
+  t.is(bad.status, 400);
+  t.deepEqual(bad.body.error.details[0].path, 'params.meterId');
+});
+
+test('mapping: set, read, re-point; unknown vehicle 404; invalid body 400', async (t) => {
+  t.is((await svc.get('/v1/vehicles/map-v/meter')).status, 404);
+  const set = await svc.put('/v1/vehicles/map-v/meter', { meterId: 'map-m1' });
+  t.is(set.status, 200);
+  t.deepEqual(set.body, { vehicleId: 'map-v', meterId: 'map-m1' });
+  t.deepEqual((await svc.get('/v1/vehicles/map-v/meter')).body, { vehicleId: 'map-v', meterId: 'map-m1' });
+  await svc.put('/v1/vehicles/map-v/meter', { meterId: 'map-m2' });
+  t.deepEqual((await svc.get('/v1/vehicles/map-v/meter')).body, { vehicleId: 'map-v', meterId: 'map-m2' });
+
+  const invalid = await svc.put('/v1/vehicles/map-v/meter', { meterId: 'bad id' });
+  t.is(invalid.status, 400);
+  t.is(invalid.body.error.details[0].path, 'meterId');
+  const missing = await svc.put('/v1/vehicles/map-v/meter', {});
+  t.is(missing.status, 400);
+  t.deepEqual((await svc.get('/v1/vehicles/map-v/meter')).body.meterId, 'map-m2');
+});
+
+test('health: /healthz and /readyz answer, unknown routes get the error shape', async (t) => {
+  t.deepEqual((await svc.get('/healthz')).body, { status: 'ok' });
+  const ready = await svc.get('/readyz');
+  t.is(ready.status, 200);
+  t.is(ready.body.status, 'ready');
+  const unknown = await svc.get('/v1/nothing-here');
+  t.is(unknown.status, 404);
+  t.is(unknown.body.error.code, 'not_found');
+  t.regex(unknown.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+});
+
+test('a well-formed client request id is echoed back, a malformed one replaced', async (t) => {
+  const mine = await fetch(`${svc.url}/healthz`, { headers: { 'X-Request-Id': 'trace-42' } });
+  t.is(mine.headers.get('x-request-id'), 'trace-42');
+  const bad = await fetch(`${svc.url}/healthz`, { headers: { 'X-Request-Id': 'no spaces allowed' } });
+  t.not(bad.headers.get('x-request-id'), 'no spaces allowed');
+});
