@@ -1,0 +1,91 @@
+/**
+ * Fleet simulator CLI: `npm run simulate -- --vehicles 100 --backfill 24h`.
+ * Maps N vehicles to N meters through the API, then sends realistic charging telemetry:
+ * a backfill as fast as the service takes it, or live on the wall clock (--speed N).
+ */
+import { parseArgs } from 'node:util';
+import { runSimulation, type SimulationStats } from './simulation.js';
+
+const USAGE = `Usage: npm run simulate -- [options]
+  --url URL             service base URL (default http://127.0.0.1:3000)
+  --vehicles N          vehicles, each with its own meter (default 100)
+  --seed N              random seed: same seed, same fleet and readings (default 1)
+  --faulty-share F      share of vehicles with efficiency below 0.85 (default 0.1)
+  --backfill DURATION   send this much history (e.g. 24h, 90m, 2d) as fast as possible, then exit
+  --batch N             readings per request when backfilling (default 1000)
+  --speed N             live mode: simulated minutes per real minute (default 1)
+  --duration DURATION   live mode: stop after this long (default: run until Ctrl-C)
+  --concurrency N       requests in flight (default 8)`;
+
+export function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
+  if (!match) throw new Error(`invalid duration "${text}": use e.g. 90s, 30m, 24h or 7d`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit;
+}
+
+function positive(name: string, text: string, integer = true): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got "${text}"`);
+  }
+  return value;
+}
+
+function line(stats: SimulationStats): string {
+  const rate = stats.sent / Math.max(stats.elapsedMs / 1000, 0.001);
+  return `sent ${stats.sent}  accepted ${stats.accepted}  duplicates ${stats.duplicates}  errors ${stats.errors}  ${Math.round(rate)} readings/s`;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      url: { type: 'string', default: 'http://127.0.0.1:3000' },
+      vehicles: { type: 'string', default: '100' },
+      seed: { type: 'string', default: '1' },
+      'faulty-share': { type: 'string', default: '0.1' },
+      backfill: { type: 'string' },
+      batch: { type: 'string', default: '1000' },
+      speed: { type: 'string', default: '1' },
+      duration: { type: 'string' },
+      concurrency: { type: 'string', default: '8' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const faultyShare = Number(values['faulty-share']);
+  if (!(faultyShare >= 0 && faultyShare <= 1)) throw new Error('--faulty-share must be between 0 and 1');
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  const interactive = process.stderr.isTTY;
+  const stats = await runSimulation({
+    url: values.url,
+    vehicles: positive('vehicles', values.vehicles),
+    seed: Number(values.seed),
+    faultyShare,
+    backfillMs: values.backfill === undefined ? undefined : parseDuration(values.backfill),
+    speed: positive('speed', values.speed, false),
+    durationMs: values.duration === undefined ? undefined : parseDuration(values.duration),
+    batch: Math.min(5000, positive('batch', values.batch)),
+    concurrency: positive('concurrency', values.concurrency),
+    signal: controller.signal,
+    onProgress: (s) => process.stderr.write(interactive ? `\r${line(s)}   ` : `${line(s)}\n`),
+  });
+  if (interactive) process.stderr.write('\n');
+  process.stdout.write(
+    [
+      `done in ${(stats.elapsedMs / 1000).toFixed(1)} s (${stats.requests} requests)`,
+      line(stats),
+      `faulty vehicles (efficiency < 0.85 by construction): ${stats.faultyVehicles.join(', ') || 'none'}`,
+    ].join('\n') + '\n',
+  );
+  if (stats.errors > 0) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
+  process.exit(2);
+});

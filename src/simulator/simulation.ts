@@ -1,0 +1,139 @@
+import { createFleet, type MeterPayload, type VehiclePayload } from './fleet-model.js';
+import { forEachConcurrent, JsonClient } from './http-client.js';
+
+export interface SimulationOptions {
+  url: string;
+  vehicles: number;
+  seed: number;
+  faultyShare: number;
+  /** Backfill this much history (ms) as fast as the service takes it, then stop. */
+  backfillMs?: number;
+  /** Live mode: simulated minutes per wall-clock minute. */
+  speed: number;
+  /** Live mode: stop after this long (ms of wall clock); runs until aborted otherwise. */
+  durationMs?: number;
+  /** Readings per request in backfill mode. */
+  batch: number;
+  concurrency: number;
+  signal?: AbortSignal;
+  onProgress?: (stats: SimulationStats) => void;
+}
+
+export interface SimulationStats {
+  sent: number;
+  accepted: number;
+  duplicates: number;
+  errors: number;
+  requests: number;
+  elapsedMs: number;
+  faultyVehicles: string[];
+}
+
+const MINUTE = 60_000;
+
+function isIngestResult(body: unknown): body is { accepted: number; duplicates: number } {
+  return typeof body === 'object' && body !== null && 'accepted' in body && 'duplicates' in body;
+}
+
+/** Maps every vehicle to its meter, then sends readings (backfill or live) through the API. */
+export async function runSimulation(options: SimulationOptions): Promise<SimulationStats> {
+  const fleet = createFleet(options.vehicles, options.seed, options.faultyShare);
+  const client = new JsonClient(options.url, options.concurrency);
+  const started = performance.now();
+  const stats: SimulationStats = {
+    sent: 0,
+    accepted: 0,
+    duplicates: 0,
+    errors: 0,
+    requests: 0,
+    elapsedMs: 0,
+    faultyVehicles: fleet.filter((v) => v.faulty).map((v) => v.vehicleId),
+  };
+  const progress = setInterval(() => {
+    stats.elapsedMs = performance.now() - started;
+    options.onProgress?.(stats);
+  }, 1000);
+
+  const post = async (path: string, readings: MeterPayload[] | VehiclePayload[] | MeterPayload | VehiclePayload) => {
+    const count = Array.isArray(readings) ? readings.length : 1;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const res = await client.send('POST', path, readings);
+        stats.requests += 1;
+        if (res.status === 202 && isIngestResult(res.body)) {
+          stats.sent += count;
+          stats.accepted += res.body.accepted;
+          stats.duplicates += res.body.duplicates;
+          return;
+        }
+        // 503: the service asks us to come back; anything else is a real error.
+        if (res.status !== 503 || attempt >= 20) throw new Error(`HTTP ${res.status}: ${JSON.stringify(res.body)}`);
+      } catch (error) {
+        if (attempt >= 20) {
+          stats.errors += count;
+          stats.sent += count;
+          return;
+        }
+        void error;
+      }
+      await new Promise((done) => setTimeout(done, 100 * (attempt + 1)));
+    }
+  };
+
+  try {
+    await forEachConcurrent(fleet, options.concurrency, async (vehicle) => {
+      const res = await client.send('PUT', `/v1/vehicles/${vehicle.vehicleId}/meter`, { meterId: vehicle.meterId });
+      if (res.status !== 200) throw new Error(`mapping ${vehicle.vehicleId} failed: HTTP ${res.status}`);
+    });
+
+    if (options.backfillMs !== undefined) {
+      const end = Math.floor(Date.now() / MINUTE) * MINUTE;
+      const start = end - Math.floor(options.backfillMs / MINUTE) * MINUTE;
+      const requests = function* () {
+        let meters: MeterPayload[] = [];
+        let vehicles: VehiclePayload[] = [];
+        for (let t = start; t < end && !options.signal?.aborted; t += MINUTE) {
+          for (const vehicle of fleet) {
+            const { meter, vehicle: reading } = vehicle.step(new Date(t));
+            meters.push(meter);
+            vehicles.push(reading);
+            if (meters.length >= options.batch) {
+              yield ['/v1/ingestion/meter', meters] as const;
+              yield ['/v1/ingestion/vehicle', vehicles] as const;
+              meters = [];
+              vehicles = [];
+            }
+          }
+        }
+        if (meters.length > 0) {
+          yield ['/v1/ingestion/meter', meters] as const;
+          yield ['/v1/ingestion/vehicle', vehicles] as const;
+        }
+      };
+      await forEachConcurrent(requests(), options.concurrency, ([path, readings]) => post(path, readings));
+    } else {
+      // Live: every simulated minute each device posts its own reading, as real ones do.
+      const tickMs = MINUTE / options.speed;
+      const stopAt = options.durationMs === undefined ? Infinity : Date.now() + options.durationMs;
+      let simulated = Math.floor(Date.now() / MINUTE) * MINUTE;
+      while (!options.signal?.aborted && Date.now() < stopAt) {
+        const tickStarted = Date.now();
+        const at = new Date(Math.min(simulated, Date.now()));
+        const readings = fleet.map((vehicle) => vehicle.step(at));
+        await forEachConcurrent(readings, options.concurrency, async ({ meter, vehicle }) => {
+          await post('/v1/ingestion/meter', meter);
+          await post('/v1/ingestion/vehicle', vehicle);
+        });
+        simulated += MINUTE;
+        const wait = tickMs - (Date.now() - tickStarted);
+        if (wait > 0 && Date.now() + wait < stopAt) await new Promise((done) => setTimeout(done, wait));
+        else if (wait > 0) break;
+      }
+    }
+  } finally {
+    clearInterval(progress);
+    client.close();
+  }
+  stats.elapsedMs = performance.now() - started;
+  return stats;
+}
