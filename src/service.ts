@@ -40,7 +40,7 @@ export async function startService(config: Config, logger: Logger, options: Star
     const dataDir = options.inMemory ? undefined : resolve(config.database.dataDir);
     embedded = await startEmbeddedDb({ dataDir, host: '127.0.0.1', port: config.database.embeddedPort });
     databaseUrl = embedded.url;
-    logger.info('embedded TimescaleDB started', { dataDir: dataDir ?? 'memory', url: databaseUrl });
+    logger.info('embedded TimescaleDB started', { dataDir: dataDir ?? 'memory', url: databaseUrl, pid: embedded.process.pid });
     const applied = await migrate({ databaseUrl, logger });
     if (applied.length > 0) logger.info('migrations applied', { migrations: applied.map((m) => m.name) });
   }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { spawnService } from './helpers/service-process.js';
+import { spawnService } from '../bench/lib/service-process.js';
 
 const MINUTE = 60_000;
 

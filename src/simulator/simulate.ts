@@ -4,6 +4,7 @@
  * a backfill as fast as the service takes it, or live on the wall clock (--speed N).
  */
 import { parseArgs } from 'node:util';
+import { parseDuration } from './duration.js';
 import { runSimulation, type SimulationStats } from './simulation.js';
 
 const USAGE = `Usage: npm run simulate -- [options]
@@ -16,13 +17,6 @@ const USAGE = `Usage: npm run simulate -- [options]
   --speed N             live mode: simulated minutes per real minute (default 1)
   --duration DURATION   live mode: stop after this long (default: run until Ctrl-C)
   --concurrency N       requests in flight (default 8)`;
-
-export function parseDuration(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
-  if (!match) throw new Error(`invalid duration "${text}": use e.g. 90s, 30m, 24h or 7d`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
-  return Number(match[1]) * unit;
-}
 
 function positive(name: string, text: string, integer = true): number {
   const value = Number(text);

@@ -11,7 +11,7 @@ import {
 
 export interface WrittenBatch {
   /** Per stream, the positions of the readings not inserted (already stored). */
-  skipped: { meter: number[]; vehicle: number[] };
+  skipped: ReadingsByStream<number>;
   /** Settles once the committed readings are visible to analytics (late-data refresh). */
   visible: Promise<void>;
 }
@@ -134,7 +134,7 @@ export class IngestQueue {
     const size = batch.reduce((n, p) => n + p.readings.length, 0);
     // A (stream, device, ts) seen earlier in the batch is a duplicate: first write wins,
     // and the first request that carried it owns it.
-    const owners: { meter: number[]; vehicle: number[] } = { meter: [], vehicle: [] };
+    const owners: ReadingsByStream<number> = { meter: [], vehicle: [] };
     const rows: ReadingsByStream = { meter: [], vehicle: [] };
     const seen = new Set<string>();
     const accepted = batch.map(() => 0);

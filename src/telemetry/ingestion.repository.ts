@@ -1,79 +1,79 @@
-import { sql, type Transaction } from 'kysely';
-import type { Database } from '../db/database.js';
-import type { MeterReading, VehicleReading } from './reading.js';
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { ReadingsByStream, Stream } from './reading.js';
+
+type SkippedRow = { stream: Stream; position: number };
 
 /**
- * Both statements insert a whole batch through `unnest` arrays (a fixed handful of bind
- * parameters for any batch size), skip readings already stored (first write wins), move
- * the live row forward only when the new reading is newer, and return the positions of
- * the readings that were not inserted. The caller owns the transaction.
+ * Writes a whole batch of both streams in ONE statement, which PostgreSQL runs atomically:
+ * one round trip per batch, so ingest holds the (single, when embedded) connection as
+ * briefly as possible. For each stream it
+ * - inserts the history through `unnest` arrays (a fixed handful of bind parameters for any
+ *   batch size) and skips readings already stored (first write wins),
+ * - moves each device's live row forward only when the new reading is newer,
+ * - returns the positions of the readings it did not insert; the anti-join that finds
+ *   them is skipped outright (a one-time filter) when every reading was inserted.
  *
  * The input must hold each (device, ts) at most once: the ingest queue deduplicates it.
  */
-type SkippedRow = { position: number };
-
-export async function insertMeterReadings(trx: Transaction<Database>, readings: MeterReading[]): Promise<number[]> {
-  if (readings.length === 0) return [];
+export async function insertReadings(db: Db, batch: ReadingsByStream): Promise<ReadingsByStream<number>> {
+  const { meter, vehicle } = batch;
   const result = await sql<SkippedRow>`
-    WITH input AS (
+    WITH meter_input AS (
       SELECT * FROM unnest(
-        ${readings.map((r) => r.meterId)}::text[],
-        ${readings.map((r) => r.timestamp.toISOString())}::timestamptz[],
-        ${readings.map((r) => r.kwhConsumedAc)}::float8[],
-        ${readings.map((r) => r.voltage)}::float8[]
+        ${meter.map((r) => r.meterId)}::text[],
+        ${meter.map((r) => r.timestamp.toISOString())}::timestamptz[],
+        ${meter.map((r) => r.kwhConsumedAc)}::float8[],
+        ${meter.map((r) => r.voltage)}::float8[]
       ) WITH ORDINALITY AS t (meter_id, ts, kwh_consumed_ac, voltage, position)
-    ), inserted AS (
+    ), meter_inserted AS (
       INSERT INTO meter_telemetry_history (meter_id, ts, kwh_consumed_ac, voltage)
-      SELECT meter_id, ts, kwh_consumed_ac, voltage FROM input
+      SELECT meter_id, ts, kwh_consumed_ac, voltage FROM meter_input
       ON CONFLICT DO NOTHING
       RETURNING meter_id, ts, kwh_consumed_ac, voltage, received_at
-    ), newest AS (
-      SELECT DISTINCT ON (meter_id) * FROM inserted ORDER BY meter_id, ts DESC
-    ), live AS (
+    ), meter_newest AS (
+      SELECT DISTINCT ON (meter_id) * FROM meter_inserted ORDER BY meter_id, ts DESC
+    ), meter_live_upsert AS (
       INSERT INTO meter_live AS l (meter_id, ts, kwh_consumed_ac, voltage, received_at)
-      SELECT meter_id, ts, kwh_consumed_ac, voltage, received_at FROM newest
+      SELECT meter_id, ts, kwh_consumed_ac, voltage, received_at FROM meter_newest
       ON CONFLICT (meter_id) DO UPDATE
         SET ts = excluded.ts, kwh_consumed_ac = excluded.kwh_consumed_ac,
             voltage = excluded.voltage, received_at = excluded.received_at
         WHERE l.ts < excluded.ts
-    )
-    SELECT (input.position - 1)::int AS position
-    FROM input LEFT JOIN inserted USING (meter_id, ts)
-    WHERE inserted.meter_id IS NULL`.execute(trx);
-  return result.rows.map((row) => row.position);
-}
-
-export async function insertVehicleReadings(
-  trx: Transaction<Database>,
-  readings: VehicleReading[],
-): Promise<number[]> {
-  if (readings.length === 0) return [];
-  const result = await sql<SkippedRow>`
-    WITH input AS (
+    ), vehicle_input AS (
       SELECT * FROM unnest(
-        ${readings.map((r) => r.vehicleId)}::text[],
-        ${readings.map((r) => r.timestamp.toISOString())}::timestamptz[],
-        ${readings.map((r) => r.soc)}::float8[],
-        ${readings.map((r) => r.kwhDeliveredDc)}::float8[],
-        ${readings.map((r) => r.batteryTemp)}::float8[]
+        ${vehicle.map((r) => r.vehicleId)}::text[],
+        ${vehicle.map((r) => r.timestamp.toISOString())}::timestamptz[],
+        ${vehicle.map((r) => r.soc)}::float8[],
+        ${vehicle.map((r) => r.kwhDeliveredDc)}::float8[],
+        ${vehicle.map((r) => r.batteryTemp)}::float8[]
       ) WITH ORDINALITY AS t (vehicle_id, ts, soc, kwh_delivered_dc, battery_temp, position)
-    ), inserted AS (
+    ), vehicle_inserted AS (
       INSERT INTO vehicle_telemetry_history (vehicle_id, ts, soc, kwh_delivered_dc, battery_temp)
-      SELECT vehicle_id, ts, soc, kwh_delivered_dc, battery_temp FROM input
+      SELECT vehicle_id, ts, soc, kwh_delivered_dc, battery_temp FROM vehicle_input
       ON CONFLICT DO NOTHING
       RETURNING vehicle_id, ts, soc, kwh_delivered_dc, battery_temp, received_at
-    ), newest AS (
-      SELECT DISTINCT ON (vehicle_id) * FROM inserted ORDER BY vehicle_id, ts DESC
-    ), live AS (
+    ), vehicle_newest AS (
+      SELECT DISTINCT ON (vehicle_id) * FROM vehicle_inserted ORDER BY vehicle_id, ts DESC
+    ), vehicle_live_upsert AS (
       INSERT INTO vehicle_live AS l (vehicle_id, ts, soc, kwh_delivered_dc, battery_temp, received_at)
-      SELECT vehicle_id, ts, soc, kwh_delivered_dc, battery_temp, received_at FROM newest
+      SELECT vehicle_id, ts, soc, kwh_delivered_dc, battery_temp, received_at FROM vehicle_newest
       ON CONFLICT (vehicle_id) DO UPDATE
         SET ts = excluded.ts, soc = excluded.soc, kwh_delivered_dc = excluded.kwh_delivered_dc,
             battery_temp = excluded.battery_temp, received_at = excluded.received_at
         WHERE l.ts < excluded.ts
     )
-    SELECT (input.position - 1)::int AS position
-    FROM input LEFT JOIN inserted USING (vehicle_id, ts)
-    WHERE inserted.vehicle_id IS NULL`.execute(trx);
-  return result.rows.map((row) => row.position);
+    SELECT 'meter' AS stream, (i.position - 1)::int AS position
+    FROM meter_input i
+    WHERE (SELECT count(*) FROM meter_inserted) < ${meter.length}
+      AND NOT EXISTS (SELECT 1 FROM meter_inserted x WHERE x.meter_id = i.meter_id AND x.ts = i.ts)
+    UNION ALL
+    SELECT 'vehicle', (i.position - 1)::int
+    FROM vehicle_input i
+    WHERE (SELECT count(*) FROM vehicle_inserted) < ${vehicle.length}
+      AND NOT EXISTS (SELECT 1 FROM vehicle_inserted x WHERE x.vehicle_id = i.vehicle_id AND x.ts = i.ts)`.execute(db);
+
+  const skipped: ReadingsByStream<number> = { meter: [], vehicle: [] };
+  for (const row of result.rows) skipped[row.stream].push(row.position);
+  return skipped;
 }

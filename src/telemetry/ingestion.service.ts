@@ -1,7 +1,7 @@
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { IngestQueue, type IngestQueueOptions, type WrittenBatch } from './ingest-queue.js';
-import { insertMeterReadings, insertVehicleReadings } from './ingestion.repository.js';
+import { insertReadings } from './ingestion.repository.js';
 import { LateReadingRefresher } from './late-readings.js';
 import type { IngestResult, MeterReading, ReadingsByStream, VehicleReading } from './reading.js';
 
@@ -37,10 +37,8 @@ export class IngestionService {
   }
 
   private async writeBatch(batch: ReadingsByStream): Promise<WrittenBatch> {
-    const skipped = await this.db.transaction().execute(async (trx) => ({
-      meter: await insertMeterReadings(trx, batch.meter),
-      vehicle: await insertVehicleReadings(trx, batch.vehicle),
-    }));
+    // One statement for the whole batch: atomic without an explicit transaction.
+    const skipped = await insertReadings(this.db, batch);
     // Duplicates count too: a client retrying after a failed refresh gets it run again.
     const visible = Promise.all([
       this.lateReadings.refreshFor('meter', timestampsOf(batch.meter)),

@@ -16,9 +16,10 @@ export interface VehicleReading {
 
 export type Stream = 'meter' | 'vehicle';
 
-export interface ReadingsByStream {
-  meter: MeterReading[];
-  vehicle: VehicleReading[];
+/** One list per stream: the readings themselves, or something about each (positions). */
+export interface ReadingsByStream<M = MeterReading, V = M extends MeterReading ? VehicleReading : M> {
+  meter: M[];
+  vehicle: V[];
 }
 
 export function deviceIdOf(reading: MeterReading | VehicleReading): string {

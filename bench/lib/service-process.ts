@@ -6,6 +6,8 @@ const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 export interface ServiceProcess {
   child: ChildProcess;
   url: string;
+  /** Process id of the embedded database's process (when embedded). */
+  databasePid: number | undefined;
   output(): string;
   exited: Promise<number | null>;
 }
@@ -25,7 +27,8 @@ export function spawnService(env: Record<string, string>): Promise<ServiceProces
       const match = /"msg":"listening","url":"([^"]+)"/.exec(output);
       if (match) {
         clearTimeout(timer);
-        resolve({ child, url: match[1]!, output: () => output, exited });
+        const dbPid = /"msg":"embedded TimescaleDB started".*?"pid":(\d+)/.exec(output)?.[1];
+        resolve({ child, url: match[1]!, databasePid: dbPid ? Number(dbPid) : undefined, output: () => output, exited });
       }
     };
     child.stdout!.on('data', onData);

@@ -1,0 +1,63 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import test from 'ava';
+import { runSimulation } from '../src/simulator/simulation.js';
+import { parseDuration } from '../src/simulator/duration.js';
+import { startTestService, type TestService } from './helpers/test-service.js';
+
+let svc: TestService;
+test.before(async () => {
+  svc = await startTestService();
+});
+test.after.always(async () => {
+  await svc?.stop();
+});
+
+test('simulator backfill: every reading accepted, mappings set, analytics meaningful, deterministic', async (t) => {
+  const options = { url: svc.url, vehicles: 6, seed: 7, faultyShare: 0.5, backfillMs: 2 * 3_600_000, speed: 1, batch: 250, concurrency: 3 };
+  const stats = await runSimulation(options);
+  t.is(stats.sent, 6 * 120 * 2);
+  t.is(stats.accepted, 6 * 120 * 2);
+  t.is(stats.errors, 0);
+  // The same seed again: the same fleet, so the same readings are all duplicates.
+  const again = await runSimulation(options);
+  t.deepEqual(again.faultyVehicles, stats.faultyVehicles);
+  t.is(again.duplicates, again.sent);
+
+  const mapping = await svc.get('/v1/vehicles/sim-ev-00000/meter');
+  t.deepEqual(mapping.body, { vehicleId: 'sim-ev-00000', meterId: 'sim-meter-00000' });
+  const report = await svc.get('/v1/analytics/performance/sim-ev-00000');
+  t.is(report.status, 200);
+  t.true(report.body.readings.meter >= 119 && report.body.readings.meter <= 120);
+  t.true(report.body.acEnergyKwh > 0);
+  t.true(report.body.avgBatteryTempC > -50 && report.body.avgBatteryTempC < 150);
+});
+
+test('durations parse; nonsense is refused', (t) => {
+  t.is(parseDuration('24h'), 86_400_000);
+  t.is(parseDuration('90m'), 5_400_000);
+  t.throws(() => parseDuration('soon'));
+});
+
+test('benchmark harness smoke run: tables, JSON with machine and commit, nothing acknowledged missing', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'ev-bench-smoke-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const out = join(dir, 'smoke.json');
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out], {
+    maxBuffer: 10 * 1024 * 1024,
+  });
+  t.regex(stdout, /Ingest \(readings\/s/);
+  t.regex(stdout, /Goals/);
+  const results = JSON.parse(await readFile(out, 'utf8'));
+  t.is(results.mode, 'smoke');
+  t.is(typeof results.commit, 'string');
+  t.is(results.machine.cpus > 0, true);
+  t.true(results.ingest.batched.readingsPerSecond > 0);
+  t.true(results.ingest.naiveBaseline.readingsPerSecond > 0);
+  t.is(results.ingest.verification.missing, 0);
+  t.true(results.analytics.httpQuiet.day.requests > 0);
+  t.is(results.analytics.httpQuiet.day.errors, 0);
+});
