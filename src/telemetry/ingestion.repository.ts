@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
-import type { ReadingsByStream, Stream } from './reading.js';
+import { deviceIdOf, type MeterReading, type ReadingsByStream, type Stream, type VehicleReading } from './reading.js';
 
 type SkippedRow = { stream: Stream; position: number };
 
@@ -10,7 +10,10 @@ type SkippedRow = { stream: Stream; position: number };
  * briefly as possible. For each stream it
  * - inserts the history through `unnest` arrays (a fixed handful of bind parameters for any
  *   batch size) and skips readings already stored (first write wins),
- * - moves each device's live row forward only when the new reading is newer,
+ * - moves each device's live row forward only when the new reading is newer (the newest
+ *   reading per device is picked here, not in SQL; if it turns out to be a stored
+ *   duplicate, the live row already holds that timestamp or a newer one, and the
+ *   `l.ts < excluded.ts` guard leaves it alone),
  * - returns the positions of the readings it did not insert; the anti-join that finds
  *   them is skipped outright (a one-time filter) when every reading was inserted.
  *
@@ -18,6 +21,8 @@ type SkippedRow = { stream: Stream; position: number };
  */
 export async function insertReadings(db: Db, batch: ReadingsByStream): Promise<ReadingsByStream<number>> {
   const { meter, vehicle } = batch;
+  const meterLive = newestPerDevice(meter);
+  const vehicleLive = newestPerDevice(vehicle);
   const result = await sql<SkippedRow>`
     WITH meter_input AS (
       SELECT * FROM unnest(
@@ -30,12 +35,15 @@ export async function insertReadings(db: Db, batch: ReadingsByStream): Promise<R
       INSERT INTO meter_telemetry_history (meter_id, ts, kwh_consumed_ac, voltage)
       SELECT meter_id, ts, kwh_consumed_ac, voltage FROM meter_input
       ON CONFLICT DO NOTHING
-      RETURNING meter_id, ts, kwh_consumed_ac, voltage, received_at
-    ), meter_newest AS (
-      SELECT DISTINCT ON (meter_id) * FROM meter_inserted ORDER BY meter_id, ts DESC
+      RETURNING meter_id, ts
     ), meter_live_upsert AS (
       INSERT INTO meter_live AS l (meter_id, ts, kwh_consumed_ac, voltage, received_at)
-      SELECT meter_id, ts, kwh_consumed_ac, voltage, received_at FROM meter_newest
+      SELECT *, now() FROM unnest(
+        ${meterLive.map((r) => r.meterId)}::text[],
+        ${meterLive.map((r) => r.timestamp.toISOString())}::timestamptz[],
+        ${meterLive.map((r) => r.kwhConsumedAc)}::float8[],
+        ${meterLive.map((r) => r.voltage)}::float8[]
+      )
       ON CONFLICT (meter_id) DO UPDATE
         SET ts = excluded.ts, kwh_consumed_ac = excluded.kwh_consumed_ac,
             voltage = excluded.voltage, received_at = excluded.received_at
@@ -52,12 +60,16 @@ export async function insertReadings(db: Db, batch: ReadingsByStream): Promise<R
       INSERT INTO vehicle_telemetry_history (vehicle_id, ts, soc, kwh_delivered_dc, battery_temp)
       SELECT vehicle_id, ts, soc, kwh_delivered_dc, battery_temp FROM vehicle_input
       ON CONFLICT DO NOTHING
-      RETURNING vehicle_id, ts, soc, kwh_delivered_dc, battery_temp, received_at
-    ), vehicle_newest AS (
-      SELECT DISTINCT ON (vehicle_id) * FROM vehicle_inserted ORDER BY vehicle_id, ts DESC
+      RETURNING vehicle_id, ts
     ), vehicle_live_upsert AS (
       INSERT INTO vehicle_live AS l (vehicle_id, ts, soc, kwh_delivered_dc, battery_temp, received_at)
-      SELECT vehicle_id, ts, soc, kwh_delivered_dc, battery_temp, received_at FROM vehicle_newest
+      SELECT *, now() FROM unnest(
+        ${vehicleLive.map((r) => r.vehicleId)}::text[],
+        ${vehicleLive.map((r) => r.timestamp.toISOString())}::timestamptz[],
+        ${vehicleLive.map((r) => r.soc)}::float8[],
+        ${vehicleLive.map((r) => r.kwhDeliveredDc)}::float8[],
+        ${vehicleLive.map((r) => r.batteryTemp)}::float8[]
+      )
       ON CONFLICT (vehicle_id) DO UPDATE
         SET ts = excluded.ts, soc = excluded.soc, kwh_delivered_dc = excluded.kwh_delivered_dc,
             battery_temp = excluded.battery_temp, received_at = excluded.received_at
@@ -76,4 +88,15 @@ export async function insertReadings(db: Db, batch: ReadingsByStream): Promise<R
   const skipped: ReadingsByStream<number> = { meter: [], vehicle: [] };
   for (const row of result.rows) skipped[row.stream].push(row.position);
   return skipped;
+}
+
+/** The reading with the newest timestamp of each device (the first one on a tie). */
+function newestPerDevice<R extends MeterReading | VehicleReading>(readings: R[]): R[] {
+  const newest = new Map<string, R>();
+  for (const reading of readings) {
+    const id = deviceIdOf(reading);
+    const current = newest.get(id);
+    if (!current || current.timestamp.getTime() < reading.timestamp.getTime()) newest.set(id, reading);
+  }
+  return [...newest.values()];
 }
