@@ -25,7 +25,7 @@ import {
   type DirectDb,
 } from './lib/direct-db.js';
 import { runLoad, type LoadResult } from './lib/http-load.js';
-import { spawnService, type ServiceProcess } from './lib/service-process.js';
+import { spawnService, SPAWNED_ADMIN_KEY, type ServiceProcess } from './lib/service-process.js';
 import { peakRssMiB, percentile, round, table } from './lib/stats.js';
 
 const { values: args } = parseArgs({
@@ -112,7 +112,7 @@ async function ingestSection() {
   const dataDir = await tempDir('ingest');
   log('ingest: starting the service');
   const service = await spawnService({ DATA_DIR: dataDir });
-  const client = new JsonClient(service.url, 64);
+  const client = new JsonClient(service.url, 64, SPAWNED_ADMIN_KEY);
   log(`ingest: batched requests (500 readings, 4 connections) for ${S(20, 8) / 1000} s`);
   const batched = await batchedIngest(client, 'batched', 1000, S(20, 8));
   log(`ingest: single-reading requests (32 connections) for ${S(20, 8) / 1000} s`);
@@ -233,7 +233,7 @@ async function analyticsSection(dataset: AnalyticsDataset) {
   const direct = await directComparison(dataset, SMOKE ? 10 : QUICK ? 100 : 300);
   log('analytics: over HTTP while ingest runs at the nominal rate in the background');
   const service = await spawnService({ DATA_DIR: dataset.dataDir });
-  const client = new JsonClient(service.url, 64);
+  const client = new JsonClient(service.url, 64, SPAWNED_ADMIN_KEY);
   await warmUp(client, dataset);
   const background = singleIngest(client, 'nominal', 20_000, S(25, 12) + 2000, 8, NOMINAL_READINGS_PER_SECOND);
   const day = await httpAnalytics(client, dataset, DAY, dataset.vehicles, S(12, 5));
@@ -282,7 +282,7 @@ async function scalingSection(reuse: Map<number, AnalyticsDataset>, ingestAt1000
       log(`scaling: batched ingest with ${devices} devices`);
       const dataDir = await tempDir(`scale-${devices}`);
       const service = await spawnService({ DATA_DIR: dataDir });
-      const client = new JsonClient(service.url, 16);
+      const client = new JsonClient(service.url, 16, SPAWNED_ADMIN_KEY);
       ingest = await batchedIngest(client, `scale`, devices, S(20, 8));
       client.close();
       await stopService(service);
@@ -290,7 +290,7 @@ async function scalingSection(reuse: Map<number, AnalyticsDataset>, ingestAt1000
 
     const dataset = reuse.get(devices) ?? (await loadDataset(devices, 0));
     const analyticsService = await spawnService({ DATA_DIR: dataset.dataDir });
-    const analyticsClient = new JsonClient(analyticsService.url, 4);
+    const analyticsClient = new JsonClient(analyticsService.url, 4, SPAWNED_ADMIN_KEY);
     await warmUp(analyticsClient, dataset);
     const day = await httpAnalytics(analyticsClient, dataset, DAY, devices, S(8, 4));
     analyticsClient.close();

@@ -1,5 +1,9 @@
 import Router from '@koa/router';
 import Koa from 'koa';
+import type { ApiKeyService } from './auth/api-key.service.js';
+import { authenticate } from './auth/auth.middleware.js';
+import { registerKeyRoutes } from './auth/keys.routes.js';
+import type { RateLimiter } from './auth/rate-limiter.js';
 import { registerAnalyticsRoutes } from './analytics/analytics.routes.js';
 import type { Db } from './db/database.js';
 import { registerHealthRoutes } from './health/health.routes.js';
@@ -17,6 +21,8 @@ import { registerLiveRoutes } from './telemetry/live.routes.js';
 export interface AppDeps {
   db: Db;
   ingestion: IngestionService;
+  keys: ApiKeyService;
+  rateLimiter: RateLimiter;
   logger: Logger;
   limits: IngestionLimits & { maxBodyBytes: number };
   expectedMigrations: readonly string[];
@@ -33,9 +39,11 @@ export function createApp(deps: AppDeps): Koa<AppState, AppContext> {
   registerLiveRoutes(router, deps.db);
   registerMappingRoutes(router, deps.db);
   registerAnalyticsRoutes(router, deps.db);
+  registerKeyRoutes(router, deps.keys);
 
   app.use(requestId());
   app.use(errorHandler(deps.logger));
+  app.use(authenticate(deps.keys, deps.rateLimiter));
   for (const middleware of jsonBody(deps.limits.maxBodyBytes)) app.use(middleware);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));

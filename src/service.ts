@@ -2,6 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { createApp } from './app.js';
+import { resolveAdminKey } from './auth/admin-key.js';
+import { ApiKeyService } from './auth/api-key.service.js';
+import { RateLimiter } from './auth/rate-limiter.js';
 import type { Config } from './config/config.js';
 import { createDb, type DbHandle } from './db/create-db.js';
 import { JobScheduler } from './db/job-scheduler.js';
@@ -55,9 +58,12 @@ export async function startService(config: Config, logger: Logger, options: Star
       : undefined;
   jobs?.start();
 
+  const adminKey = await resolveAdminKey(config, logger);
   const app = createApp({
     db: dbHandle.db,
     ingestion,
+    keys: new ApiKeyService(dbHandle.db, adminKey),
+    rateLimiter: new RateLimiter(config.auth.rateLimitPerSecond, config.auth.rateLimitBurst),
     logger,
     limits: { ...config.ingest },
     expectedMigrations: await listMigrationNames(),

@@ -1,6 +1,13 @@
 import test from 'ava';
 import { sql } from 'kysely';
-import { meterReading, minutesAgo, startTestService, vehicleReading, type TestService } from './helpers/test-service.js';
+import {
+  meterReading,
+  minutesAgo,
+  startTestService,
+  TEST_ADMIN_KEY,
+  vehicleReading,
+  type TestService,
+} from './helpers/test-service.js';
 
 let svc: TestService;
 test.before(async () => {
@@ -136,7 +143,7 @@ test('body errors: malformed JSON 400, wrong content type 415, empty batch 400, 
 
   const wrongType = await fetch(`${svc.url}/v1/ingestion/meter`, {
     method: 'POST',
-    headers: { 'content-type': 'text/plain' },
+    headers: { 'content-type': 'text/plain', authorization: `Bearer ${TEST_ADMIN_KEY}` },
     body: JSON.stringify(meterReading('ing-type', minutesAgo(1))),
   });
   t.is(wrongType.status, 415);

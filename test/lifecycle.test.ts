@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { spawnService } from '../bench/lib/service-process.js';
+import { adminHeaders, spawnService } from '../bench/lib/service-process.js';
 
 const MINUTE = 60_000;
 
@@ -44,7 +44,7 @@ test('SIGTERM under load: every 202 is stored after a restart, every other answe
       try {
         const res = await fetch(`${first.url}/v1/ingestion/meter`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: adminHeaders,
           body: JSON.stringify(readings),
         });
         const body = (await res.json()) as { accepted?: number; error?: { code: string } };
@@ -84,11 +84,11 @@ async function countMeterReadings(url: string): Promise<number> {
   for (let id = 0; id < 4; id += 1) {
     await fetch(`${url}/v1/vehicles/life-v${id}/meter`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: adminHeaders,
       body: JSON.stringify({ meterId: `life-${id}` }),
     });
     const from = new Date(Date.now() - 24 * 60 * MINUTE).toISOString();
-    const res = await fetch(`${url}/v1/analytics/performance/life-v${id}?from=${from}`);
+    const res = await fetch(`${url}/v1/analytics/performance/life-v${id}?from=${from}`, { headers: adminHeaders });
     const body = (await res.json()) as { readings: { meter: number } };
     total += body.readings.meter;
   }

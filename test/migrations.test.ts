@@ -1,6 +1,6 @@
 import test from 'ava';
 import postgres from 'postgres';
-import { migrate } from '../src/db/migrate.js';
+import { listMigrationNames, migrate } from '../src/db/migrate.js';
 import { startEmbeddedDb, type EmbeddedDb } from '../src/embedded/embedded-db.js';
 
 let edb: EmbeddedDb;
@@ -33,10 +33,13 @@ async function inventory(url: string) {
 }
 
 test.serial('migrates up from empty, down to empty, up again; a second up is a no-op', async (t) => {
+  const all = await listMigrationNames();
+  t.true(all.length >= 5);
   const up = await migrate({ databaseUrl: edb.url });
-  t.is(up.length, 4);
+  t.deepEqual(up.map((m) => m.name), all);
   const afterUp = await inventory(edb.url);
   t.deepEqual(afterUp.relations, [
+    'api_keys',
     'meter_live',
     'meter_telemetry_history',
     'meter_telemetry_hourly',
@@ -52,11 +55,11 @@ test.serial('migrates up from empty, down to empty, up again; a second up is a n
   t.is(again.length, 0);
 
   const down = await retry(() => migrate({ databaseUrl: edb.url, direction: 'down' }));
-  t.is(down.length, 4);
+  t.is(down.length, all.length);
   t.deepEqual(await inventory(edb.url), { relations: [], jobs: 0 });
 
   const upAgain = await retry(() => migrate({ databaseUrl: edb.url }));
-  t.is(upAgain.length, 4);
+  t.is(upAgain.length, all.length);
   t.deepEqual(await inventory(edb.url), afterUp);
 });
 

@@ -3,6 +3,10 @@ import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
+/** The admin key spawned services get (never used outside tests and benchmarks). */
+export const SPAWNED_ADMIN_KEY = 'bench-admin-key-0123456789abcdef0123456789';
+export const adminHeaders = { authorization: `Bearer ${SPAWNED_ADMIN_KEY}`, 'content-type': 'application/json' };
+
 export interface ServiceProcess {
   child: ChildProcess;
   url: string;
@@ -15,7 +19,7 @@ export interface ServiceProcess {
 /** Runs the service as `npm start` does, in its own process, and waits until it listens. */
 export function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ADMIN_API_KEY: SPAWNED_ADMIN_KEY, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import type { Db } from '../db/database.js';
+import { requireScope } from '../auth/auth.middleware.js';
 import type { AppState } from '../http/app-state.js';
 import { vehicleParams } from '../http/device-id.schema.js';
 import { validated, type AppContext } from '../http/validate.js';
@@ -10,6 +11,7 @@ import { getPerformance } from './analytics.service.js';
 export function registerAnalyticsRoutes(router: Router<AppState, AppContext>, db: Db): void {
   router.get(
     '/v1/analytics/performance/:vehicleId',
+    requireScope('read'),
     validated({ params: vehicleParams, query: performanceQuery }, async ({ params, query }, ctx) => {
       ctx.body = await getPerformance(db, params.vehicleId, query);
     }),

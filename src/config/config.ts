@@ -9,28 +9,36 @@ const optional = <T extends z.ZodType>(schema: T) =>
 
 const positiveInt = (fallback: number) => optional(z.coerce.number().int().positive().default(fallback));
 
-const envSchema = z.object({
-  NODE_ENV: optional(z.enum(['development', 'production', 'test']).default('development')),
-  HOST: optional(z.string().default('0.0.0.0')),
-  PORT: optional(z.coerce.number().int().min(0).max(65535).default(3000)),
-  LOG_LEVEL: optional(z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info')),
-  DATABASE_URL: optional(
-    z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
-      .optional(),
-  ),
-  DATABASE_POOL_MAX: positiveInt(10),
-  DATA_DIR: optional(z.string().default('./data')),
-  EMBEDDED_DB_PORT: optional(z.coerce.number().int().min(0).max(65535).default(0)),
-  INGEST_MAX_READINGS_PER_REQUEST: positiveInt(5000),
-  INGEST_MAX_BODY_BYTES: positiveInt(4 * 1024 * 1024),
-  INGEST_FLUSH_READINGS: positiveInt(10_000),
-  INGEST_FLUSH_INTERVAL_MS: optional(z.coerce.number().int().min(0).max(1000).default(4)),
-  INGEST_MAX_QUEUED_READINGS: positiveInt(100_000),
-  RAW_RETENTION_DAYS: positiveInt(30),
-  JOB_POLL_INTERVAL_MS: positiveInt(10_000),
-});
+const envSchema = z
+  .object({
+    NODE_ENV: optional(z.enum(['development', 'production', 'test']).default('development')),
+    HOST: optional(z.string().default('0.0.0.0')),
+    PORT: optional(z.coerce.number().int().min(0).max(65535).default(3000)),
+    LOG_LEVEL: optional(z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info')),
+    DATABASE_URL: optional(
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+        .optional(),
+    ),
+    DATABASE_POOL_MAX: positiveInt(10),
+    DATA_DIR: optional(z.string().default('./data')),
+    EMBEDDED_DB_PORT: optional(z.coerce.number().int().min(0).max(65535).default(0)),
+    INGEST_MAX_READINGS_PER_REQUEST: positiveInt(5000),
+    INGEST_MAX_BODY_BYTES: positiveInt(4 * 1024 * 1024),
+    INGEST_FLUSH_READINGS: positiveInt(10_000),
+    INGEST_FLUSH_INTERVAL_MS: optional(z.coerce.number().int().min(0).max(1000).default(4)),
+    INGEST_MAX_QUEUED_READINGS: positiveInt(100_000),
+    RAW_RETENTION_DAYS: positiveInt(30),
+    ADMIN_API_KEY: optional(z.string().min(32, 'must be at least 32 characters').optional()),
+    RATE_LIMIT_PER_SECOND: optional(z.coerce.number().min(0).default(50)),
+    RATE_LIMIT_BURST: positiveInt(100),
+    JOB_POLL_INTERVAL_MS: positiveInt(10_000),
+  })
+  .refine((env) => env.NODE_ENV !== 'production' || env.ADMIN_API_KEY !== undefined, {
+    path: ['ADMIN_API_KEY'],
+    message: 'is required in production (at least 32 characters)',
+  });
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -56,6 +64,13 @@ export interface Config {
     maxFutureMs: number;
   };
   jobs: { pollIntervalMs: number };
+  auth: {
+    /** Unset outside production: a key is generated and kept in DATA_DIR. */
+    adminApiKey: string | undefined;
+    /** Per key; 0 disables rate limiting. */
+    rateLimitPerSecond: number;
+    rateLimitBurst: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -90,5 +105,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxFutureMs: 5 * 60 * 1000,
     },
     jobs: { pollIntervalMs: e.JOB_POLL_INTERVAL_MS },
+    auth: {
+      adminApiKey: e.ADMIN_API_KEY,
+      rateLimitPerSecond: e.RATE_LIMIT_PER_SECOND,
+      rateLimitBurst: e.RATE_LIMIT_BURST,
+    },
   };
 }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { ApiKeyTable } from '../auth/api-key.table.js';
 import type { VehicleMeterMappingTable } from '../mapping/mapping.table.js';
 import type { MeterLiveTable, MeterTelemetryHistoryTable, MeterTelemetryHourlyView } from '../telemetry/meter.table.js';
 import type {
@@ -9,6 +10,7 @@ import type {
 
 /** Every table and view the service queries, as Kysely sees them. */
 export interface Database {
+  api_keys: ApiKeyTable;
   vehicle_meter_mapping: VehicleMeterMappingTable;
   meter_telemetry_history: MeterTelemetryHistoryTable;
   vehicle_telemetry_history: VehicleTelemetryHistoryTable;

@@ -12,7 +12,11 @@ export class JsonClient {
   private readonly agent: Agent;
   private readonly base: URL;
 
-  constructor(baseUrl: string, maxSockets: number) {
+  constructor(
+    baseUrl: string,
+    maxSockets: number,
+    private readonly apiKey?: string,
+  ) {
     this.base = new URL(baseUrl);
     this.agent = new Agent({ keepAlive: true, maxSockets });
   }
@@ -28,7 +32,10 @@ export class JsonClient {
           port: this.base.port,
           method,
           path,
-          headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {},
+          headers: {
+            ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}),
+            ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}),
+          },
         },
         (res) => {
           const chunks: Buffer[] = [];

@@ -4,11 +4,16 @@
  * a backfill as fast as the service takes it, or live on the wall clock (--speed N).
  */
 import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ADMIN_KEY_FILE } from '../auth/admin-key.js';
 import { parseDuration } from './duration.js';
 import { runSimulation, type SimulationStats } from './simulation.js';
 
 const USAGE = `Usage: npm run simulate -- [options]
   --url URL             service base URL (default http://127.0.0.1:3000)
+  --api-key KEY         a key with the ingest and admin scopes (default: $API_KEY, else the
+                        admin key the embedded service generated in ./data/admin-api-key)
   --vehicles N          vehicles, each with its own meter (default 100)
   --seed N              random seed: same seed, same fleet and readings (default 1)
   --faulty-share F      share of vehicles with efficiency below 0.85 (default 0.1)
@@ -17,6 +22,16 @@ const USAGE = `Usage: npm run simulate -- [options]
   --speed N             live mode: simulated minutes per real minute (default 1)
   --duration DURATION   live mode: stop after this long (default: run until Ctrl-C)
   --concurrency N       requests in flight (default 8)`;
+
+/** The key `npm start` generated on first start, so the quick start needs no setup. */
+function readGeneratedAdminKey(): string {
+  const file = join(process.env.DATA_DIR ?? './data', ADMIN_KEY_FILE);
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    throw new Error(`no API key: pass --api-key, set API_KEY, or start the service once so that ${file} exists`);
+  }
+}
 
 function positive(name: string, text: string, integer = true): number {
   const value = Number(text);
@@ -35,6 +50,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       url: { type: 'string', default: 'http://127.0.0.1:3000' },
+      'api-key': { type: 'string' },
       vehicles: { type: 'string', default: '100' },
       seed: { type: 'string', default: '1' },
       'faulty-share': { type: 'string', default: '0.1' },
@@ -57,6 +73,7 @@ async function main(): Promise<void> {
   const interactive = process.stderr.isTTY;
   const stats = await runSimulation({
     url: values.url,
+    apiKey: values['api-key'] ?? process.env.API_KEY ?? readGeneratedAdminKey(),
     vehicles: positive('vehicles', values.vehicles),
     seed: Number(values.seed),
     faultyShare,

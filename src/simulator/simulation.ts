@@ -3,6 +3,8 @@ import { forEachConcurrent, JsonClient } from './http-client.js';
 
 export interface SimulationOptions {
   url: string;
+  /** A key with the ingest and admin scopes (mappings are set through the API). */
+  apiKey: string;
   vehicles: number;
   seed: number;
   faultyShare: number;
@@ -38,7 +40,7 @@ function isIngestResult(body: unknown): body is { accepted: number; duplicates: 
 /** Maps every vehicle to its meter, then sends readings (backfill or live) through the API. */
 export async function runSimulation(options: SimulationOptions): Promise<SimulationStats> {
   const fleet = createFleet(options.vehicles, options.seed, options.faultyShare);
-  const client = new JsonClient(options.url, options.concurrency);
+  const client = new JsonClient(options.url, options.concurrency, options.apiKey);
   const started = performance.now();
   const stats: SimulationStats = {
     sent: 0,

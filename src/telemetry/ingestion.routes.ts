@@ -1,4 +1,5 @@
 import type Router from '@koa/router';
+import { assertOwnDevice, principalOf, requireScope } from '../auth/auth.middleware.js';
 import type { AppState } from '../http/app-state.js';
 import { validated, type AppContext } from '../http/validate.js';
 import { meterBatchSchema, vehicleBatchSchema, type TimestampLimits } from './ingestion.schema.js';
@@ -19,7 +20,9 @@ export function registerIngestionRoutes(
 ): void {
   router.post(
     '/v1/ingestion/meter',
+    requireScope('ingest'),
     validated({ body: meterBatchSchema(limits, limits.maxReadingsPerRequest) }, async ({ body }, ctx) => {
+      assertOwnDevice(principalOf(ctx.state), body.map((r) => r.meterId), 'meterId');
       ctx.body = await service.ingestMeterReadings(body);
       ctx.status = 202;
     }),
@@ -27,7 +30,9 @@ export function registerIngestionRoutes(
 
   router.post(
     '/v1/ingestion/vehicle',
+    requireScope('ingest'),
     validated({ body: vehicleBatchSchema(limits, limits.maxReadingsPerRequest) }, async ({ body }, ctx) => {
+      assertOwnDevice(principalOf(ctx.state), body.map((r) => r.vehicleId), 'vehicleId');
       ctx.body = await service.ingestVehicleReadings(body);
       ctx.status = 202;
     }),

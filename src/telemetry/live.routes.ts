@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { Db } from '../db/database.js';
 import { AppError } from '../http/app-error.js';
+import { requireScope } from '../auth/auth.middleware.js';
 import type { AppState } from '../http/app-state.js';
 import { validated, type AppContext } from '../http/validate.js';
 import { findMeterLive, findVehicleLive } from './live.repository.js';
@@ -10,6 +11,7 @@ import { meterParams, vehicleParams } from '../http/device-id.schema.js';
 export function registerLiveRoutes(router: Router<AppState, AppContext>, db: Db): void {
   router.get(
     '/v1/meters/:meterId/live',
+    requireScope('read'),
     validated({ params: meterParams }, async ({ params }, ctx) => {
       const row = await findMeterLive(db, params.meterId);
       if (!row) throw AppError.notFound('meter_not_found', `No reading received from meter ${params.meterId}.`);
@@ -25,6 +27,7 @@ export function registerLiveRoutes(router: Router<AppState, AppContext>, db: Db)
 
   router.get(
     '/v1/vehicles/:vehicleId/live',
+    requireScope('read'),
     validated({ params: vehicleParams }, async ({ params }, ctx) => {
       const row = await findVehicleLive(db, params.vehicleId);
       if (!row) throw AppError.notFound('vehicle_not_found', `No reading received from vehicle ${params.vehicleId}.`);

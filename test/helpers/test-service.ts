@@ -2,10 +2,14 @@ import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startService, type RunningService } from '../../src/service.js';
 
+export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef0123456789';
+
 export interface TestService extends RunningService {
+  /** JSON requests with the admin key unless `headers` say otherwise. */
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<TestResponse>;
-  put(path: string, body: unknown): Promise<TestResponse>;
-  get(path: string): Promise<TestResponse>;
+  put(path: string, body: unknown, headers?: Record<string, string>): Promise<TestResponse>;
+  get(path: string, headers?: Record<string, string>): Promise<TestResponse>;
+  delete(path: string, headers?: Record<string, string>): Promise<TestResponse>;
 }
 
 export interface TestResponse {
@@ -32,9 +36,10 @@ async function call(url: string, init: RequestInit): Promise<TestResponse> {
  * Jobs do not run on their own in tests: tests run them when they mean to.
  */
 export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ADMIN_API_KEY: TEST_ADMIN_KEY, ...env });
   const service = await startService(config, createLogger(config.logLevel), { inMemory: true, runJobs: false });
-  const json = (method: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
+  const auth = { authorization: `Bearer ${TEST_ADMIN_KEY}` };
+  const json = (method: string, path: string, body: unknown, headers: Record<string, string> = auth) =>
     call(service.url + path, {
       method,
       headers: { 'content-type': 'application/json', ...headers },
@@ -43,8 +48,9 @@ export async function startTestService(env: Record<string, string> = {}): Promis
   return {
     ...service,
     post: (path, body, headers) => json('POST', path, body, headers),
-    put: (path, body) => json('PUT', path, body),
-    get: (path) => call(service.url + path, { method: 'GET' }),
+    put: (path, body, headers) => json('PUT', path, body, headers),
+    get: (path, headers = auth) => call(service.url + path, { method: 'GET', headers }),
+    delete: (path, headers = auth) => call(service.url + path, { method: 'DELETE', headers }),
   };
 }
 

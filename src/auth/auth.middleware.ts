@@ -1,0 +1,71 @@
+import type { Middleware } from 'koa';
+import { AppError } from '../http/app-error.js';
+import type { AppState } from '../http/app-state.js';
+import type { ApiKeyService, Principal } from './api-key.service.js';
+import type { Scope } from './api-key.table.js';
+import type { RateLimiter } from './rate-limiter.js';
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+/** Longer than any key we issue; anything bigger is not worth hashing. */
+const MAX_KEY_LENGTH = 256;
+
+function presentedKey(authorization: string, apiKeyHeader: string): string | undefined {
+  const bearer = BEARER.exec(authorization)?.[1];
+  const key = bearer ?? (apiKeyHeader.trim() || undefined);
+  return key && key.length <= MAX_KEY_LENGTH ? key : undefined;
+}
+
+/**
+ * Every /v1 request needs a key: `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+ * Missing or unknown: 401. Then the key's token bucket: 429 with Retry-After.
+ */
+export function authenticate(keys: ApiKeyService, limiter: RateLimiter): Middleware<AppState> {
+  return async (ctx, next) => {
+    if (!ctx.path.startsWith('/v1/') && ctx.path !== '/v1') return next();
+    const key = presentedKey(ctx.get('Authorization'), ctx.get('X-API-Key'));
+    const principal = key === undefined ? undefined : await keys.authenticate(key);
+    if (!principal) {
+      ctx.set('WWW-Authenticate', 'Bearer');
+      throw new AppError(401, 'unauthorized', key === undefined ? 'An API key is required.' : 'The API key is not valid.');
+    }
+    if (limiter.enabled && !principal.isEnvAdmin) {
+      const wait = limiter.take(principal.keyId);
+      if (wait > 0) {
+        throw new AppError(429, 'rate_limited', 'Too many requests for this key; retry later.', undefined, {
+          'Retry-After': String(wait),
+        });
+      }
+    }
+    ctx.state.principal = principal;
+    await next();
+  };
+}
+
+export function principalOf(state: AppState): Principal {
+  if (!state.principal) throw new Error('route reached without authentication');
+  return state.principal;
+}
+
+/** 403 unless the caller's key carries `scope`. */
+export function requireScope(scope: Scope): Middleware<AppState> {
+  return async (ctx, next) => {
+    if (!principalOf(ctx.state).scopes.has(scope)) {
+      throw new AppError(403, 'forbidden', `This API key lacks the "${scope}" scope.`);
+    }
+    await next();
+  };
+}
+
+/**
+ * A device-bound key may only write its own device's readings: any other id refuses the
+ * whole request (nothing is written).
+ */
+export function assertOwnDevice(principal: Principal, ids: readonly string[], field: string): void {
+  if (principal.deviceId === null) return;
+  const details = ids.flatMap((id, index) =>
+    id === principal.deviceId ? [] : [{ index, path: field, message: `this key may only send readings of ${principal.deviceId}` }],
+  );
+  if (details.length > 0) {
+    throw new AppError(403, 'device_forbidden', 'This API key is bound to another device.', details.slice(0, 100));
+  }
+}
