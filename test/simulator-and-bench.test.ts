@@ -17,7 +17,7 @@ test.after.always(async () => {
 });
 
 test('simulator backfill: every reading accepted, mappings set, analytics meaningful, deterministic', async (t) => {
-  const options = { url: svc.url, apiKey: TEST_ADMIN_KEY, vehicles: 6, seed: 7, faultyShare: 0.5, backfillMs: 2 * 3_600_000, speed: 1, batch: 250, concurrency: 3 };
+  const options = { url: svc.url, apiKey: TEST_ADMIN_KEY, vehicles: 6, seed: 7, faultyShare: 0.5, backfillMs: 2 * 3_600_000, backfillEndMs: Date.now(), speed: 1, batch: 250, concurrency: 3 };
   const stats = await runSimulation(options);
   t.is(stats.sent, 6 * 120 * 2);
   t.is(stats.accepted, 6 * 120 * 2);

@@ -10,6 +10,8 @@ export interface SimulationOptions {
   faultyShare: number;
   /** Backfill this much history (ms) as fast as the service takes it, then stop. */
   backfillMs?: number;
+  /** Backfill up to this instant (epoch ms; default: the current minute). */
+  backfillEndMs?: number;
   /** Live mode: simulated minutes per wall-clock minute. */
   speed: number;
   /** Live mode: stop after this long (ms of wall clock); runs until aborted otherwise. */
@@ -89,7 +91,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     });
 
     if (options.backfillMs !== undefined) {
-      const end = Math.floor(Date.now() / MINUTE) * MINUTE;
+      const end = Math.floor((options.backfillEndMs ?? Date.now()) / MINUTE) * MINUTE;
       const start = end - Math.floor(options.backfillMs / MINUTE) * MINUTE;
       const requests = function* () {
         let meters: MeterPayload[] = [];
