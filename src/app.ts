@@ -11,6 +11,7 @@ import type { AppState } from './http/app-state.js';
 import { errorHandler } from './http/error-handler.js';
 import { jsonBody } from './http/json-body.js';
 import { requestId } from './http/request-id.js';
+import { requestLog } from './http/request-log.js';
 import type { AppContext } from './http/validate.js';
 import type { Logger } from './logger.js';
 import { registerMappingRoutes } from './mapping/mapping.routes.js';
@@ -42,6 +43,7 @@ export function createApp(deps: AppDeps): Koa<AppState, AppContext> {
   registerKeyRoutes(router, deps.keys);
 
   app.use(requestId());
+  app.use(requestLog(deps.logger));
   app.use(errorHandler(deps.logger));
   app.use(authenticate(deps.keys, deps.rateLimiter));
   for (const middleware of jsonBody(deps.limits.maxBodyBytes)) app.use(middleware);

@@ -41,7 +41,7 @@ export async function startService(config: Config, logger: Logger, options: Star
   let databaseUrl = config.database.url;
   if (!databaseUrl) {
     const dataDir = options.inMemory ? undefined : resolve(config.database.dataDir);
-    embedded = await startEmbeddedDb({ dataDir, host: '127.0.0.1', port: config.database.embeddedPort });
+    embedded = await startEmbeddedDb({ dataDir, host: '127.0.0.1', port: config.database.embeddedPort }, logger);
     databaseUrl = embedded.url;
     logger.info('embedded TimescaleDB started', { dataDir: dataDir ?? 'memory', url: databaseUrl, pid: embedded.process.pid });
     const applied = await migrate({ databaseUrl, logger });

@@ -24,22 +24,25 @@ export function spawnService(env: Record<string, string>): Promise<ServiceProces
   });
   let output = '';
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  let listening = false;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`service did not start:\n${output}`)), 90_000);
     const onData = (chunk: Buffer) => {
-      output += chunk.toString();
+      // Keep the tail only: at info level the service logs a line per request.
+      output = (output + chunk.toString()).slice(-256 * 1024);
+      if (listening) return;
       const match = /"msg":"listening","url":"([^"]+)"/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        const dbPid = /"msg":"embedded TimescaleDB started".*?"pid":(\d+)/.exec(output)?.[1];
-        resolve({ child, url: match[1]!, databasePid: dbPid ? Number(dbPid) : undefined, output: () => output, exited });
-      }
+      if (!match) return;
+      listening = true;
+      clearTimeout(timer);
+      const dbPid = /"msg":"embedded TimescaleDB started".*?"pid":(\d+)/.exec(output)?.[1];
+      resolve({ child, url: match[1]!, databasePid: dbPid ? Number(dbPid) : undefined, output: () => output, exited });
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`service exited with ${code} before listening:\n${output}`));
+      if (!listening) reject(new Error(`service exited with ${code} before listening:\n${output}`));
     });
   });
 }

@@ -1,39 +1,30 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Logger } from '../logger.js';
 import type { ChildMessage, EmbeddedDbOptions, ParentMessage } from './embedded-db.protocol.js';
 
 export interface EmbeddedDb {
+  /** Stable across restarts: a restarted database listens on the same port. */
   url: string;
-  process: ChildProcess;
+  /** The current database process. */
+  readonly process: ChildProcess;
   /** Asks the database to close its files and waits for the process to exit. */
   stop(): Promise<void>;
 }
 
 const START_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 30_000;
+const MAX_RESTART_DELAY_MS = 30_000;
 
 // The child runs from the same tree as this file: .ts under tsx, .js once compiled.
 const childEntry = fileURLToPath(new URL(`./embedded-db.process${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
-/** Starts the embedded TimescaleDB in a child process and resolves once it accepts connections. */
-export function startEmbeddedDb(options: EmbeddedDbOptions): Promise<EmbeddedDb> {
+function launch(options: EmbeddedDbOptions): Promise<{ child: ChildProcess; port: number }> {
   const child = fork(childEntry, [], {
     env: { ...process.env, EMBEDDED_DB_OPTIONS: JSON.stringify(options) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const message: ParentMessage = { type: 'stop' };
-    if (child.connected) child.send(message);
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    await exited;
-    clearTimeout(timer);
-  };
-
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -45,16 +36,59 @@ export function startEmbeddedDb(options: EmbeddedDbOptions): Promise<EmbeddedDb>
     };
     child.once('exit', onExit);
     child.on('message', (message: ChildMessage) => {
-      if (message.type === 'ready') {
-        clearTimeout(timer);
-        child.off('exit', onExit);
-        const url = `postgres://postgres@${options.host}:${message.port}/postgres`;
-        resolve({ url, process: child, stop });
-      } else if (message.type === 'failed') {
-        clearTimeout(timer);
-        child.off('exit', onExit);
-        reject(new Error(`embedded database failed to start: ${message.message}`));
-      }
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      if (message.type === 'ready') resolve({ child, port: message.port });
+      else reject(new Error(`embedded database failed to start: ${message.message}`));
     });
   });
+}
+
+/**
+ * Starts the embedded TimescaleDB in a child process and resolves once it accepts
+ * connections. With a data directory, the database is supervised: if its process dies,
+ * it is started again on the same port (with growing delays), and clients reconnect.
+ */
+export async function startEmbeddedDb(options: EmbeddedDbOptions, logger?: Logger): Promise<EmbeddedDb> {
+  let { child, port } = await launch(options);
+  const fixed: EmbeddedDbOptions = { ...options, port };
+  let stopping = false;
+
+  const supervise = (current: ChildProcess) => {
+    current.once('exit', (code, signal) => {
+      if (stopping || options.dataDir === undefined) return;
+      logger?.error('embedded database exited; restarting it', { code, signal });
+      void restart(1000);
+    });
+  };
+  const restart = async (delay: number): Promise<void> => {
+    await new Promise((done) => setTimeout(done, delay));
+    if (stopping) return;
+    try {
+      ({ child } = await launch(fixed));
+      supervise(child);
+      logger?.info('embedded database restarted', { pid: child.pid });
+    } catch (error) {
+      logger?.error('embedded database restart failed', { err: error });
+      await restart(Math.min(delay * 2, MAX_RESTART_DELAY_MS));
+    }
+  };
+  supervise(child);
+
+  return {
+    url: `postgres://postgres@${options.host}:${port}/postgres`,
+    get process() {
+      return child;
+    },
+    stop: async () => {
+      stopping = true;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((done) => child.once('exit', () => done()));
+      const message: ParentMessage = { type: 'stop' };
+      if (child.connected) child.send(message);
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }

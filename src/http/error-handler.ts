@@ -28,6 +28,23 @@ function fromHttpError(err: HttpLikeError): AppError | undefined {
   return new AppError(status, 'bad_request', 'The request could not be processed.');
 }
 
+/** postgres.js and socket errors that mean "the database is not there right now". */
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+]);
+
+export function isConnectionError(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && CONNECTION_ERRORS.has(code);
+}
+
 /** Maps every error to the one error shape, in one place. Internals never reach the client. */
 export function errorHandler(logger: Logger): Middleware<AppState> {
   return async (ctx, next) => {
@@ -38,7 +55,13 @@ export function errorHandler(logger: Logger): Middleware<AppState> {
       }
     } catch (err: unknown) {
       const appError =
-        err instanceof AppError ? err : typeof err === 'object' && err !== null ? fromHttpError(err) : undefined;
+        err instanceof AppError
+          ? err
+          : isConnectionError(err)
+            ? AppError.databaseUnavailable()
+            : typeof err === 'object' && err !== null
+              ? fromHttpError(err)
+              : undefined;
       if (!appError) {
         logger.error('unhandled error', { requestId: ctx.state.requestId, method: ctx.method, path: ctx.path, err });
         ctx.status = 500;
