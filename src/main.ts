@@ -15,6 +15,16 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  process.on('uncaughtException', (error) => {
+    // postgres.js 3.4.9 can throw from a deferred socket write after the database went
+    // away (porsager/postgres#1208); the query itself is rejected as CONNECTION_CLOSED.
+    if (error instanceof TypeError && /nextWrite/.test(error.stack ?? '') && /postgres\/src\/connection/.test(error.stack ?? '')) {
+      logger.error('database driver write after close (ignored)', { err: error });
+      return;
+    }
+    logger.error('uncaught exception', { err: error });
+    process.exit(1);
+  });
   const service = await startService(config, logger);
   logger.info('listening', { url: service.url, database: config.database.url ? 'external' : 'embedded' });
 

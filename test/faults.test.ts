@@ -81,7 +81,9 @@ test('database killed while the API lives: 503 quickly, not ready, then recovers
   process.kill(service.databasePid!, 'SIGKILL');
   await new Promise((done) => setTimeout(done, 100));
   const started = Date.now();
-  const during = await post(service.url, batch('outage-during', 10, base));
+  const during = await post(service.url, batch('outage-during', 10, base)).catch((error: unknown) => {
+    throw new Error(`request failed (${String(error)}); service output:\n${service.output().slice(-4000)}`);
+  });
   t.true(Date.now() - started < 3000, 'answered quickly');
   if (during.status !== 202) {
     t.is(during.status, 503);
@@ -96,11 +98,14 @@ test('database killed while the API lives: 503 quickly, not ready, then recovers
   const deadline = Date.now() + 60_000;
   let readyStatus = 0;
   while (Date.now() < deadline) {
-    readyStatus = (await fetch(`${service.url}/readyz`)).status;
+    readyStatus = await fetch(`${service.url}/readyz`).then(
+      (res) => res.status,
+      () => 0, // a keep-alive socket closed under us: ask again
+    );
     if (readyStatus === 200) break;
     await new Promise((done) => setTimeout(done, 250));
   }
-  t.is(readyStatus, 200);
+  t.is(readyStatus, 200, service.output().slice(-3000));
   let after = await post(service.url, batch('outage-after', 10, base));
   for (let i = 0; i < 20 && after.status !== 202; i += 1) {
     await new Promise((done) => setTimeout(done, 250));

@@ -1,8 +1,8 @@
 import { Kysely } from 'kysely';
-import { PostgresJSDialect } from 'kysely-postgres-js';
 import postgres from 'postgres';
 import type { Logger } from '../logger.js';
 import type { Db } from './database.js';
+import { PostgresJsDialect } from './postgres-js-dialect.js';
 
 export interface DbConfig {
   url: string;
@@ -16,6 +16,8 @@ export interface DbHandle {
   close(): Promise<void>;
 }
 
+/** Longest wait for a connection for a transaction before giving up with a 503. */
+const ACQUIRE_TIMEOUT_MS = 5_000;
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 
@@ -37,7 +39,7 @@ export function createDb(config: DbConfig): DbHandle {
     },
   });
   const db: Db = new Kysely({
-    dialect: new PostgresJSDialect({ postgres: sql }),
+    dialect: new PostgresJsDialect(sql, ACQUIRE_TIMEOUT_MS),
     log(event) {
       if (event.level === 'error') {
         config.logger.error('query failed', {
@@ -55,3 +57,4 @@ export function createDb(config: DbConfig): DbHandle {
     },
   };
 }
+

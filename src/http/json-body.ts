@@ -4,10 +4,27 @@ import { AppError } from './app-error.js';
 import type { AppState } from './app-state.js';
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+/** Readings nest 2 deep; nothing legitimate comes close to this. */
+export const MAX_JSON_DEPTH = 16;
+
+/** Depth of nested arrays/objects, walked without recursion so no body can blow the stack. */
+export function jsonDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
 
 /**
  * Strict JSON bodies: requests that carry a body must say application/json (else 415),
- * the body must parse (else 400) and stay under the limit (else 413).
+ * the body must parse (else 400), stay under the byte limit (else 413) and the nesting
+ * limit (else 400).
  */
 export function jsonBody(maxBytes: number): Middleware<AppState>[] {
   const requireJson: Middleware<AppState> = async (ctx, next) => {
@@ -17,5 +34,12 @@ export function jsonBody(maxBytes: number): Middleware<AppState>[] {
     await next();
   };
   const parse = bodyParser({ enableTypes: ['json'], jsonLimit: `${maxBytes}b`, strict: true }) as Middleware<AppState>;
-  return [requireJson, parse];
+  const limitDepth: Middleware<AppState> = async (ctx, next) => {
+    const body: unknown = (ctx.request as { body?: unknown }).body;
+    if (jsonDepth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+      throw new AppError(400, 'too_deeply_nested', `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels.`);
+    }
+    await next();
+  };
+  return [requireJson, parse, limitDepth];
 }
