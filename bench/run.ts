@@ -48,6 +48,11 @@ const DAY = 24 * HOUR;
 /** Nominal fleet: 10,000 meters + 10,000 vehicles, one reading a minute each. */
 const NOMINAL_READINGS_PER_SECOND = 20_000 / 60;
 const LONG_HISTORY_VEHICLES = SMOKE ? 5 : 50;
+/**
+ * The services under test log warnings only by default, so the figures are the engine's;
+ * BENCH_LOG_LEVEL=info measures them with a log line per request.
+ */
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
 
 const log = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 const tempDirs: string[] = [];
@@ -111,7 +116,7 @@ const perSecond = (readings: number, seconds: number) => round(readings / second
 async function ingestSection() {
   const dataDir = await tempDir('ingest');
   log('ingest: starting the service');
-  const service = await spawnService({ DATA_DIR: dataDir });
+  const service = await spawnService({ DATA_DIR: dataDir, LOG_LEVEL: LOG_LEVEL });
   const client = new JsonClient(service.url, 64, SPAWNED_ADMIN_KEY);
   log(`ingest: batched requests (500 readings, 4 connections) for ${S(20, 8) / 1000} s`);
   const batched = await batchedIngest(client, 'batched', 1000, S(20, 8));
@@ -232,7 +237,7 @@ async function analyticsSection(dataset: AnalyticsDataset) {
   log('analytics: aggregates against the raw-scan baseline, straight on the database');
   const direct = await directComparison(dataset, SMOKE ? 10 : QUICK ? 100 : 300);
   log('analytics: over HTTP while ingest runs at the nominal rate in the background');
-  const service = await spawnService({ DATA_DIR: dataset.dataDir });
+  const service = await spawnService({ DATA_DIR: dataset.dataDir, LOG_LEVEL: LOG_LEVEL });
   const client = new JsonClient(service.url, 64, SPAWNED_ADMIN_KEY);
   await warmUp(client, dataset);
   const background = singleIngest(client, 'nominal', 20_000, S(25, 12) + 2000, 8, NOMINAL_READINGS_PER_SECOND);
@@ -281,7 +286,7 @@ async function scalingSection(reuse: Map<number, AnalyticsDataset>, ingestAt1000
     if (devices !== 1000 && !SMOKE) {
       log(`scaling: batched ingest with ${devices} devices`);
       const dataDir = await tempDir(`scale-${devices}`);
-      const service = await spawnService({ DATA_DIR: dataDir });
+      const service = await spawnService({ DATA_DIR: dataDir, LOG_LEVEL: LOG_LEVEL });
       const client = new JsonClient(service.url, 16, SPAWNED_ADMIN_KEY);
       ingest = await batchedIngest(client, `scale`, devices, S(20, 8));
       client.close();
@@ -289,7 +294,7 @@ async function scalingSection(reuse: Map<number, AnalyticsDataset>, ingestAt1000
     }
 
     const dataset = reuse.get(devices) ?? (await loadDataset(devices, 0));
-    const analyticsService = await spawnService({ DATA_DIR: dataset.dataDir });
+    const analyticsService = await spawnService({ DATA_DIR: dataset.dataDir, LOG_LEVEL: LOG_LEVEL });
     const analyticsClient = new JsonClient(analyticsService.url, 4, SPAWNED_ADMIN_KEY);
     await warmUp(analyticsClient, dataset);
     const day = await httpAnalytics(analyticsClient, dataset, DAY, devices, S(8, 4));

@@ -1,7 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const START_TIMEOUT_MS = 90_000;
+const OUTPUT_TAIL_BYTES = 256 * 1024;
 
 /** The admin key spawned services get (never used outside tests and benchmarks). */
 export const SPAWNED_ADMIN_KEY = 'bench-admin-key-0123456789abcdef0123456789';
@@ -12,37 +16,77 @@ export interface ServiceProcess {
   url: string;
   /** Process id of the embedded database's process (when embedded). */
   databasePid: number | undefined;
+  /** The last 256 KiB the service printed. */
   output(): string;
   exited: Promise<number | null>;
 }
 
-/** Runs the service as `npm start` does, in its own process, and waits until it listens. */
-export function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ADMIN_API_KEY: SPAWNED_ADMIN_KEY, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  let listening = false;
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start:\n${output}`)), 90_000);
-    const onData = (chunk: Buffer) => {
-      // Keep the tail only: at info level the service logs a line per request.
-      output = (output + chunk.toString()).slice(-256 * 1024);
-      if (listening) return;
-      const match = /"msg":"listening","url":"([^"]+)"/.exec(output);
-      if (!match) return;
-      listening = true;
-      clearTimeout(timer);
-      const dbPid = /"msg":"embedded TimescaleDB started".*?"pid":(\d+)/.exec(output)?.[1];
-      resolve({ child, url: match[1]!, databasePid: dbPid ? Number(dbPid) : undefined, output: () => output, exited });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      if (!listening) reject(new Error(`service exited with ${code} before listening:\n${output}`));
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
     });
   });
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Runs the service as `npm start` does, in its own process, and resolves once /healthz
+ * answers. Readiness does not depend on the logs, so any LOG_LEVEL works.
+ */
+export async function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'info', ADMIN_API_KEY: SPAWNED_ADMIN_KEY, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // Never outlive the test or benchmark that started it, even when that one is cut short.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((done) =>
+    child.once('exit', (code) => {
+      exitCode = code;
+      process.off('exit', killOnExit);
+      done(code);
+    }),
+  );
+
+  const chunks: string[] = [];
+  let size = 0;
+  const keep = (chunk: Buffer) => {
+    chunks.push(chunk.toString());
+    size += chunk.length;
+    while (size > OUTPUT_TAIL_BYTES && chunks.length > 1) size -= chunks.shift()!.length;
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const output = () => chunks.join('');
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    if (exitCode !== undefined) throw new Error(`service exited with ${exitCode} before listening:\n${output()}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`service did not start:\n${output()}`);
+    }
+    const healthy = await fetch(`${url}/healthz`).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (healthy) break;
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  return { child, url, databasePid: childPids(child.pid!)[0], output, exited };
 }
