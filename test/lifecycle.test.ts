@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { adminHeaders, spawnService } from '../bench/lib/service-process.js';
+import { adminHeaders, SPAWNED_ADMIN_KEY, spawnService } from '../bench/lib/service-process.js';
 
 const MINUTE = 60_000;
 
@@ -66,6 +66,8 @@ test('SIGTERM under load: every 202 is stored after a restart, every other answe
   await Promise.all(clients);
   t.is(await first.exited, 0);
   t.regex(first.output(), /"msg":"stopped"/);
+  t.regex(first.output(), /"msg":"request".*"requestId"/, 'one structured line per request');
+  t.false(first.output().includes(SPAWNED_ADMIN_KEY), 'keys never reach the logs');
   t.true(acknowledged > 0, 'some readings were acknowledged before the stop');
   t.log(`requests answered: ${sent}, readings acknowledged: ${acknowledged}, 503: ${refused}, unreachable: ${unreachable}`);
 

@@ -110,7 +110,9 @@ export class IngestQueue {
     const batch = this.takeBatch();
     this.flushing = this.flush(batch).finally(() => {
       this.flushing = undefined;
-      if (this.pending.length > 0) this.schedule();
+      // Whatever arrived during that write has waited long enough: write it now. The
+      // timer only batches arrivals while the database is idle.
+      if (this.pending.length > 0) this.startFlush();
     });
   }
 
