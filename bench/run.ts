@@ -219,11 +219,15 @@ async function directComparison(dataset: AnalyticsDataset, samples: number) {
   return result;
 }
 
+/**
+ * One analyst at a time: the embedded database serves one session, so concurrent analytics
+ * requests queue behind each other and their latency would measure the queue, not the query.
+ */
 async function httpAnalytics(client: JsonClient, dataset: AnalyticsDataset, length: number, vehicles: number, durationMs: number) {
   return runLoad({
     client,
     durationMs,
-    concurrency: 2,
+    concurrency: 1,
     request: () => {
       const w = randomWindow(dataset.now, length);
       const vehicle = benchVehicle(Math.floor(Math.random() * vehicles));
