@@ -68,11 +68,16 @@ async function stopService(service: ServiceProcess) {
   if (code !== 0) throw new Error(`service exited with ${code}:\n${service.output().slice(-2000)}`);
 }
 
-/** Readings for load generation: each device reports once a second, starting 15 minutes ago (all "live"). */
+/**
+ * Readings for load generation: each device reports every 100 ms from `base` (20 minutes
+ * ago), so that even 100 devices at 30,000 readings/s for 20 s stay in the past (all
+ * "live", newer than an hour: no late-data refresh).
+ */
+const LOAD_STEP_MS = 100;
 function readingsFor(stream: 'meter' | 'vehicle', prefix: string, devices: number, first: number, count: number, base: number) {
   return Array.from({ length: count }, (_, j) => {
     const k = first + j;
-    const timestamp = new Date(base + Math.floor(k / devices) * 1000).toISOString();
+    const timestamp = new Date(base + Math.floor(k / devices) * LOAD_STEP_MS).toISOString();
     const id = `${prefix}-${k % devices}`;
     return stream === 'meter'
       ? { meterId: id, kwhConsumedAc: 0.2, voltage: 230, timestamp }
@@ -81,7 +86,7 @@ function readingsFor(stream: 'meter' | 'vehicle', prefix: string, devices: numbe
 }
 
 function batchedIngest(client: JsonClient, prefix: string, devices: number, durationMs: number, batch = 500) {
-  const base = Date.now() - 15 * MINUTE;
+  const base = Date.now() - 20 * MINUTE;
   return runLoad({
     client,
     durationMs,
@@ -95,7 +100,7 @@ function batchedIngest(client: JsonClient, prefix: string, devices: number, dura
 }
 
 function singleIngest(client: JsonClient, prefix: string, devices: number, durationMs: number, concurrency: number, ratePerSecond?: number) {
-  const base = Date.now() - 15 * MINUTE;
+  const base = Date.now() - 20 * MINUTE;
   return runLoad({
     client,
     durationMs,
@@ -308,6 +313,7 @@ async function scalingSection(reuse: Map<number, AnalyticsDataset>, ingestAt1000
       devices,
       ingestReadingsPerSecond: perSecond(ingest.acknowledged, ingest.seconds),
       ingestP99Ms: ingest.p99Ms,
+      ingestErrors: ingest.errors + ingest.refused,
       analyticsDayP50Ms: day.p50Ms,
       analyticsDayP99Ms: day.p99Ms,
       loadSeconds: dataset.loadSeconds,

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { JobScheduler } from '../src/db/job-scheduler.js';
 import { createLogger } from '../src/logger.js';
+import { seededRandom } from '../src/simulator/random.js';
 import { meterReading, startTestService, vehicleReading, type TestService } from './helpers/test-service.js';
 
 /**
@@ -10,17 +11,6 @@ import { meterReading, startTestService, vehicleReading, type TestService } from
  */
 const HOUR = 3_600_000;
 const SEED = Number(process.env.PROPERTY_SEED ?? 20261127);
-
-function random(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = state;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Sent {
   device: string;
@@ -39,7 +29,7 @@ test.after.always(async () => {
 });
 
 test('random readings and random windows: endpoint figures equal a brute-force sum', async (t) => {
-  const rnd = random(SEED);
+  const rnd = seededRandom(SEED);
   const pick = <T>(items: T[]) => items[Math.floor(rnd() * items.length)]!;
   const start = Math.floor((Date.now() - 60 * HOUR) / HOUR) * HOUR;
   const span = 58 * HOUR;
