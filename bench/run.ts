@@ -13,7 +13,6 @@ import { performanceQuery } from '../src/analytics/analytics.repository.js';
 import { planWindow } from '../src/analytics/analytics-window.js';
 import { JsonClient } from '../src/simulator/http-client.js';
 import {
-  benchMeter,
   benchVehicle,
   bulkInsertCeiling,
   countReadings,
@@ -22,7 +21,6 @@ import {
   naiveIngest,
   openDirect,
   rawScanPerformance,
-  type DirectDb,
 } from './lib/direct-db.js';
 import { runLoad, type LoadResult } from './lib/http-load.js';
 import { spawnService, SPAWNED_ADMIN_KEY, type ServiceProcess } from './lib/service-process.js';

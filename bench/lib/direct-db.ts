@@ -31,7 +31,6 @@ export async function openDirect(dataDir: string): Promise<DirectDb> {
 }
 
 export const benchVehicle = (i: number) => `bench-ev-${String(i).padStart(5, '0')}`;
-export const benchMeter = (i: number) => `bench-meter-${String(i).padStart(5, '0')}`;
 
 export async function countReadings(direct: DirectDb): Promise<{ meter: number; vehicle: number }> {
   const result = await sql<{ meter: number; vehicle: number }>`
