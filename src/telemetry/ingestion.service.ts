@@ -9,9 +9,9 @@ function* timestampsOf(readings: readonly { timestamp: Date }[]): Generator<Date
   for (const reading of readings) yield reading.timestamp;
 }
 
-/** Ingest: validated readings go through the group-commit queue into one transaction per batch. */
+/** Ingest: validated readings go through the group-commit queue into one statement per batch. */
 export class IngestionService {
-  readonly queue: IngestQueue;
+  private readonly queue: IngestQueue;
   private readonly lateReadings: LateReadingRefresher;
 
   constructor(
