@@ -15,6 +15,8 @@ import { requestLog } from './http/request-log.js';
 import type { AppContext } from './http/validate.js';
 import type { Logger } from './logger.js';
 import { registerMappingRoutes } from './mapping/mapping.routes.js';
+import type { Metrics } from './metrics/metrics.js';
+import { registerMetricsRoutes } from './metrics/metrics.routes.js';
 import { registerIngestionRoutes, type IngestionLimits } from './telemetry/ingestion.routes.js';
 import type { IngestionService } from './telemetry/ingestion.service.js';
 import { registerLiveRoutes } from './telemetry/live.routes.js';
@@ -24,6 +26,7 @@ export interface AppDeps {
   ingestion: IngestionService;
   keys: ApiKeyService;
   rateLimiter: RateLimiter;
+  metrics: Metrics;
   logger: Logger;
   limits: IngestionLimits & { maxBodyBytes: number };
   expectedMigrations: readonly string[];
@@ -36,14 +39,15 @@ export function createApp(deps: AppDeps): Koa<AppState, AppContext> {
   const router = new Router<AppState, AppContext>();
 
   registerHealthRoutes(router, deps.db, deps.expectedMigrations);
-  registerIngestionRoutes(router, deps.ingestion, deps.limits);
+  registerMetricsRoutes(router, deps.metrics);
+  registerIngestionRoutes(router, deps.ingestion, deps.limits, deps.metrics);
   registerLiveRoutes(router, deps.db);
   registerMappingRoutes(router, deps.db);
-  registerAnalyticsRoutes(router, deps.db);
+  registerAnalyticsRoutes(router, deps.db, deps.metrics);
   registerKeyRoutes(router, deps.keys);
 
   app.use(requestId());
-  app.use(requestLog(deps.logger));
+  app.use(requestLog(deps.logger, deps.metrics));
   app.use(errorHandler(deps.logger));
   app.use(authenticate(deps.keys, deps.rateLimiter));
   for (const middleware of jsonBody(deps.limits.maxBodyBytes)) app.use(middleware);

@@ -12,6 +12,7 @@ import { listMigrationNames, migrate } from './db/migrate.js';
 import { waitForDatabase } from './db/wait-for-database.js';
 import { startEmbeddedDb, type EmbeddedDb } from './embedded/embedded-db.js';
 import type { Logger } from './logger.js';
+import { createMetrics } from './metrics/metrics.js';
 import { IngestionService } from './telemetry/ingestion.service.js';
 
 export interface RunningService {
@@ -49,9 +50,25 @@ export async function startService(config: Config, logger: Logger, options: Star
   }
 
   // The embedded database serves a single session: one connection, or transactions leak.
-  const dbHandle = createDb({ url: databaseUrl, max: embedded ? 1 : config.database.poolMax, logger });
+  const metrics = createMetrics();
+  const dbHandle = createDb({
+    url: databaseUrl,
+    max: embedded ? 1 : config.database.poolMax,
+    logger,
+    onQueryError: () => metrics.databaseErrors.inc(),
+  });
   await waitForDatabase(dbHandle.db, 30_000);
-  const ingestion = new IngestionService(dbHandle.db, config.ingest, logger);
+  const ingestion = new IngestionService(dbHandle.db, config.ingest, logger, {
+    batchWritten: (readings, seconds) => {
+      metrics.batchReadings.observe(readings);
+      metrics.flushSeconds.observe(seconds);
+    },
+    answered: (stream, accepted, duplicates) => {
+      metrics.readings.inc({ stream, outcome: 'accepted' }, accepted);
+      metrics.readings.inc({ stream, outcome: 'duplicate' }, duplicates);
+    },
+  });
+  metrics.setQueueDepthSource(() => ingestion.queueDepth);
   const jobs =
     (options.runJobs ?? embedded !== undefined)
       ? new JobScheduler(dbHandle.db, config.jobs.pollIntervalMs, logger)
@@ -64,6 +81,7 @@ export async function startService(config: Config, logger: Logger, options: Star
     ingestion,
     keys: new ApiKeyService(dbHandle.db, adminKey),
     rateLimiter: new RateLimiter(config.auth.rateLimitPerSecond, config.auth.rateLimitBurst),
+    metrics,
     logger,
     limits: { ...config.ingest },
     expectedMigrations: await listMigrationNames(),

@@ -9,6 +9,8 @@ export interface DbConfig {
   /** Connections in the pool; the embedded database takes exactly one. */
   max: number;
   logger: Logger;
+  /** Called for every failed query (metrics). */
+  onQueryError?: () => void;
 }
 
 export interface DbHandle {
@@ -42,6 +44,7 @@ export function createDb(config: DbConfig): DbHandle {
     dialect: new PostgresJsDialect(sql, ACQUIRE_TIMEOUT_MS),
     log(event) {
       if (event.level === 'error') {
+        config.onQueryError?.();
         config.logger.error('query failed', {
           sql: event.query.sql,
           durationMs: Math.round(event.queryDurationMillis),

@@ -28,6 +28,12 @@ export interface IngestQueueOptions {
   maxQueuedReadings: number;
 }
 
+/** What the queue reports as it works (metrics); every method is optional. */
+export interface IngestObserver {
+  batchWritten?(readings: number, seconds: number): void;
+  answered?(stream: Stream, accepted: number, duplicates: number): void;
+}
+
 type Pending = {
   [S in Stream]: {
     stream: S;
@@ -56,6 +62,7 @@ export class IngestQueue {
     private readonly write: BatchWriter,
     private readonly options: IngestQueueOptions,
     private readonly logger: Logger,
+    private readonly observer: IngestObserver = {},
   ) {}
 
   /** Readings accepted into the queue and not yet answered. */
@@ -151,8 +158,10 @@ export class IngestQueue {
       }
     });
     let written: WrittenBatch;
+    const started = performance.now();
     try {
       written = await this.write(rows);
+      this.observer.batchWritten?.(size, (performance.now() - started) / 1000);
     } catch (error) {
       this.inFlightReadings -= size;
       this.logger.error('ingest batch failed; nothing of it was stored', { readings: size, err: error });
@@ -166,9 +175,11 @@ export class IngestQueue {
     // The next batch may be written while this one waits to become visible.
     const answered = written.visible.then(
       () =>
-        batch.forEach((request, index) =>
-          request.resolve({ accepted: accepted[index]!, duplicates: request.readings.length - accepted[index]! }),
-        ),
+        batch.forEach((request, index) => {
+          const duplicates = request.readings.length - accepted[index]!;
+          this.observer.answered?.(request.stream, accepted[index]!, duplicates);
+          request.resolve({ accepted: accepted[index]!, duplicates });
+        }),
       () => {
         // Stored but not yet in the aggregates: refuse, so that the client's retry (then
         // counted as duplicates) runs the refresh again. Nothing acknowledged is ever missing.

@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import { IngestQueue, type IngestQueueOptions, type WrittenBatch } from './ingest-queue.js';
+import { IngestQueue, type IngestObserver, type IngestQueueOptions, type WrittenBatch } from './ingest-queue.js';
 import { insertReadings } from './ingestion.repository.js';
 import { LateReadingRefresher } from './late-readings.js';
 import type { IngestResult, MeterReading, ReadingsByStream, VehicleReading } from './reading.js';
@@ -18,8 +18,9 @@ export class IngestionService {
     private readonly db: Db,
     options: IngestQueueOptions,
     logger: Logger,
+    observer?: IngestObserver,
   ) {
-    this.queue = new IngestQueue((batch) => this.writeBatch(batch), options, logger);
+    this.queue = new IngestQueue((batch) => this.writeBatch(batch), options, logger, observer);
     this.lateReadings = new LateReadingRefresher(db, logger);
   }
 
@@ -29,6 +30,11 @@ export class IngestionService {
 
   ingestVehicleReadings(readings: VehicleReading[]): Promise<IngestResult> {
     return this.queue.submit('vehicle', readings);
+  }
+
+  /** Readings queued or being written. */
+  get queueDepth(): number {
+    return this.queue.depth;
   }
 
   /** Stops taking readings and writes every one already accepted. */
