@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import type { Logger } from '../logger.js';
@@ -29,7 +30,6 @@ export async function migrate(options: MigrateOptions): Promise<{ name: string }
 
 /** The migrations shipped with this build, by name: /readyz compares them with the database. */
 export async function listMigrationNames(): Promise<string[]> {
-  const { readdir } = await import('node:fs/promises');
   const files = await readdir(MIGRATIONS_DIR);
   return files.filter((f) => f.endsWith('.sql')).map((f) => f.replace(/\.sql$/, '')).sort();
 }
