@@ -129,7 +129,7 @@ test.serial('a late reading for an hour already materialized is counted once the
   await svc.post('/v1/ingestion/meter', [meterReading('an-late-m', at(200), 1), meterReading('an-late-m', at(201), 1)]);
   // Materialize everything the refresh policies cover, as the embedded scheduler would.
   await new JobScheduler(svc.dbHandle.db, 60_000, createLogger('silent')).runDueJobs();
-  t.true((await getWatermarkMs(svc.dbHandle.db, 'meter')) > at(202).getTime(), 'the hour is materialized');
+  t.true((await getWatermarkMs(svc.dbHandle.db, 'meter_telemetry_hourly')) > at(202).getTime(), 'the hour is materialized');
 
   const late = await svc.post('/v1/ingestion/meter', [meterReading('an-late-m', at(202), 5)]);
   t.deepEqual(late.body, { accepted: 1, duplicates: 0 });

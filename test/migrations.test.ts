@@ -41,15 +41,17 @@ test.serial('migrates up from empty, down to empty, up again; a second up is a n
   t.deepEqual(afterUp.relations, [
     'api_keys',
     'meter_live',
+    'meter_telemetry_15m',
     'meter_telemetry_history',
     'meter_telemetry_hourly',
     'vehicle_live',
     'vehicle_meter_mapping',
+    'vehicle_telemetry_15m',
     'vehicle_telemetry_history',
     'vehicle_telemetry_hourly',
   ]);
-  // 2 compression + 2 raw retention + 2 refresh + 2 aggregate retention policies.
-  t.is(afterUp.jobs, 8);
+  // 2 compression + 2 raw retention + 2 x 2 refresh + 2 x 2 aggregate retention policies.
+  t.is(afterUp.jobs, 12);
 
   const again = await retry(() => migrate({ databaseUrl: edb.url }));
   t.is(again.length, 0);

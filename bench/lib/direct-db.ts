@@ -5,6 +5,7 @@ import { migrate } from '../../src/db/migrate.js';
 import { waitForDatabase } from '../../src/db/wait-for-database.js';
 import { startEmbeddedDb, type EmbeddedDb } from '../../src/embedded/embedded-db.js';
 import { createLogger } from '../../src/logger.js';
+import { AGGREGATE_VIEWS } from '../../src/telemetry/aggregates.repository.js';
 
 const silent = createLogger('silent');
 
@@ -120,7 +121,7 @@ export async function loadHistory(direct: DirectDb, firstVehicle: number, vehicl
 /** Materializes the aggregates as the policies would, then the whole loaded range. */
 export async function materialize(direct: DirectDb, from: Date, to: Date) {
   await new JobScheduler(direct.handle.db, 60_000, silent).runDueJobs();
-  for (const view of ['meter_telemetry_hourly', 'vehicle_telemetry_hourly']) {
+  for (const view of [...AGGREGATE_VIEWS.meter, ...AGGREGATE_VIEWS.vehicle]) {
     await sql`CALL refresh_continuous_aggregate(${view}::regclass, ${from.toISOString()}::timestamptz, ${to.toISOString()}::timestamptz)`.execute(
       direct.handle.db,
     );

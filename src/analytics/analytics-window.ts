@@ -1,36 +1,50 @@
 export const HOUR_MS = 3_600_000;
+export const QUARTER_HOUR_MS = 900_000;
 
 export interface TimeRange {
   from: Date;
   to: Date;
 }
 
-/**
- * A half-open window [from, to) split for exact aggregation: whole hours come from the
- * hourly continuous aggregates, the partial hours at either edge from the raw history.
- * A window without a whole hour inside is read from the raw history entirely.
- */
-export interface WindowPlan {
-  window: TimeRange;
-  /** Whole hourly buckets: bucket >= from AND bucket < to (may be empty). */
-  buckets: TimeRange;
-  /** Raw ranges before and after the buckets (either may be empty). */
-  head: TimeRange;
-  tail: TimeRange;
+/** Where a segment's figures come from: a continuous aggregate or the raw history. */
+export type SegmentSource = 'hourly' | 'quarter' | 'raw';
+
+export interface Segment extends TimeRange {
+  source: SegmentSource;
 }
 
-export function planWindow(from: Date, to: Date): WindowPlan {
-  const firstWholeHour = Math.ceil(from.getTime() / HOUR_MS) * HOUR_MS;
-  const lastWholeHourEnd = Math.floor(to.getTime() / HOUR_MS) * HOUR_MS;
-  if (firstWholeHour >= lastWholeHourEnd) {
-    return { window: { from, to }, buckets: { from: to, to }, head: { from, to }, tail: { from: to, to } };
-  }
-  const bucketsFrom = new Date(firstWholeHour);
-  const bucketsTo = new Date(lastWholeHourEnd);
-  return {
-    window: { from, to },
-    buckets: { from: bucketsFrom, to: bucketsTo },
-    head: { from, to: bucketsFrom },
-    tail: { from: bucketsTo, to },
+const GRANULES: readonly { source: SegmentSource; ms: number }[] = [
+  { source: 'hourly', ms: HOUR_MS },
+  { source: 'quarter', ms: QUARTER_HOUR_MS },
+];
+
+/**
+ * Splits a half-open window [from, to) for exact aggregation with the least raw reading:
+ * the whole hours come from the hourly aggregates, the whole quarter hours left at either
+ * edge from the quarter-hour aggregates, and only the minutes left over from the raw
+ * history. Segments are disjoint, cover the window exactly and are never empty.
+ * `coarsest: 'quarter'` skips the hourly level (for 15-minute series).
+ */
+export function planWindow(from: Date, to: Date, coarsest: 'hourly' | 'quarter' = 'hourly'): Segment[] {
+  const levels = GRANULES.slice(GRANULES.findIndex((g) => g.source === coarsest));
+  const segments: Segment[] = [];
+  const split = (fromMs: number, toMs: number, level: number): void => {
+    if (fromMs >= toMs) return;
+    const granule = levels[level];
+    if (!granule) {
+      segments.push({ source: 'raw', from: new Date(fromMs), to: new Date(toMs) });
+      return;
+    }
+    const first = Math.ceil(fromMs / granule.ms) * granule.ms;
+    const last = Math.floor(toMs / granule.ms) * granule.ms;
+    if (first >= last) {
+      split(fromMs, toMs, level + 1);
+      return;
+    }
+    split(fromMs, first, level + 1);
+    segments.push({ source: granule.source, from: new Date(first), to: new Date(last) });
+    split(last, toMs, level + 1);
   };
+  split(from.getTime(), to.getTime(), 0);
+  return segments;
 }

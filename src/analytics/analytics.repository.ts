@@ -1,6 +1,7 @@
-import { sql, type ExpressionBuilder } from 'kysely';
-import type { Database, Db } from '../db/database.js';
-import type { TimeRange, WindowPlan } from './analytics-window.js';
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { Segment } from './analytics-window.js';
+import { meterRows, vehicleRows, type DeviceScope, type MappingScope } from './energy-rows.js';
 
 export interface PerformanceRow {
   vehicle_id: string;
@@ -14,61 +15,23 @@ export interface PerformanceRow {
   soc_max: number | null;
 }
 
-type MappingScope = ExpressionBuilder<Database & { m: Database['vehicle_meter_mapping'] }, 'm'>;
+const zero = sql<number>`0`;
 
-/**
- * AC side of one window for the mapped meter: whole hours from `meter_telemetry_hourly`,
- * the edges from `meter_telemetry_history`. Every branch is bounded by the meter and by a
- * time range inside the window, so no scan reaches beyond it.
- */
-function meterFigures(eb: MappingScope, plan: WindowPlan) {
-  const raw = (range: TimeRange) =>
-    eb
-      .selectFrom('meter_telemetry_history as r')
-      .select(['r.kwh_consumed_ac as kwh', sql<number>`1::int8`.as('readings')])
-      .whereRef('r.meter_id', '=', 'm.meter_id')
-      .where('r.ts', '>=', range.from)
-      .where('r.ts', '<', range.to);
-  const hourly = eb
-    .selectFrom('meter_telemetry_hourly as h')
-    .select(['h.kwh_consumed_ac as kwh', 'h.readings'])
-    .whereRef('h.meter_id', '=', 'm.meter_id')
-    .where('h.bucket', '>=', plan.buckets.from)
-    .where('h.bucket', '<', plan.buckets.to);
+function meterTotals(eb: MappingScope, segments: readonly Segment[], scope: DeviceScope) {
   return eb
-    .selectFrom(hourly.unionAll(raw(plan.head)).unionAll(raw(plan.tail)).as('u'))
+    .selectFrom(meterRows(eb, segments, scope))
     .select((e) => [
-      e.fn.coalesce(e.fn.sum<number>('u.kwh'), sql<number>`0`).as('ac_kwh'),
-      e.fn.coalesce(e.fn.sum<number>('u.readings'), sql<number>`0`).as('meter_readings'),
+      e.fn.coalesce(e.fn.sum<number>('u.kwh'), zero).as('ac_kwh'),
+      e.fn.coalesce(e.fn.sum<number>('u.readings'), zero).as('meter_readings'),
     ]);
 }
 
-/** DC side of one window for the vehicle, split the same way as the AC side. */
-function vehicleFigures(eb: MappingScope, plan: WindowPlan) {
-  const raw = (range: TimeRange) =>
-    eb
-      .selectFrom('vehicle_telemetry_history as r')
-      .select([
-        'r.kwh_delivered_dc as kwh',
-        sql<number>`1::int8`.as('readings'),
-        'r.battery_temp as temp_sum',
-        'r.soc as soc_min',
-        'r.soc as soc_max',
-      ])
-      .whereRef('r.vehicle_id', '=', 'm.vehicle_id')
-      .where('r.ts', '>=', range.from)
-      .where('r.ts', '<', range.to);
-  const hourly = eb
-    .selectFrom('vehicle_telemetry_hourly as h')
-    .select(['h.kwh_delivered_dc as kwh', 'h.readings', 'h.battery_temp_sum as temp_sum', 'h.soc_min', 'h.soc_max'])
-    .whereRef('h.vehicle_id', '=', 'm.vehicle_id')
-    .where('h.bucket', '>=', plan.buckets.from)
-    .where('h.bucket', '<', plan.buckets.to);
+function vehicleTotals(eb: MappingScope, segments: readonly Segment[], scope: DeviceScope) {
   return eb
-    .selectFrom(hourly.unionAll(raw(plan.head)).unionAll(raw(plan.tail)).as('u'))
+    .selectFrom(vehicleRows(eb, segments, scope))
     .select((e) => [
-      e.fn.coalesce(e.fn.sum<number>('u.kwh'), sql<number>`0`).as('dc_kwh'),
-      e.fn.coalesce(e.fn.sum<number>('u.readings'), sql<number>`0`).as('vehicle_readings'),
+      e.fn.coalesce(e.fn.sum<number>('u.kwh'), zero).as('dc_kwh'),
+      e.fn.coalesce(e.fn.sum<number>('u.readings'), zero).as('vehicle_readings'),
       e.fn.sum<number | null>('u.temp_sum').as('battery_temp_sum'),
       e.fn.min<number | null>('u.soc_min').as('soc_min'),
       e.fn.max<number | null>('u.soc_max').as('soc_max'),
@@ -79,15 +42,15 @@ function vehicleFigures(eb: MappingScope, plan: WindowPlan) {
  * One statement: the vehicle's mapping joined laterally to the AC and DC figures of the
  * window. Undefined when the vehicle has no mapping.
  */
-export function performanceQuery(db: Db, vehicleId: string, plan: WindowPlan) {
+export function performanceQuery(db: Db, vehicleId: string, segments: readonly Segment[]) {
   return db
     .selectFrom('vehicle_meter_mapping as m')
     .innerJoinLateral(
-      (eb) => meterFigures(eb, plan).as('ac'),
+      (eb) => meterTotals(eb, segments, 'mapped').as('ac'),
       (join) => join.onTrue(),
     )
     .innerJoinLateral(
-      (eb) => vehicleFigures(eb, plan).as('dc'),
+      (eb) => vehicleTotals(eb, segments, 'mapped').as('dc'),
       (join) => join.onTrue(),
     )
     .select([
@@ -104,6 +67,69 @@ export function performanceQuery(db: Db, vehicleId: string, plan: WindowPlan) {
     .where('m.vehicle_id', '=', vehicleId);
 }
 
-export function findPerformance(db: Db, vehicleId: string, plan: WindowPlan): Promise<PerformanceRow | undefined> {
-  return performanceQuery(db, vehicleId, plan).executeTakeFirst();
+export function findPerformance(db: Db, vehicleId: string, segments: readonly Segment[]): Promise<PerformanceRow | undefined> {
+  return performanceQuery(db, vehicleId, segments).executeTakeFirst();
+}
+
+/** A Postgres interval literal for time_bucket, e.g. '15 minutes'. */
+export type BucketInterval = '15 minutes' | '1 hour' | '1 day';
+
+export interface MeterBucketRow {
+  start: Date;
+  ac_kwh: number;
+  meter_readings: number;
+}
+
+export interface VehicleBucketRow {
+  start: Date;
+  dc_kwh: number;
+  vehicle_readings: number;
+  battery_temp_sum: number | null;
+}
+
+/** AC figures per UTC-aligned bucket, only buckets that have readings. */
+export function findMeterSeries(db: Db, vehicleId: string, segments: readonly Segment[], bucket: BucketInterval) {
+  return db
+    .selectFrom('vehicle_meter_mapping as m')
+    .innerJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom(meterRows(eb, segments, 'mapped'))
+          .select((e) => [
+            sql<Date>`time_bucket(${bucket}::interval, u.ts)`.as('start'),
+            e.fn.sum<number>('u.kwh').as('ac_kwh'),
+            e.fn.sum<number>('u.readings').as('meter_readings'),
+          ])
+          .groupBy(sql`1`)
+          .as('s'),
+      (join) => join.onTrue(),
+    )
+    .select(['s.start', 's.ac_kwh', 's.meter_readings'])
+    .where('m.vehicle_id', '=', vehicleId)
+    .orderBy('s.start')
+    .execute() satisfies Promise<MeterBucketRow[]>;
+}
+
+/** DC figures per UTC-aligned bucket, only buckets that have readings. */
+export function findVehicleSeries(db: Db, vehicleId: string, segments: readonly Segment[], bucket: BucketInterval) {
+  return db
+    .selectFrom('vehicle_meter_mapping as m')
+    .innerJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom(vehicleRows(eb, segments, 'mapped'))
+          .select((e) => [
+            sql<Date>`time_bucket(${bucket}::interval, u.ts)`.as('start'),
+            e.fn.sum<number>('u.kwh').as('dc_kwh'),
+            e.fn.sum<number>('u.readings').as('vehicle_readings'),
+            e.fn.sum<number | null>('u.temp_sum').as('battery_temp_sum'),
+          ])
+          .groupBy(sql`1`)
+          .as('s'),
+      (join) => join.onTrue(),
+    )
+    .select(['s.start', 's.dc_kwh', 's.vehicle_readings', 's.battery_temp_sum'])
+    .where('m.vehicle_id', '=', vehicleId)
+    .orderBy('s.start')
+    .execute() satisfies Promise<VehicleBucketRow[]>;
 }

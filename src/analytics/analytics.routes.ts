@@ -1,25 +1,71 @@
-import type Router from '@koa/router';
 import type { Db } from '../db/database.js';
-import { requireScope } from '../auth/auth.middleware.js';
-import type { AppState } from '../http/app-state.js';
+import type { ApiRouter } from '../http/api-router.js';
 import { vehicleParams } from '../http/device-id.schema.js';
-import { validated, type AppContext } from '../http/validate.js';
-import { performanceQuery } from './analytics.schema.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { fleetPage, fleetQuery, performanceQuery, performanceReport, seriesQuery, seriesReport } from './analytics.schema.js';
 import { getPerformance } from './analytics.service.js';
+import { getFleetPage } from './fleet.service.js';
+import { getSeries } from './series.service.js';
 
-/** How a vehicle charged over a window: AC in, DC delivered, efficiency, temperature. */
-export function registerAnalyticsRoutes(router: Router<AppState, AppContext>, db: Db, metrics: Metrics): void {
-  router.get(
-    '/v1/analytics/performance/:vehicleId',
-    requireScope('read'),
-    validated({ params: vehicleParams, query: performanceQuery }, async ({ params, query }, ctx) => {
-      const stopTimer = metrics.analyticsSeconds.startTimer();
-      try {
-        ctx.body = await getPerformance(db, params.vehicleId, query);
-      } finally {
-        stopTimer();
-      }
-    }),
-  );
+const WINDOW_RULES =
+  'Windows are half-open [from, to), at most 31 days. Whole hours come from the hourly continuous aggregates, ' +
+  'whole quarter hours at the edges from the quarter-hour ones, the minutes left from the raw history: exact for any window.';
+
+/** How vehicles charged: one vehicle over a window, per bucket, or the whole fleet. */
+export function registerAnalyticsRoutes(api: ApiRouter, db: Db, metrics: Metrics): void {
+  const timed = async <T>(work: () => Promise<T>): Promise<T> => {
+    const stopTimer = metrics.analyticsSeconds.startTimer();
+    try {
+      return await work();
+    } finally {
+      stopTimer();
+    }
+  };
+
+  api.add({
+    method: 'get',
+    path: '/v1/analytics/performance/:vehicleId',
+    operationId: 'getVehiclePerformance',
+    tag: 'Analytics',
+    summary: 'How a vehicle charged over a window',
+    description: `AC energy in (mapped meter), DC energy delivered, efficiency (DC/AC) and mean battery temperature. ${WINDOW_RULES}`,
+    scope: 'read',
+    request: { params: vehicleParams, query: performanceQuery },
+    status: 200,
+    response: { description: 'The window figures', schema: performanceReport },
+    errors: { 404: 'The vehicle has no meter mapped (vehicle_not_found)' },
+    handler: ({ params, query }) => timed(() => getPerformance(db, params.vehicleId, query)),
+  });
+
+  api.add({
+    method: 'get',
+    path: '/v1/analytics/performance/:vehicleId/series',
+    operationId: 'getVehiclePerformanceSeries',
+    tag: 'Analytics',
+    summary: "A vehicle's figures per bucket (15m, 1h, 1d)",
+    description: `Every bucket of the window in order, empty buckets with zeros; the first and last are clipped to the window. ${WINDOW_RULES}`,
+    scope: 'read',
+    request: { params: vehicleParams, query: seriesQuery },
+    status: 200,
+    response: { description: 'The buckets', schema: seriesReport },
+    errors: { 404: 'The vehicle has no meter mapped (vehicle_not_found)' },
+    handler: ({ params, query }) => timed(() => getSeries(db, params.vehicleId, query)),
+  });
+
+  api.add({
+    method: 'get',
+    path: '/v1/analytics/fleet',
+    operationId: 'getFleet',
+    tag: 'Analytics',
+    summary: 'Every mapped vehicle with its window figures, sorted and paginated',
+    description:
+      'The same figures as the performance endpoint, one row per mapped vehicle, with its live state. ' +
+      'Sort by efficiency to see "which vehicles are losing energy right now"; `belowThreshold=true` keeps only those. ' +
+      `Keyset pagination: pass \`nextCursor\` back as \`cursor\`. ${WINDOW_RULES}`,
+    scope: 'read',
+    request: { query: fleetQuery },
+    status: 200,
+    response: { description: 'One page of vehicles', schema: fleetPage },
+    handler: ({ query }) => timed(() => getFleetPage(db, query)),
+  });
 }

@@ -1,10 +1,127 @@
 import { z } from 'zod';
+import { instantJson, instantQuery } from '../http/common.schema.js';
 
-const instant = z.iso
-  .datetime({ offset: true, message: 'must be an ISO-8601 date-time with a time zone (Z or +hh:mm)' })
-  .transform((text) => new Date(text));
+const windowQuery = {
+  from: instantQuery.optional().meta({ description: 'Window start (inclusive). Default: `to` minus 24 hours.' }),
+  to: instantQuery.optional().meta({ description: 'Window end (exclusive). Default: now.' }),
+};
 
-export const performanceQuery = z.object({
-  from: instant.optional(),
-  to: instant.optional(),
+export const performanceQuery = z.object(windowQuery);
+
+export const SERIES_BUCKETS = ['15m', '1h', '1d'] as const;
+export type SeriesBucket = (typeof SERIES_BUCKETS)[number];
+
+export const seriesQuery = z.object({
+  ...windowQuery,
+  bucket: z
+    .enum(SERIES_BUCKETS, { message: 'must be one of 15m, 1h, 1d' })
+    .default('1h')
+    .meta({ description: 'Bucket size; buckets are aligned to UTC (days start at 00:00Z).' }),
 });
+
+export const FLEET_SORTS = ['efficiency', '-efficiency', 'vehicleId'] as const;
+
+export const fleetQuery = z.object({
+  ...windowQuery,
+  sort: z
+    .enum(FLEET_SORTS, { message: 'must be one of efficiency, -efficiency, vehicleId' })
+    .optional()
+    .meta({ description: 'efficiency: lowest first; -efficiency: highest first; vehicles without a ratio last. Default efficiency.' }),
+  belowThreshold: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .transform((flag) => flag === 'true')
+    .optional()
+    .meta({ description: 'true: only vehicles whose efficiency is below the fault threshold (0.85).' }),
+  limit: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be an integer')
+    .min(1, 'must be between 1 and 1000')
+    .max(1000, 'must be between 1 and 1000')
+    .default(100),
+  cursor: z
+    .string()
+    .max(1000, 'is not a cursor this service issued')
+    .optional()
+    .meta({ description: '`nextCursor` of the previous page; it carries the window, sort and filter, so send it alone (with `limit`).' }),
+});
+
+const efficiencyStatus = z
+  .enum(['normal', 'low', 'implausible', 'no_data'])
+  .meta({ description: 'low: below the threshold; implausible: DC > AC (wrong mapping or faulty meter); no_data: no AC energy.' });
+
+const readingCounts = z.object({ meter: z.number().int(), vehicle: z.number().int() });
+
+/** The figures every analytics answer carries, for a window or a bucket. */
+const energyFigures = {
+  acEnergyKwh: z.number().meta({ description: 'AC energy drawn from the grid by the mapped meter' }),
+  dcEnergyKwh: z.number().meta({ description: 'DC energy delivered to the battery' }),
+  efficiencyRatio: z.number().nullable().meta({ description: 'DC / AC; null without AC energy' }),
+  efficiencyStatus,
+  avgBatteryTempC: z.number().nullable(),
+  readings: readingCounts,
+};
+
+const windowJson = z.object({ from: instantJson, to: instantJson });
+
+export const performanceReport = z
+  .object({
+    vehicleId: z.string(),
+    meterId: z.string(),
+    window: windowJson,
+    ...energyFigures,
+    efficiencyThreshold: z.number(),
+    socMin: z.number().nullable(),
+    socMax: z.number().nullable(),
+    coverage: z.object({
+      expectedReadings: z.number().int().meta({ description: 'Readings a device reporting once a minute sends in the window' }),
+      meter: z.number().meta({ description: 'Share of expected meter readings received (0-1)' }),
+      vehicle: z.number(),
+    }),
+  })
+  .meta({ id: 'PerformanceReport' });
+
+export const seriesPoint = z
+  .object({
+    start: instantJson.meta({ description: 'Bucket start, clipped to the window' }),
+    end: instantJson.meta({ description: 'Bucket end (exclusive), clipped to the window' }),
+    ...energyFigures,
+  })
+  .meta({ id: 'SeriesPoint' });
+
+export const seriesReport = z
+  .object({
+    vehicleId: z.string(),
+    meterId: z.string(),
+    window: windowJson,
+    bucket: z.enum(SERIES_BUCKETS),
+    efficiencyThreshold: z.number(),
+    points: z.array(seriesPoint).meta({ description: 'Every bucket of the window in order; empty buckets have zeros' }),
+  })
+  .meta({ id: 'PerformanceSeries' });
+
+export const fleetItem = z
+  .object({
+    vehicleId: z.string(),
+    meterId: z.string(),
+    ...energyFigures,
+    live: z
+      .object({ soc: z.number(), batteryTemp: z.number(), kwhDeliveredDc: z.number(), timestamp: instantJson })
+      .nullable()
+      .meta({ description: "The vehicle's latest reading; null if it never reported" }),
+  })
+  .meta({ id: 'FleetVehicle' });
+
+export const fleetPage = z
+  .object({
+    window: windowJson,
+    efficiencyThreshold: z.number(),
+    sort: z.enum(FLEET_SORTS),
+    belowThreshold: z.boolean(),
+    items: z.array(fleetItem),
+    nextCursor: z.string().nullable().meta({ description: 'null on the last page' }),
+  })
+  .meta({ id: 'FleetPage' });
+
+export type PerformanceReport = z.infer<typeof performanceReport>;
+export type SeriesReport = z.infer<typeof seriesReport>;
+export type FleetPage = z.infer<typeof fleetPage>;

@@ -16,12 +16,17 @@ function presentedKey(authorization: string, apiKeyHeader: string): string | und
 }
 
 /**
- * Every /v1 request needs a key: `Authorization: Bearer <key>` or `X-API-Key: <key>`.
- * Missing or unknown: 401. Then the key's token bucket: 429 with Retry-After.
+ * Every /v1 request needs a key: `Authorization: Bearer <key>` or `X-API-Key: <key>`,
+ * except the routes declared open (the API reference). Missing or unknown: 401. Then the
+ * key's token bucket: 429 with Retry-After.
  */
-export function authenticate(keys: ApiKeyService, limiter: RateLimiter): Middleware<AppState> {
+export function authenticate(
+  keys: ApiKeyService,
+  limiter: RateLimiter,
+  openPaths: ReadonlySet<string> = new Set(),
+): Middleware<AppState> {
   return async (ctx, next) => {
-    if (!ctx.path.startsWith('/v1/') && ctx.path !== '/v1') return next();
+    if ((!ctx.path.startsWith('/v1/') && ctx.path !== '/v1') || openPaths.has(ctx.path)) return next();
     const key = presentedKey(ctx.get('Authorization'), ctx.get('X-API-Key'));
     const principal = key === undefined ? undefined : await keys.authenticate(key);
     if (!principal) {

@@ -1,11 +1,8 @@
-import type Router from '@koa/router';
-import type { AppState } from '../http/app-state.js';
+import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
-import { validated, type AppContext } from '../http/validate.js';
 import type { StoredKey } from './api-key.repository.js';
 import type { ApiKeyService } from './api-key.service.js';
-import { requireScope } from './auth.middleware.js';
-import { createKeyBody, keyParams } from './keys.schema.js';
+import { apiKeyList, createdApiKey, createKeyBody, keyParams } from './keys.schema.js';
 
 const present = (key: StoredKey) => ({
   id: key.id,
@@ -16,27 +13,50 @@ const present = (key: StoredKey) => ({
 });
 
 /** Key management (admin scope). The plaintext key is shown once, at creation. */
-export function registerKeyRoutes(router: Router<AppState, AppContext>, keys: ApiKeyService): void {
-  router.post(
-    '/v1/keys',
-    requireScope('admin'),
-    validated({ body: createKeyBody }, async ({ body }, ctx) => {
+export function registerKeyRoutes(api: ApiRouter, keys: ApiKeyService): void {
+  api.add({
+    method: 'post',
+    path: '/v1/keys',
+    operationId: 'createApiKey',
+    tag: 'API keys',
+    summary: 'Create an API key',
+    description: 'The plaintext key is in this response only; the service keeps its SHA-256 hash.',
+    scope: 'admin',
+    request: { body: createKeyBody },
+    status: 201,
+    response: { description: 'The new key, with its plaintext', schema: createdApiKey },
+    handler: async ({ body }) => {
       const created = await keys.create({ name: body.name, scopes: body.scopes, deviceId: body.deviceId ?? null });
-      ctx.status = 201;
-      ctx.body = { ...present(created), key: created.key };
-    }),
-  );
-
-  router.get('/v1/keys', requireScope('admin'), async (ctx) => {
-    ctx.body = { keys: (await keys.list()).map(present) };
+      return { ...present(created), key: created.key };
+    },
   });
 
-  router.delete(
-    '/v1/keys/:id',
-    requireScope('admin'),
-    validated({ params: keyParams }, async ({ params }, ctx) => {
+  api.add({
+    method: 'get',
+    path: '/v1/keys',
+    operationId: 'listApiKeys',
+    tag: 'API keys',
+    summary: 'List the active API keys (never their plaintext)',
+    scope: 'admin',
+    status: 200,
+    response: { description: 'Active keys', schema: apiKeyList },
+    handler: async () => ({ keys: (await keys.list()).map(present) }),
+  });
+
+  api.add({
+    method: 'delete',
+    path: '/v1/keys/:id',
+    operationId: 'revokeApiKey',
+    tag: 'API keys',
+    summary: 'Revoke an API key',
+    description: 'Effective on every instance within the authentication cache time (2 s).',
+    scope: 'admin',
+    request: { params: keyParams },
+    status: 204,
+    response: { description: 'Revoked' },
+    errors: { 404: 'No active key with this id (key_not_found)' },
+    handler: async ({ params }) => {
       if (!(await keys.revoke(params.id))) throw AppError.notFound('key_not_found', `No active key ${params.id}.`);
-      ctx.status = 204;
-    }),
-  );
+    },
+  });
 }

@@ -18,6 +18,8 @@ export interface Database {
   vehicle_live: VehicleLiveTable;
   meter_telemetry_hourly: MeterTelemetryHourlyView;
   vehicle_telemetry_hourly: VehicleTelemetryHourlyView;
+  meter_telemetry_15m: MeterTelemetryHourlyView;
+  vehicle_telemetry_15m: VehicleTelemetryHourlyView;
 }
 
 export type Db = Kysely<Database>;

@@ -1,8 +1,7 @@
-import type Router from '@koa/router';
+import { z } from 'zod';
 import type { Db } from '../db/database.js';
+import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
-import type { AppState } from '../http/app-state.js';
-import type { AppContext } from '../http/validate.js';
 import { listAppliedMigrations } from './health.repository.js';
 
 const READY_TIMEOUT_MS = 2_000;
@@ -15,27 +14,43 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+const healthy = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
+const ready = z.object({ status: z.literal('ready'), migrations: z.number().int() }).meta({ id: 'Readiness' });
+
 /** /healthz: the process answers. /readyz: the database answers and has every migration. */
-export function registerHealthRoutes(
-  router: Router<AppState, AppContext>,
-  db: Db,
-  expectedMigrations: readonly string[],
-): void {
-  router.get('/healthz', (ctx) => {
-    ctx.body = { status: 'ok' };
+export function registerHealthRoutes(api: ApiRouter, db: Db, expectedMigrations: readonly string[]): void {
+  api.add({
+    method: 'get',
+    path: '/healthz',
+    operationId: 'getHealth',
+    tag: 'Operations',
+    summary: 'Liveness: the process answers (no key)',
+    status: 200,
+    response: { description: 'Alive', schema: healthy },
+    handler: () => ({ status: 'ok' as const }),
   });
 
-  router.get('/readyz', async (ctx) => {
-    let applied: string[];
-    try {
-      applied = await withTimeout(listAppliedMigrations(db), READY_TIMEOUT_MS);
-    } catch {
-      throw new AppError(503, 'not_ready', 'The database is not reachable or not migrated.');
-    }
-    const missing = expectedMigrations.filter((name) => !applied.includes(name));
-    if (missing.length > 0) {
-      throw new AppError(503, 'not_ready', `Migrations not applied: ${missing.join(', ')}.`);
-    }
-    ctx.body = { status: 'ready', migrations: applied.length };
+  api.add({
+    method: 'get',
+    path: '/readyz',
+    operationId: 'getReadiness',
+    tag: 'Operations',
+    summary: 'Readiness: the database answers and every migration is applied (no key)',
+    status: 200,
+    response: { description: 'Ready', schema: ready },
+    errors: { 503: 'The database is unreachable or not migrated (not_ready)' },
+    handler: async () => {
+      let applied: string[];
+      try {
+        applied = await withTimeout(listAppliedMigrations(db), READY_TIMEOUT_MS);
+      } catch {
+        throw new AppError(503, 'not_ready', 'The database is not reachable or not migrated.');
+      }
+      const missing = expectedMigrations.filter((name) => !applied.includes(name));
+      if (missing.length > 0) {
+        throw new AppError(503, 'not_ready', `Migrations not applied: ${missing.join(', ')}.`);
+      }
+      return { status: 'ready' as const, migrations: applied.length };
+    },
   });
 }

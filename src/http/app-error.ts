@@ -1,6 +1,8 @@
-/** One entry of an error's details: which reading (for batches), which field, and why. */
+/** One entry of an error's details: which reading or line (for batches), which field, and why. */
 export interface ErrorDetail {
   index?: number;
+  /** For CSV bodies: the 1-based line. */
+  line?: number;
   path: string;
   message: string;
 }

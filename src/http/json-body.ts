@@ -3,7 +3,6 @@ import type { Middleware } from 'koa';
 import { AppError } from './app-error.js';
 import type { AppState } from './app-state.js';
 
-const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 /** Readings nest 2 deep; nothing legitimate comes close to this. */
 export const MAX_JSON_DEPTH = 16;
 
@@ -22,18 +21,18 @@ export function jsonDepth(value: unknown, limit: number): number {
 }
 
 /**
- * Strict JSON bodies: requests that carry a body must say application/json (else 415),
- * the body must parse (else 400), stay under the byte limit (else 413) and the nesting
- * limit (else 400).
+ * Body parsing: JSON (and CSV as text for the routes that take it) under the byte limit
+ * (else 413), JSON that parses (else 400) and stays under the nesting limit (else 400).
+ * Which media type a route accepts is checked by the route itself (415, see api-router.ts).
  */
 export function jsonBody(maxBytes: number): Middleware<AppState>[] {
-  const requireJson: Middleware<AppState> = async (ctx, next) => {
-    if (METHODS_WITH_BODY.has(ctx.method) && !ctx.is('application/json')) {
-      throw new AppError(415, 'unsupported_media_type', 'The request body must be application/json.');
-    }
-    await next();
-  };
-  const parse = bodyParser({ enableTypes: ['json'], jsonLimit: `${maxBytes}b`, strict: true }) as Middleware<AppState>;
+  const parse = bodyParser({
+    enableTypes: ['json', 'text'],
+    extendTypes: { text: ['text/csv'] },
+    jsonLimit: `${maxBytes}b`,
+    textLimit: `${maxBytes}b`,
+    strict: true,
+  }) as Middleware<AppState>;
   const limitDepth: Middleware<AppState> = async (ctx, next) => {
     const body: unknown = (ctx.request as { body?: unknown }).body;
     if (jsonDepth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
@@ -41,5 +40,5 @@ export function jsonBody(maxBytes: number): Middleware<AppState>[] {
     }
     await next();
   };
-  return [requireJson, parse, limitDepth];
+  return [parse, limitDepth];
 }

@@ -4,9 +4,9 @@ import { z } from 'zod';
 import { AppError, type ErrorDetail } from './app-error.js';
 import type { AppState } from './app-state.js';
 
-interface InputSchemas {
-  params?: z.ZodType;
-  query?: z.ZodType;
+export interface InputSchemas {
+  params?: z.ZodObject;
+  query?: z.ZodObject;
   body?: z.ZodType;
 }
 

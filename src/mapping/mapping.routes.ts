@@ -1,31 +1,69 @@
-import type Router from '@koa/router';
 import type { Db } from '../db/database.js';
+import { JSON_TYPE, type ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
-import { requireScope } from '../auth/auth.middleware.js';
-import type { AppState } from '../http/app-state.js';
-import { validated, type AppContext } from '../http/validate.js';
-import { findMeterOfVehicle, setMeterOfVehicle } from './mapping.repository.js';
 import { vehicleParams } from '../http/device-id.schema.js';
-import { setMeterBody } from './mapping.schema.js';
+import { parseMappingsCsv, parseMappingsJson } from './bulk-mappings.js';
+import { findMeterOfVehicle, setMeterOfVehicle, upsertMappings } from './mapping.repository.js';
+import { bulkMappingResult, mapping, mappingEntries, mappingsCsv, setMeterBody } from './mapping.schema.js';
+
+const CSV_TYPE = 'text/csv';
 
 /** Which meter measures the AC side of which vehicle: one meter per vehicle. */
-export function registerMappingRoutes(router: Router<AppState, AppContext>, db: Db): void {
-  router.put(
-    '/v1/vehicles/:vehicleId/meter',
-    requireScope('admin'),
-    validated({ params: vehicleParams, body: setMeterBody }, async ({ params, body }, ctx) => {
+export function registerMappingRoutes(api: ApiRouter, db: Db): void {
+  api.add({
+    method: 'put',
+    path: '/v1/vehicles/:vehicleId/meter',
+    operationId: 'setVehicleMeter',
+    tag: 'Mappings',
+    summary: "Set the meter that measures a vehicle's AC side",
+    description: 'Replaces any earlier meter of the vehicle. Analytics use the mapping in force at query time.',
+    scope: 'admin',
+    request: { params: vehicleParams, body: setMeterBody },
+    status: 200,
+    response: { description: 'The mapping', schema: mapping },
+    handler: async ({ params, body }) => {
       await setMeterOfVehicle(db, params.vehicleId, body.meterId);
-      ctx.body = { vehicleId: params.vehicleId, meterId: body.meterId };
-    }),
-  );
+      return { vehicleId: params.vehicleId, meterId: body.meterId };
+    },
+  });
 
-  router.get(
-    '/v1/vehicles/:vehicleId/meter',
-    requireScope('read'),
-    validated({ params: vehicleParams }, async ({ params }, ctx) => {
+  api.add({
+    method: 'get',
+    path: '/v1/vehicles/:vehicleId/meter',
+    operationId: 'getVehicleMeter',
+    tag: 'Mappings',
+    summary: 'The meter mapped to a vehicle',
+    scope: 'read',
+    request: { params: vehicleParams },
+    status: 200,
+    response: { description: 'The mapping', schema: mapping },
+    errors: { 404: 'The vehicle has no meter mapped (vehicle_not_found)' },
+    handler: async ({ params }) => {
       const row = await findMeterOfVehicle(db, params.vehicleId);
       if (!row) throw AppError.notFound('vehicle_not_found', `Vehicle ${params.vehicleId} has no meter mapped.`);
-      ctx.body = { vehicleId: row.vehicle_id, meterId: row.meter_id };
-    }),
-  );
+      return { vehicleId: row.vehicle_id, meterId: row.meter_id };
+    },
+  });
+
+  api.add({
+    method: 'put',
+    path: '/v1/mappings',
+    operationId: 'putMappings',
+    tag: 'Mappings',
+    summary: 'Map many vehicles at once (JSON array or CSV)',
+    description:
+      'Sets the meter of every listed vehicle; vehicles not listed keep theirs. All or nothing: one bad entry or line ' +
+      'refuses the whole request, with every problem listed by index (JSON) or line (CSV). A vehicle may be listed once.',
+    scope: 'admin',
+    bodyTypes: { [JSON_TYPE]: mappingEntries, [CSV_TYPE]: mappingsCsv },
+    status: 200,
+    response: { description: 'Applied', schema: bulkMappingResult },
+    errors: { 400: 'Invalid entries or lines; nothing was applied (validation_failed)', 413: 'Body over the limit' },
+    handler: async (_input, ctx) => {
+      const body: unknown = (ctx.request as { body?: unknown }).body;
+      const entries = ctx.is(CSV_TYPE) ? parseMappingsCsv(typeof body === 'string' ? body : '') : parseMappingsJson(body);
+      const { created, updated } = await upsertMappings(db, entries);
+      return { mappings: entries.length, created, updated, unchanged: entries.length - created - updated };
+    },
+  });
 }

@@ -1,10 +1,13 @@
 import { sql } from 'kysely';
-import type { Db } from '../db/database.js';
+import type { Database, Db } from '../db/database.js';
 import type { Stream } from './reading.js';
 
-export const HOURLY_VIEW: Record<Stream, 'meter_telemetry_hourly' | 'vehicle_telemetry_hourly'> = {
-  meter: 'meter_telemetry_hourly',
-  vehicle: 'vehicle_telemetry_hourly',
+export type AggregateView = Extract<keyof Database, `${string}_hourly` | `${string}_15m`>;
+
+/** Every continuous aggregate over each stream's history, finest first. */
+export const AGGREGATE_VIEWS: Record<Stream, readonly AggregateView[]> = {
+  meter: ['meter_telemetry_15m', 'meter_telemetry_hourly'],
+  vehicle: ['vehicle_telemetry_15m', 'vehicle_telemetry_hourly'],
 };
 
 /**
@@ -12,11 +15,11 @@ export const HOURLY_VIEW: Record<Stream, 'meter_telemetry_hourly' | 'vehicle_tel
  * queries read materialized buckets, above it they aggregate raw rows. -Infinity when
  * nothing is materialized yet.
  */
-export async function getWatermarkMs(db: Db, stream: Stream): Promise<number> {
+export async function getWatermarkMs(db: Db, view: AggregateView): Promise<number> {
   const result = await sql<{ watermark_us: number }>`
     SELECT _timescaledb_functions.cagg_watermark(ca.mat_hypertable_id) AS watermark_us
     FROM _timescaledb_catalog.continuous_agg ca
-    WHERE ca.user_view_schema = current_schema() AND ca.user_view_name = ${HOURLY_VIEW[stream]}`.execute(db);
+    WHERE ca.user_view_schema = current_schema() AND ca.user_view_name = ${view}`.execute(db);
   const micros = result.rows[0]?.watermark_us;
   // The "no data" watermark is the minimum int8: far below any real timestamp.
   if (micros === undefined || micros < -1e17) return -Infinity;
@@ -24,8 +27,8 @@ export async function getWatermarkMs(db: Db, stream: Stream): Promise<number> {
 }
 
 /** Re-materializes the buckets in [from, to). Must run outside a transaction. */
-export async function refreshAggregate(db: Db, stream: Stream, from: Date, to: Date): Promise<void> {
-  await sql`CALL refresh_continuous_aggregate(${HOURLY_VIEW[stream]}::regclass, ${from.toISOString()}::timestamptz, ${to.toISOString()}::timestamptz)`.execute(
+export async function refreshAggregate(db: Db, view: AggregateView, from: Date, to: Date): Promise<void> {
+  await sql`CALL refresh_continuous_aggregate(${view}::regclass, ${from.toISOString()}::timestamptz, ${to.toISOString()}::timestamptz)`.execute(
     db,
   );
 }

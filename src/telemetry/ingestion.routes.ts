@@ -1,8 +1,7 @@
-import type Router from '@koa/router';
-import { assertOwnDevice, principalOf, requireScope } from '../auth/auth.middleware.js';
+import { assertOwnDevice, principalOf } from '../auth/auth.middleware.js';
+import type { ApiRouter } from '../http/api-router.js';
 import type { AppState } from '../http/app-state.js';
-import { validated, type AppContext } from '../http/validate.js';
-import { meterBatchSchema, vehicleBatchSchema, type TimestampLimits } from './ingestion.schema.js';
+import { ingestResult, meterBatchSchema, vehicleBatchSchema, type TimestampLimits } from './ingestion.schema.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { AppError } from '../http/app-error.js';
 import type { Middleware } from 'koa';
@@ -13,10 +12,6 @@ export interface IngestionLimits extends TimestampLimits {
   maxReadingsPerRequest: number;
 }
 
-/**
- * POST one reading or an array of readings. All or nothing: one invalid reading refuses
- * the request. 202 only once the readings are committed; duplicates are counted, not stored.
- */
 /** Counts the readings of requests refused for what they hold (not for overload). */
 function countRejections(metrics: Metrics, stream: Stream): Middleware<AppState> {
   return async (ctx, next) => {
@@ -32,31 +27,58 @@ function countRejections(metrics: Metrics, stream: Stream): Middleware<AppState>
   };
 }
 
+const ingestErrors = {
+  400: 'A reading is invalid: nothing of the request was stored (validation_failed, with the index and field of each problem)',
+  413: 'The body is larger than the limit (payload_too_large)',
+  503: 'The ingest queue is full or the database is unavailable: nothing was stored; retry after Retry-After',
+} as const;
+
+const INGEST_RULES =
+  'One reading or an array of readings (up to the configured maximum). All or nothing: one invalid reading refuses the ' +
+  'whole request. 202 only once the readings are committed; a reading whose device and timestamp are already stored ' +
+  'is counted as a duplicate and the first one kept. A device-bound key may only send its own device.';
+
 export function registerIngestionRoutes(
-  router: Router<AppState, AppContext>,
+  api: ApiRouter,
   service: IngestionService,
   limits: IngestionLimits,
   metrics: Metrics,
 ): void {
-  router.post(
-    '/v1/ingestion/meter',
-    countRejections(metrics, 'meter'),
-    requireScope('ingest'),
-    validated({ body: meterBatchSchema(limits, limits.maxReadingsPerRequest) }, async ({ body }, ctx) => {
+  api.add({
+    method: 'post',
+    path: '/v1/ingestion/meter',
+    operationId: 'ingestMeterReadings',
+    tag: 'Ingestion',
+    summary: 'Store smart-meter readings (AC energy, voltage)',
+    description: INGEST_RULES,
+    scope: 'ingest',
+    before: [countRejections(metrics, 'meter')],
+    request: { body: meterBatchSchema(limits, limits.maxReadingsPerRequest) },
+    status: 202,
+    response: { description: 'Stored (committed)', schema: ingestResult },
+    errors: ingestErrors,
+    handler: ({ body }, ctx) => {
       assertOwnDevice(principalOf(ctx.state), body.map((r) => r.meterId), 'meterId');
-      ctx.body = await service.ingestMeterReadings(body);
-      ctx.status = 202;
-    }),
-  );
+      return service.ingestMeterReadings(body);
+    },
+  });
 
-  router.post(
-    '/v1/ingestion/vehicle',
-    countRejections(metrics, 'vehicle'),
-    requireScope('ingest'),
-    validated({ body: vehicleBatchSchema(limits, limits.maxReadingsPerRequest) }, async ({ body }, ctx) => {
+  api.add({
+    method: 'post',
+    path: '/v1/ingestion/vehicle',
+    operationId: 'ingestVehicleReadings',
+    tag: 'Ingestion',
+    summary: 'Store vehicle readings (state of charge, DC energy, battery temperature)',
+    description: INGEST_RULES,
+    scope: 'ingest',
+    before: [countRejections(metrics, 'vehicle')],
+    request: { body: vehicleBatchSchema(limits, limits.maxReadingsPerRequest) },
+    status: 202,
+    response: { description: 'Stored (committed)', schema: ingestResult },
+    errors: ingestErrors,
+    handler: ({ body }, ctx) => {
       assertOwnDevice(principalOf(ctx.state), body.map((r) => r.vehicleId), 'vehicleId');
-      ctx.body = await service.ingestVehicleReadings(body);
-      ctx.status = 202;
-    }),
-  );
+      return service.ingestVehicleReadings(body);
+    },
+  });
 }

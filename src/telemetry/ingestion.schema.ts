@@ -27,16 +27,30 @@ function timestampSchema(limits: TimestampLimits) {
     );
 }
 
-/** A body holding one reading or an array of readings; either way the handler gets an array. */
+/**
+ * A body holding one reading or an array of readings; either way the handler gets an array.
+ * The reference shows both forms (the preprocess step itself has no JSON Schema).
+ */
 function batchOf<T extends z.ZodType>(reading: T, maxReadings: number) {
-  return z.preprocess(
-    (body) => (Array.isArray(body) ? body : [body]),
-    z
-      .array(reading)
-      .min(1, 'a batch holds at least one reading')
-      .max(maxReadings, `a batch holds at most ${maxReadings} readings`),
-  );
+  const batch = z
+    .array(reading)
+    .min(1, 'a batch holds at least one reading')
+    .max(maxReadings, `a batch holds at most ${maxReadings} readings`);
+  return z.preprocess((body) => (Array.isArray(body) ? body : [body]), batch).meta({
+    override: ({ jsonSchema }: { jsonSchema: Record<string, unknown> }) => {
+      const arraySchema = { ...jsonSchema };
+      for (const key of Object.keys(jsonSchema)) delete jsonSchema[key];
+      jsonSchema.oneOf = [arraySchema.items ?? {}, arraySchema];
+    },
+  });
 }
+
+export const ingestResult = z
+  .object({
+    accepted: z.number().int().meta({ description: 'Readings stored by this request' }),
+    duplicates: z.number().int().meta({ description: 'Readings whose device and timestamp were already stored (not stored again)' }),
+  })
+  .meta({ id: 'IngestResult' });
 
 export function meterBatchSchema(limits: TimestampLimits, maxReadings: number) {
   const reading = z.object({
@@ -44,7 +58,7 @@ export function meterBatchSchema(limits: TimestampLimits, maxReadings: number) {
     kwhConsumedAc: energy,
     voltage: z.number().nonnegative('must be a finite number >= 0'),
     timestamp: timestampSchema(limits),
-  });
+  }).meta({ id: 'MeterReading' });
   return batchOf(reading, maxReadings);
 }
 
@@ -55,6 +69,6 @@ export function vehicleBatchSchema(limits: TimestampLimits, maxReadings: number)
     kwhDeliveredDc: energy,
     batteryTemp: z.number().min(-50, 'must be between -50 and 150').max(150, 'must be between -50 and 150'),
     timestamp: timestampSchema(limits),
-  });
+  }).meta({ id: 'VehicleReading' });
   return batchOf(reading, maxReadings);
 }

@@ -1,12 +1,12 @@
 import { HOUR_MS } from '../analytics/analytics-window.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import { getWatermarkMs, refreshAggregate } from './aggregates.repository.js';
+import { AGGREGATE_VIEWS, getWatermarkMs, refreshAggregate } from './aggregates.repository.js';
 import type { Stream } from './reading.js';
 
 /**
  * Readings newer than this can never fall below an aggregate's watermark: the refresh
- * policies stop one hour (end_offset) before now, and the bucket is one hour.
+ * policies stop one hour (end_offset) before now, and the coarsest bucket is one hour.
  */
 const ALWAYS_REAL_TIME_MS = HOUR_MS;
 
@@ -22,7 +22,7 @@ interface PendingRefresh {
 }
 
 /**
- * Keeps the hourly aggregates exact when readings arrive late. A continuous aggregate
+ * Keeps the continuous aggregates (hourly and quarter-hour) exact when readings arrive late. A continuous aggregate
  * serves materialized buckets below its watermark without looking at raw rows, so a late
  * reading for an already materialized hour would stay invisible until a policy refresh
  * covered that hour again (never, if it is older than the policy's start_offset).
@@ -77,8 +77,10 @@ export class LateReadingRefresher {
       try {
         // Hours above the watermark are aggregated at query time already; refreshing them
         // would move the watermark past hours that are not materialized yet.
-        const end = Math.min(to, await getWatermarkMs(this.db, stream));
-        if (from < end) await refreshAggregate(this.db, stream, new Date(from), new Date(end));
+        for (const view of AGGREGATE_VIEWS[stream]) {
+          const end = Math.min(to, await getWatermarkMs(this.db, view));
+          if (from < end) await refreshAggregate(this.db, view, new Date(from), new Date(end));
+        }
         for (const waiter of waiters) waiter.resolve();
       } catch (error) {
         this.logger.warn('refresh after late readings failed', {

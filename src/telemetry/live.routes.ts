@@ -1,37 +1,53 @@
-import type Router from '@koa/router';
 import type { Db } from '../db/database.js';
+import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
-import { requireScope } from '../auth/auth.middleware.js';
-import type { AppState } from '../http/app-state.js';
-import { validated, type AppContext } from '../http/validate.js';
-import { findMeterLive, findVehicleLive } from './live.repository.js';
 import { meterParams, vehicleParams } from '../http/device-id.schema.js';
+import { findMeterLive, findVehicleLive } from './live.repository.js';
+import { meterLive, vehicleLive } from './live.schema.js';
 
 /** The latest reading of each device (by device timestamp). */
-export function registerLiveRoutes(router: Router<AppState, AppContext>, db: Db): void {
-  router.get(
-    '/v1/meters/:meterId/live',
-    requireScope('read'),
-    validated({ params: meterParams }, async ({ params }, ctx) => {
+export function registerLiveRoutes(api: ApiRouter, db: Db): void {
+  api.add({
+    method: 'get',
+    path: '/v1/meters/:meterId/live',
+    operationId: 'getMeterLive',
+    tag: 'Live state',
+    summary: "A meter's latest reading",
+    description: 'The reading with the newest device timestamp; a late reading never replaces a newer one.',
+    scope: 'read',
+    request: { params: meterParams },
+    status: 200,
+    response: { description: 'The latest reading', schema: meterLive },
+    errors: { 404: 'No reading received from this meter (meter_not_found)' },
+    handler: async ({ params }) => {
       const row = await findMeterLive(db, params.meterId);
       if (!row) throw AppError.notFound('meter_not_found', `No reading received from meter ${params.meterId}.`);
-      ctx.body = {
+      return {
         meterId: row.meter_id,
         kwhConsumedAc: row.kwh_consumed_ac,
         voltage: row.voltage,
         timestamp: row.ts.toISOString(),
         receivedAt: row.received_at.toISOString(),
       };
-    }),
-  );
+    },
+  });
 
-  router.get(
-    '/v1/vehicles/:vehicleId/live',
-    requireScope('read'),
-    validated({ params: vehicleParams }, async ({ params }, ctx) => {
+  api.add({
+    method: 'get',
+    path: '/v1/vehicles/:vehicleId/live',
+    operationId: 'getVehicleLive',
+    tag: 'Live state',
+    summary: "A vehicle's latest reading",
+    description: 'The reading with the newest device timestamp; a late reading never replaces a newer one.',
+    scope: 'read',
+    request: { params: vehicleParams },
+    status: 200,
+    response: { description: 'The latest reading', schema: vehicleLive },
+    errors: { 404: 'No reading received from this vehicle (vehicle_not_found)' },
+    handler: async ({ params }) => {
       const row = await findVehicleLive(db, params.vehicleId);
       if (!row) throw AppError.notFound('vehicle_not_found', `No reading received from vehicle ${params.vehicleId}.`);
-      ctx.body = {
+      return {
         vehicleId: row.vehicle_id,
         soc: row.soc,
         kwhDeliveredDc: row.kwh_delivered_dc,
@@ -39,6 +55,6 @@ export function registerLiveRoutes(router: Router<AppState, AppContext>, db: Db)
         timestamp: row.ts.toISOString(),
         receivedAt: row.received_at.toISOString(),
       };
-    }),
-  );
+    },
+  });
 }

@@ -16,7 +16,7 @@ export interface MeterLiveTable {
   received_at: Date;
 }
 
-/** Continuous aggregate `meter_telemetry_hourly` (read-only). */
+/** Continuous aggregates `meter_telemetry_hourly` and `meter_telemetry_15m` (read-only, same shape). */
 export interface MeterTelemetryHourlyView {
   meter_id: string;
   bucket: Date;

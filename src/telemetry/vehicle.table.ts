@@ -18,7 +18,7 @@ export interface VehicleLiveTable {
   received_at: Date;
 }
 
-/** Continuous aggregate `vehicle_telemetry_hourly` (read-only). */
+/** Continuous aggregates `vehicle_telemetry_hourly` and `vehicle_telemetry_15m` (read-only, same shape). */
 export interface VehicleTelemetryHourlyView {
   vehicle_id: string;
   bucket: Date;

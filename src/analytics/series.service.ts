@@ -1,0 +1,62 @@
+import type { Db } from '../db/database.js';
+import { findMeterOfVehicle } from '../mapping/mapping.repository.js';
+import { findMeterSeries, findVehicleSeries, type BucketInterval } from './analytics.repository.js';
+import type { SeriesBucket, SeriesReport } from './analytics.schema.js';
+import { resolveWindow, vehicleNotMapped } from './analytics.service.js';
+import { HOUR_MS, planWindow, QUARTER_HOUR_MS } from './analytics-window.js';
+import { EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
+
+/**
+ * Each bucket size reads the coarsest aggregate that divides it: quarter hours for 15m,
+ * hours for 1h and 1d (24 hourly rows per day), raw rows only for the minutes at the edges.
+ */
+const BUCKETS: Record<SeriesBucket, { ms: number; interval: BucketInterval; coarsest: 'hourly' | 'quarter' }> = {
+  '15m': { ms: QUARTER_HOUR_MS, interval: '15 minutes', coarsest: 'quarter' },
+  '1h': { ms: HOUR_MS, interval: '1 hour', coarsest: 'hourly' },
+  '1d': { ms: 24 * HOUR_MS, interval: '1 day', coarsest: 'hourly' },
+};
+
+/** The window's figures per UTC-aligned bucket: every bucket, empty ones with zeros. */
+export async function getSeries(
+  db: Db,
+  vehicleId: string,
+  query: { from?: Date; to?: Date; bucket: SeriesBucket },
+): Promise<SeriesReport> {
+  const { from, to } = resolveWindow(query);
+  const mapping = await findMeterOfVehicle(db, vehicleId);
+  if (!mapping) throw vehicleNotMapped(vehicleId);
+
+  const bucket = BUCKETS[query.bucket];
+  const segments = planWindow(from, to, bucket.coarsest);
+  const [acRows, dcRows] = await Promise.all([
+    findMeterSeries(db, vehicleId, segments, bucket.interval),
+    findVehicleSeries(db, vehicleId, segments, bucket.interval),
+  ]);
+  const ac = new Map(acRows.map((row) => [row.start.getTime(), row]));
+  const dc = new Map(dcRows.map((row) => [row.start.getTime(), row]));
+
+  const points: SeriesReport['points'] = [];
+  for (let start = Math.floor(from.getTime() / bucket.ms) * bucket.ms; start < to.getTime(); start += bucket.ms) {
+    const a = ac.get(start);
+    const d = dc.get(start);
+    points.push({
+      start: new Date(Math.max(start, from.getTime())).toISOString(),
+      end: new Date(Math.min(start + bucket.ms, to.getTime())).toISOString(),
+      ...energyFigures({
+        ac_kwh: a?.ac_kwh ?? 0,
+        meter_readings: a?.meter_readings ?? 0,
+        dc_kwh: d?.dc_kwh ?? 0,
+        vehicle_readings: d?.vehicle_readings ?? 0,
+        battery_temp_sum: d?.battery_temp_sum ?? null,
+      }),
+    });
+  }
+  return {
+    vehicleId,
+    meterId: mapping.meter_id,
+    window: { from: from.toISOString(), to: to.toISOString() },
+    bucket: query.bucket,
+    efficiencyThreshold: EFFICIENCY_FAULT_THRESHOLD,
+    points,
+  };
+}

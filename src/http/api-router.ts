@@ -1,0 +1,83 @@
+import type Router from '@koa/router';
+import type { Middleware } from 'koa';
+import type { z } from 'zod';
+import { requireScope } from '../auth/auth.middleware.js';
+import type { Scope } from '../auth/api-key.table.js';
+import { AppError } from './app-error.js';
+import type { AppState } from './app-state.js';
+import { validated, type AppContext, type InputSchemas, type ValidatedInput } from './validate.js';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
+
+export const JSON_TYPE = 'application/json';
+
+/** A documented error status of a route and when it happens. */
+export type ErrorResponses = Partial<Record<400 | 404 | 409 | 413 | 415 | 503, string>>;
+
+/**
+ * One route: what the API reference shows and what the router runs come from this one
+ * object, so the document cannot drift from the code. Request schemas validate the input;
+ * the response schema types what the handler must return.
+ */
+export interface RouteSpec<S extends InputSchemas = InputSchemas, R extends z.ZodType = z.ZodType> {
+  method: HttpMethod;
+  /** Koa path, e.g. `/v1/vehicles/:vehicleId/meter`. */
+  path: string;
+  operationId: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  /** The key scope required; undefined for open routes (no key). */
+  scope?: Scope;
+  request?: S;
+  /**
+   * For handlers that read the body themselves (several media types): the schema of each
+   * accepted media type, for the reference. The router refuses other media types (415).
+   */
+  bodyTypes?: Record<string, z.ZodType>;
+  status: 200 | 201 | 202 | 204;
+  /** What a success returns: a schema (JSON) or a media type for routes that set ctx.body themselves. */
+  response: { description: string; schema?: R; contentType?: string };
+  errors?: ErrorResponses;
+  /** Middleware run before validation (e.g. metrics that must see refused requests). */
+  before?: Middleware<AppState, AppContext>[];
+  handler: (input: ValidatedInput<S>, ctx: AppContext) => Promise<z.input<R> | void> | z.input<R> | void;
+}
+
+/** Refuses bodies in a media type the route does not take (415), before they are read. */
+function requireBodyType(types: readonly string[]): Middleware<AppState, AppContext> {
+  return async (ctx, next) => {
+    if (!ctx.is(...types)) {
+      throw new AppError(415, 'unsupported_media_type', `The request body must be ${types.join(' or ')}.`);
+    }
+    await next();
+  };
+}
+
+/** Registers routes on the Koa router and keeps their specs for the OpenAPI document. */
+export class ApiRouter {
+  readonly specs: RouteSpec[] = [];
+
+  constructor(readonly router: Router<AppState, AppContext>) {}
+
+  add<S extends InputSchemas, R extends z.ZodType>(spec: RouteSpec<S, R>): void {
+    this.specs.push(spec as unknown as RouteSpec);
+    const middleware: Middleware<AppState, AppContext>[] = [...(spec.before ?? [])];
+    if (spec.scope) middleware.push(requireScope(spec.scope));
+    if (spec.bodyTypes) middleware.push(requireBodyType(Object.keys(spec.bodyTypes)));
+    else if (spec.request?.body) middleware.push(requireBodyType([JSON_TYPE]));
+    middleware.push(
+      validated(spec.request ?? ({} as S), async (input, ctx) => {
+        const body = await spec.handler(input, ctx);
+        ctx.status = spec.status;
+        if (body !== undefined) ctx.body = body;
+      }),
+    );
+    this.router.register(spec.path, [spec.method.toUpperCase()], middleware);
+  }
+}
+
+/** Paths of the routes that need no key (the authentication middleware lets them through). */
+export function openPaths(api: ApiRouter): ReadonlySet<string> {
+  return new Set(api.specs.filter((spec) => spec.scope === undefined).map((spec) => spec.path));
+}

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+/** An instant in a query string: ISO-8601 with a zone, handed on as a Date. */
+export const instantQuery = z.iso
+  .datetime({ offset: true, message: 'must be an ISO-8601 date-time with a time zone (Z or +hh:mm)' })
+  .transform((text) => new Date(text))
+  .meta({ description: 'ISO-8601 date-time with a time zone', example: '2026-11-27T00:00:00Z' });
+
+/** An instant in a response: always UTC with milliseconds, as `Date.toISOString()` writes it. */
+export const instantJson = z.iso.datetime().meta({ example: '2026-11-27T00:00:00.000Z' });
+
+export const errorResponse = z
+  .object({
+    error: z.object({
+      code: z.string().meta({ description: 'Stable, machine-readable error code', example: 'validation_failed' }),
+      message: z.string(),
+      details: z
+        .array(
+          z.object({
+            index: z.number().int().optional().meta({ description: 'Position (0-based) of the reading or entry in a JSON batch' }),
+            line: z.number().int().optional().meta({ description: 'Line (1-based) of a CSV body' }),
+            path: z.string().meta({ description: 'The field, e.g. `kwhConsumedAc` or `query.from`' }),
+            message: z.string(),
+          }),
+        )
+        .optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
