@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from './config/config.js';
-import { createLogger } from './logger.js';
+import { createLoggerFromConfig } from './logger.js';
 import { startService } from './service.js';
 
 /** Entry point: parse the environment once, start, and stop gracefully on SIGINT/SIGTERM. */
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLoggerFromConfig(config);
   process.on('uncaughtException', (error) => {
     // postgres.js 3.4.9 can throw from a deferred socket write after the database went
     // away (porsager/postgres#1208); the query itself is rejected as CONNECTION_CLOSED.
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
       logger.error('database driver write after close (ignored)', { err: error });
       return;
     }
-    logger.error('uncaught exception', { err: error });
+    logger.fatal('uncaught exception', { err: error });
     process.exit(1);
   });
   const service = await startService(config, logger);

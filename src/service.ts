@@ -21,6 +21,8 @@ export interface RunningService {
   /** URL of the database in use (the embedded one's loopback address when embedded). */
   databaseUrl: string;
   dbHandle: DbHandle;
+  /** The HTTP application (tests walk its routes). */
+  app: ReturnType<typeof createApp>;
   ingestion: IngestionService;
   embedded: EmbeddedDb | undefined;
   jobs: JobScheduler | undefined;
@@ -116,5 +118,5 @@ export async function startService(config: Config, logger: Logger, options: Star
       logger.info('stopped');
     })());
 
-  return { url, databaseUrl, dbHandle, ingestion, embedded, jobs, stop };
+  return { url, databaseUrl, dbHandle, app, ingestion, embedded, jobs, stop };
 }

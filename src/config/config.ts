@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOG_LEVELS, type LogLevel } from '../logger.js';
 
 /**
  * Environment variables, parsed once at start-up. Empty strings count as unset so that
@@ -14,7 +15,13 @@ const envSchema = z
     NODE_ENV: optional(z.enum(['development', 'production', 'test']).default('development')),
     HOST: optional(z.string().default('0.0.0.0')),
     PORT: optional(z.coerce.number().int().min(0).max(65535).default(3000)),
-    LOG_LEVEL: optional(z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info')),
+    LOG_LEVEL: optional(z.enum(LOG_LEVELS).default('info')),
+    LOG_PRETTY: optional(
+      z
+        .enum(['true', 'false'], { message: 'must be true or false' })
+        .transform((value) => value === 'true')
+        .optional(),
+    ),
     DATABASE_URL: optional(
       z
         .string()
@@ -44,7 +51,9 @@ export interface Config {
   env: 'development' | 'production' | 'test';
   host: string;
   port: number;
-  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  logLevel: LogLevel;
+  /** Human-readable logs; unset: pretty in development when stdout is a terminal. */
+  logPretty?: boolean | undefined;
   database: {
     /** Unset: start the embedded TimescaleDB in a child process. */
     url: string | undefined;
@@ -89,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
+    logPretty: e.LOG_PRETTY,
     database: {
       url: e.DATABASE_URL,
       poolMax: e.DATABASE_POOL_MAX,

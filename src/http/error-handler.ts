@@ -63,7 +63,9 @@ export function errorHandler(logger: Logger): Middleware<AppState> {
               ? fromHttpError(err)
               : undefined;
       if (!appError) {
-        logger.error('unhandled error', { requestId: ctx.state.requestId, method: ctx.method, path: ctx.path, err });
+        // The request's logger adds requestId; the service logger if this runs without request-log.
+        const log = ctx.state.logger ?? logger.child({ requestId: ctx.state.requestId });
+        log.error('unhandled error', { method: ctx.method, path: ctx.path, err });
         ctx.status = 500;
         ctx.body = {
           error: {

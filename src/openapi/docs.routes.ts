@@ -1,0 +1,52 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type Router from '@koa/router';
+import type { AppState } from '../http/app-state.js';
+import { REVALIDATE, serveStaticAssets, VENDOR } from '../http/static-assets.js';
+import type { AppContext } from '../http/validate.js';
+
+/** The page's own files; from src when a dist/ build has no copy of them. */
+function docsDir(): string {
+  const candidates = [
+    fileURLToPath(new URL('./docs/', import.meta.url)),
+    fileURLToPath(new URL('../../src/openapi/docs/', import.meta.url)),
+  ];
+  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]!;
+}
+
+/** swagger-ui-dist ships the built UI; served from node_modules, never a CDN. */
+const swaggerUiDir = () => dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+
+/** Swagger UI sets style attributes and shows data: images; it needs nothing else from outside. */
+const DOCS_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** GET /docs: a readable API reference of /v1/openapi.json (Swagger UI from the npm package). */
+export function registerDocsRoutes(router: Router<AppState, AppContext>): void {
+  router.get('/docs/', (ctx) => ctx.redirect('/docs'));
+  serveStaticAssets(
+    router,
+    {
+      '/docs': { path: () => join(docsDir(), 'index.html'), type: 'text/html; charset=utf-8', cacheControl: REVALIDATE },
+      '/docs/docs.js': { path: () => join(docsDir(), 'docs.js'), type: 'text/javascript; charset=utf-8', cacheControl: REVALIDATE },
+      '/docs/docs.css': { path: () => join(docsDir(), 'docs.css'), type: 'text/css; charset=utf-8', cacheControl: REVALIDATE },
+      '/docs/swagger-ui.css': { path: () => join(swaggerUiDir(), 'swagger-ui.css'), type: 'text/css; charset=utf-8', cacheControl: VENDOR },
+      '/docs/swagger-ui-bundle.js': {
+        path: () => join(swaggerUiDir(), 'swagger-ui-bundle.js'),
+        type: 'text/javascript; charset=utf-8',
+        cacheControl: VENDOR,
+      },
+    },
+    { 'Content-Security-Policy': DOCS_CSP },
+  );
+}

@@ -1,0 +1,138 @@
+import test from 'ava';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import type Router from '@koa/router';
+import { openApiPath } from '../src/openapi/openapi.document.js';
+import { meterReading, minutesAgo, startTestService, vehicleReading, type TestResponse, type TestService } from './helpers/test-service.js';
+
+/**
+ * The API reference is generated from the routes' own schemas. These tests hold it to the
+ * running service: every route the router knows is documented, and real responses of the
+ * main routes validate against the documented schemas (with an independent validator).
+ */
+let svc: TestService;
+// The document is JSON from the wire: walked dynamically.
+let doc: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Pages and their static files: HTML for people, not API operations. */
+const PAGES = /^\/($|dashboard(\/|$)|docs(\/|$))/;
+
+test.before(async () => {
+  svc = await startTestService();
+  doc = (await svc.get('/v1/openapi.json', {})).body;
+});
+test.after.always(async () => {
+  await svc?.stop();
+});
+
+function registeredRoutes(): { method: string; path: string }[] {
+  const routers = svc.app.middleware
+    .map((mw) => (mw as { router?: Router }).router)
+    .filter((router): router is Router => router !== undefined);
+  return routers.flatMap((router) =>
+    router.stack.flatMap((layer) =>
+      layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method: method.toLowerCase(), path: String(layer.path) })),
+    ),
+  );
+}
+
+test('the document is OpenAPI 3.1, served without a key, and names the security schemes', (t) => {
+  t.is(doc.openapi, '3.1.0');
+  t.truthy(doc.info.version);
+  t.deepEqual(Object.keys(doc.components.securitySchemes).sort(), ['apiKeyHeader', 'bearer']);
+});
+
+test('every registered route is in the document (pages aside), and nothing else is', (t) => {
+  const routes = registeredRoutes();
+  t.true(routes.length >= 17, `routes found: ${routes.length}`);
+  const apiRoutes = routes.filter((r) => !PAGES.test(r.path));
+  const missing = apiRoutes.filter((r) => !doc.paths[openApiPath(r.path)]?.[r.method]);
+  t.deepEqual(missing, [], 'routes missing from /v1/openapi.json');
+  // Pages are the only exception, and no API path hides among them.
+  t.false(routes.some((r) => PAGES.test(r.path) && r.path.startsWith('/v1')));
+  const documented = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item as object).map((method) => `${method} ${path}`));
+  t.is(documented.length, apiRoutes.length, 'the document lists no route the router does not have');
+  for (const route of ['get /v1/analytics/fleet', 'get /v1/analytics/performance/{vehicleId}/series', 'put /v1/mappings']) {
+    t.true(documented.includes(route), route);
+  }
+});
+
+test('every operation documents its success and its error shapes, and /v1 operations their scope', (t) => {
+  for (const [path, item] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(item as Record<string, any>)) { // eslint-disable-line @typescript-eslint/no-explicit-any
+      const statuses = Object.keys(op.responses);
+      t.true(statuses.some((s) => s.startsWith('2')), `${method} ${path} has a success response`);
+      if (path.startsWith('/v1/') && path !== '/v1/openapi.json') {
+        t.true(statuses.includes('401') && statuses.includes('403'), `${method} ${path} documents 401/403`);
+        t.true(op.security.length > 0, `${method} ${path} requires a key`);
+      }
+      for (const status of statuses.filter((s) => Number(s) >= 400)) {
+        t.is(op.responses[status].content['application/json'].schema.$ref, '#/components/schemas/Error', `${method} ${path} ${status}`);
+      }
+    }
+  }
+});
+
+function validatorFor(path: string, method: string, status: number, type = 'application/json') {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats.default(ajv);
+  ajv.addSchema({ ...doc, $id: 'openapi.json' });
+  const pointer = ['paths', path, method, 'responses', String(status), 'content', type, 'schema']
+    .map((part) => part.replace(/~/g, '~0').replace(/\//g, '~1'))
+    .join('/');
+  return ajv.getSchema(`openapi.json#/${pointer}`)!;
+}
+
+function assertDocumented(t: import('ava').ExecutionContext, path: string, method: string, res: TestResponse) {
+  const validate = validatorFor(path, method, res.status);
+  t.truthy(validate, `${method} ${path} documents status ${res.status}`);
+  t.true(validate(res.body), `${method} ${path} ${res.status}: ${JSON.stringify(validate.errors)}`);
+}
+
+test('real responses of the main routes match their documented schemas', async (t) => {
+  const at = minutesAgo(90);
+  await svc.put('/v1/vehicles/oa-ev/meter', { meterId: 'oa-m' });
+  assertDocumented(t, '/v1/ingestion/meter', 'post', await svc.post('/v1/ingestion/meter', [meterReading('oa-m', at, 2)]));
+  assertDocumented(t, '/v1/ingestion/vehicle', 'post', await svc.post('/v1/ingestion/vehicle', vehicleReading('oa-ev', at, 1.8)));
+  assertDocumented(t, '/v1/ingestion/meter', 'post', await svc.post('/v1/ingestion/meter', [{ meterId: 'bad id' }]));
+  assertDocumented(t, '/v1/vehicles/{vehicleId}/live', 'get', await svc.get('/v1/vehicles/oa-ev/live'));
+  assertDocumented(t, '/v1/meters/{meterId}/live', 'get', await svc.get('/v1/meters/oa-m/live'));
+  assertDocumented(t, '/v1/meters/{meterId}/live', 'get', await svc.get('/v1/meters/nobody/live'));
+  assertDocumented(t, '/v1/vehicles/{vehicleId}/meter', 'get', await svc.get('/v1/vehicles/oa-ev/meter'));
+  assertDocumented(t, '/v1/analytics/performance/{vehicleId}', 'get', await svc.get('/v1/analytics/performance/oa-ev'));
+  assertDocumented(t, '/v1/analytics/performance/{vehicleId}', 'get', await svc.get('/v1/analytics/performance/oa-unknown'));
+  assertDocumented(t, '/v1/analytics/performance/{vehicleId}/series', 'get', await svc.get('/v1/analytics/performance/oa-ev/series?bucket=15m'));
+  const fleet = await svc.get('/v1/analytics/fleet?limit=1');
+  assertDocumented(t, '/v1/analytics/fleet', 'get', fleet);
+  t.true(fleet.body.items.length === 1);
+  assertDocumented(t, '/v1/mappings', 'put', await svc.put('/v1/mappings', [{ vehicleId: 'oa-ev2', meterId: 'oa-m2' }]));
+  const created = await svc.post('/v1/keys', { name: 'oa', scopes: ['read'] });
+  assertDocumented(t, '/v1/keys', 'post', created);
+  assertDocumented(t, '/v1/keys', 'get', await svc.get('/v1/keys'));
+  assertDocumented(t, '/v1/analytics/fleet', 'get', await svc.get('/v1/analytics/fleet', { authorization: 'Bearer nope' }));
+  assertDocumented(t, '/readyz', 'get', await svc.get('/readyz', {}));
+  assertDocumented(t, '/healthz', 'get', await svc.get('/healthz', {}));
+});
+
+test('a response with a field the document does not have fails the check (the check can fail)', (t) => {
+  const validate = validatorFor('/v1/ingestion/meter', 'post', 202);
+  t.true(validate({ accepted: 1, duplicates: 0 }));
+  t.false(validate({ accepted: '1', duplicates: 0 }));
+  t.false(validate({ accepted: 1 }));
+  t.false(validate({ accepted: 1, duplicates: 0, undocumented: true }));
+});
+
+test('/docs serves the reference page and its assets from the package, without a CDN', async (t) => {
+  const page = await svc.get('/docs', {});
+  t.is(page.status, 200);
+  t.regex(String(page.headers.get('content-type')), /text\/html/);
+  const html = String(page.body);
+  t.notRegex(html, /https?:\/\//, 'no external URL in the page');
+  const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+  t.true(assets.length >= 3, `assets: ${assets.join(', ')}`);
+  for (const asset of assets) {
+    const res = await fetch(new URL(asset, svc.url + '/docs/'));
+    t.is(res.status, 200, asset);
+    t.true((await res.arrayBuffer()).byteLength > 0, asset);
+  }
+});
