@@ -20,6 +20,7 @@ import {
   materialize,
   naiveIngest,
   openDirect,
+  rawScanFleet,
   rawScanPerformance,
 } from './lib/direct-db.js';
 import { runLoad, type LoadResult } from './lib/http-load.js';
@@ -281,6 +282,33 @@ async function warmUp(client: JsonClient, dataset: AnalyticsDataset) {
   await httpAnalytics(client, dataset, DAY, dataset.vehicles, S(6, 3));
 }
 
+/** The fleet table's first page: 24 h ending within the last hour, lowest efficiency first. */
+async function httpFleet(client: JsonClient, dataset: AnalyticsDataset, durationMs: number) {
+  return runLoad({
+    client,
+    durationMs,
+    concurrency: 1,
+    request: () => {
+      const w = randomWindow(dataset.now, DAY);
+      return { method: 'GET', path: `/v1/analytics/fleet?from=${w.from.toISOString()}&to=${w.to.toISOString()}&limit=100`, readings: 0 };
+    },
+  });
+}
+
+/** The same page computed from the raw history (no aggregates), straight on the database. */
+async function rawFleetBaseline(dataset: AnalyticsDataset, samples: number) {
+  const direct = await openDirect(dataset.dataDir);
+  const latencies: number[] = [];
+  for (let i = 0; i < samples; i += 1) {
+    const w = randomWindow(dataset.now, DAY);
+    const started = performance.now();
+    await rawScanFleet(direct, w.from, w.to, 100);
+    latencies.push(performance.now() - started);
+  }
+  await direct.close();
+  return { p50Ms: round(percentile(latencies, 50), 1), samples };
+}
+
 const pickLatency = (r: LoadResult) => ({ requests: r.requests, perSecond: r.perSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms, errors: r.errors });
 
 // ---------------------------------------------------------------------------------------
@@ -301,10 +329,14 @@ async function scalingSection(reuse: Map<number, AnalyticsDataset>, ingestAt1000
     }
 
     const dataset = reuse.get(devices) ?? (await loadDataset(devices, 0));
+    log(`scaling: fleet page from the raw history (baseline), ${devices} vehicles`);
+    const fleetRaw = await rawFleetBaseline(dataset, SMOKE ? 1 : devices >= 10_000 ? 3 : 5);
     const analyticsService = await spawnService({ DATA_DIR: dataset.dataDir, LOG_LEVEL: LOG_LEVEL });
     const analyticsClient = new JsonClient(analyticsService.url, 4, SPAWNED_ADMIN_KEY);
     await warmUp(analyticsClient, dataset);
     const day = await httpAnalytics(analyticsClient, dataset, DAY, devices, S(8, 4));
+    log(`scaling: fleet endpoint, ${devices} vehicles`);
+    const fleet = await httpFleet(analyticsClient, dataset, S(20, 8));
     analyticsClient.close();
     await stopService(analyticsService);
     rows.push({
@@ -314,6 +346,11 @@ async function scalingSection(reuse: Map<number, AnalyticsDataset>, ingestAt1000
       ingestErrors: ingest.errors + ingest.refused,
       analyticsDayP50Ms: day.p50Ms,
       analyticsDayP99Ms: day.p99Ms,
+      fleetPageP50Ms: fleet.p50Ms,
+      fleetPageP99Ms: fleet.p99Ms,
+      fleetRawScanP50Ms: fleetRaw.p50Ms,
+      fleetRawOverOursP50: round(fleetRaw.p50Ms / fleet.p50Ms, 1),
+      fleetErrors: fleet.errors,
       loadSeconds: dataset.loadSeconds,
     });
   }

@@ -41,3 +41,23 @@ test('segments are disjoint, ordered, non-empty and cover the window exactly', (
     }
   }
 });
+
+test('aggregates are used only below their watermark; above it the rows are read raw', (t) => {
+  // Hours materialized until minute 180, quarter hours until minute 225.
+  const materialized = { hourly: base + 180 * MINUTE, quarter: base + 225 * MINUTE };
+  t.deepEqual(show(planWindow(at(7), at(290), 'hourly', materialized)), [
+    'raw 7-15',
+    'quarter 15-60',
+    'hourly 60-180',
+    'quarter 180-225',
+    'raw 225-290',
+  ]);
+  // Nothing materialized yet: everything raw (what a real-time aggregate would compute anyway).
+  t.deepEqual(show(planWindow(at(7), at(290), 'hourly', { hourly: -Infinity, quarter: -Infinity })), ['raw 7-290']);
+  // A watermark inside a bucket only counts up to that bucket's start.
+  t.deepEqual(show(planWindow(at(0), at(120), 'hourly', { hourly: base + 100 * MINUTE, quarter: base + 100 * MINUTE })), [
+    'hourly 0-60',
+    'quarter 60-90',
+    'raw 90-120',
+  ]);
+});

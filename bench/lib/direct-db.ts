@@ -141,3 +141,25 @@ export async function rawScanPerformance(direct: DirectDb, vehicleId: string, fr
     FROM vehicle_meter_mapping m WHERE m.vehicle_id = ${vehicleId}`.execute(direct.handle.db);
   return result.rows[0];
 }
+
+/**
+ * The fleet figures without continuous aggregates: every mapped vehicle's window summed
+ * from the raw history, sorted by efficiency (the baseline for the fleet endpoint).
+ */
+export async function rawScanFleet(direct: DirectDb, from: Date, to: Date, limit: number) {
+  const result = await sql<{ vehicle_id: string; efficiency: number | null }>`
+    WITH ac AS (
+      SELECT meter_id, sum(kwh_consumed_ac) AS kwh FROM meter_telemetry_history
+      WHERE ts >= ${from} AND ts < ${to} GROUP BY meter_id
+    ), dc AS (
+      SELECT vehicle_id, sum(kwh_delivered_dc) AS kwh, avg(battery_temp) AS temp FROM vehicle_telemetry_history
+      WHERE ts >= ${from} AND ts < ${to} GROUP BY vehicle_id
+    )
+    SELECT m.vehicle_id, CASE WHEN ac.kwh > 0 THEN coalesce(dc.kwh, 0) / ac.kwh END AS efficiency
+    FROM vehicle_meter_mapping m
+    LEFT JOIN ac ON ac.meter_id = m.meter_id
+    LEFT JOIN dc ON dc.vehicle_id = m.vehicle_id
+    ORDER BY efficiency ASC NULLS LAST, m.vehicle_id
+    LIMIT ${limit}`.execute(direct.handle.db);
+  return result.rows;
+}

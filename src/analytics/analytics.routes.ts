@@ -6,17 +6,21 @@ import { fleetPage, fleetQuery, performanceQuery, performanceReport, seriesQuery
 import { getPerformance } from './analytics.service.js';
 import { getFleetPage } from './fleet.service.js';
 import { getSeries } from './series.service.js';
+import type { MaterializedUntil } from './analytics-window.js';
+import { AggregateWatermarks } from './watermarks.js';
 
 const WINDOW_RULES =
-  'Windows are half-open [from, to), at most 31 days. Whole hours come from the hourly continuous aggregates, ' +
-  'whole quarter hours at the edges from the quarter-hour ones, the minutes left from the raw history: exact for any window.';
+  'Windows are half-open [from, to), at most 31 days. Whole materialized hours come from the hourly continuous aggregates, ' +
+  'whole quarter hours at the edges from the quarter-hour ones, the rest from the raw history: exact for any window.';
 
 /** How vehicles charged: one vehicle over a window, per bucket, or the whole fleet. */
 export function registerAnalyticsRoutes(api: ApiRouter, db: Db, metrics: Metrics): void {
-  const timed = async <T>(work: () => Promise<T>): Promise<T> => {
+  const watermarks = new AggregateWatermarks(db);
+  /** Runs one analytics computation with the aggregates' watermarks, timed for /metrics. */
+  const timed = async <T>(work: (materialized: MaterializedUntil) => Promise<T>): Promise<T> => {
     const stopTimer = metrics.analyticsSeconds.startTimer();
     try {
-      return await work();
+      return await work(await watermarks.get());
     } finally {
       stopTimer();
     }
@@ -34,7 +38,7 @@ export function registerAnalyticsRoutes(api: ApiRouter, db: Db, metrics: Metrics
     status: 200,
     response: { description: 'The window figures', schema: performanceReport },
     errors: { 404: 'The vehicle has no meter mapped (vehicle_not_found)' },
-    handler: ({ params, query }) => timed(() => getPerformance(db, params.vehicleId, query)),
+    handler: ({ params, query }) => timed((m) => getPerformance(db, params.vehicleId, query, m)),
   });
 
   api.add({
@@ -49,7 +53,7 @@ export function registerAnalyticsRoutes(api: ApiRouter, db: Db, metrics: Metrics
     status: 200,
     response: { description: 'The buckets', schema: seriesReport },
     errors: { 404: 'The vehicle has no meter mapped (vehicle_not_found)' },
-    handler: ({ params, query }) => timed(() => getSeries(db, params.vehicleId, query)),
+    handler: ({ params, query }) => timed((m) => getSeries(db, params.vehicleId, query, m)),
   });
 
   api.add({
@@ -66,6 +70,6 @@ export function registerAnalyticsRoutes(api: ApiRouter, db: Db, metrics: Metrics
     request: { query: fleetQuery },
     status: 200,
     response: { description: 'One page of vehicles', schema: fleetPage },
-    handler: ({ query }) => timed(() => getFleetPage(db, query)),
+    handler: ({ query }) => timed((m) => getFleetPage(db, query, m)),
   });
 }

@@ -2,7 +2,7 @@ import type { Db } from '../db/database.js';
 import { AppError } from '../http/app-error.js';
 import { findPerformance } from './analytics.repository.js';
 import type { PerformanceReport } from './analytics.schema.js';
-import { planWindow } from './analytics-window.js';
+import { planWindow, type MaterializedUntil } from './analytics-window.js';
 import { clean, EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
 
 const DAY_MS = 86_400_000;
@@ -33,9 +33,10 @@ export async function getPerformance(
   db: Db,
   vehicleId: string,
   query: { from?: Date; to?: Date },
+  materialized: MaterializedUntil = {},
 ): Promise<PerformanceReport> {
   const { from, to } = resolveWindow(query);
-  const row = await findPerformance(db, vehicleId, planWindow(from, to));
+  const row = await findPerformance(db, vehicleId, planWindow(from, to, 'hourly', materialized));
   if (!row) throw vehicleNotMapped(vehicleId);
 
   const expected = Math.floor((to.getTime() - from.getTime()) / NOMINAL_READING_INTERVAL_MS);

@@ -41,7 +41,7 @@ export interface FleetRow {
  * lookup per vehicle), joined to the mapping and the live state, then filtered, sorted
  * and cut at the keyset position. Vehicles without a ratio sort last in both directions.
  */
-export function findFleetPage(db: Db, query: FleetPageQuery): Promise<FleetRow[]> {
+export function fleetPageQuery(db: Db, query: FleetPageQuery) {
   const { segments } = query;
   const figures = db
     .selectFrom('vehicle_meter_mapping as m')
@@ -92,7 +92,7 @@ export function findFleetPage(db: Db, query: FleetPageQuery): Promise<FleetRow[]
   const after = query.after;
   if (query.sort === 'vehicleId') {
     if (after) page = page.where('f.vehicle_id', '>', after.vehicleId);
-    return page.orderBy('f.vehicle_id').limit(query.limit).execute();
+    return page.orderBy('f.vehicle_id').limit(query.limit);
   }
 
   const ascending = query.sort === 'efficiency';
@@ -111,6 +111,9 @@ export function findFleetPage(db: Db, query: FleetPageQuery): Promise<FleetRow[]
   return page
     .orderBy('f.efficiency', (ob) => (ascending ? ob.asc() : ob.desc()).nullsLast())
     .orderBy('f.vehicle_id')
-    .limit(query.limit)
-    .execute();
+    .limit(query.limit);
+}
+
+export function findFleetPage(db: Db, query: FleetPageQuery): Promise<FleetRow[]> {
+  return fleetPageQuery(db, query).execute();
 }

@@ -2,7 +2,7 @@ import type { Db } from '../db/database.js';
 import { AppError } from '../http/app-error.js';
 import type { FleetPage } from './analytics.schema.js';
 import { resolveWindow } from './analytics.service.js';
-import { planWindow } from './analytics-window.js';
+import { planWindow, type MaterializedUntil } from './analytics-window.js';
 import { EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
 import { decodeFleetCursor, encodeFleetCursor, type FleetCursor } from './fleet-cursor.js';
 import { findFleetPage, type FleetSort } from './fleet.repository.js';
@@ -38,10 +38,10 @@ function resolvePage(query: FleetQuery): Omit<FleetCursor, 'after'> & { after: F
 }
 
 /** One page of the fleet's window figures, sorted and filtered in the database. */
-export async function getFleetPage(db: Db, query: FleetQuery): Promise<FleetPage> {
+export async function getFleetPage(db: Db, query: FleetQuery, materialized: MaterializedUntil = {}): Promise<FleetPage> {
   const page = resolvePage(query);
   const rows = await findFleetPage(db, {
-    segments: planWindow(new Date(page.from), new Date(page.to)),
+    segments: planWindow(new Date(page.from), new Date(page.to), 'hourly', materialized),
     sort: page.sort,
     below: page.belowThreshold ? EFFICIENCY_FAULT_THRESHOLD : null,
     after: page.after,

@@ -3,7 +3,7 @@ import { findMeterOfVehicle } from '../mapping/mapping.repository.js';
 import { findMeterSeries, findVehicleSeries, type BucketInterval } from './analytics.repository.js';
 import type { SeriesBucket, SeriesReport } from './analytics.schema.js';
 import { resolveWindow, vehicleNotMapped } from './analytics.service.js';
-import { HOUR_MS, planWindow, QUARTER_HOUR_MS } from './analytics-window.js';
+import { HOUR_MS, planWindow, QUARTER_HOUR_MS, type MaterializedUntil } from './analytics-window.js';
 import { EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
 
 /**
@@ -21,13 +21,14 @@ export async function getSeries(
   db: Db,
   vehicleId: string,
   query: { from?: Date; to?: Date; bucket: SeriesBucket },
+  materialized: MaterializedUntil = {},
 ): Promise<SeriesReport> {
   const { from, to } = resolveWindow(query);
   const mapping = await findMeterOfVehicle(db, vehicleId);
   if (!mapping) throw vehicleNotMapped(vehicleId);
 
   const bucket = BUCKETS[query.bucket];
-  const segments = planWindow(from, to, bucket.coarsest);
+  const segments = planWindow(from, to, bucket.coarsest, materialized);
   const [acRows, dcRows] = await Promise.all([
     findMeterSeries(db, vehicleId, segments, bucket.interval),
     findVehicleSeries(db, vehicleId, segments, bucket.interval),

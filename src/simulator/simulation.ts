@@ -34,6 +34,8 @@ export interface SimulationStats {
 }
 
 const MINUTE = 60_000;
+/** Within the API's bulk limit (MAX_BULK_MAPPINGS). */
+const MAPPINGS_PER_REQUEST = 10_000;
 
 function isIngestResult(body: unknown): body is { accepted: number; duplicates: number } {
   return typeof body === 'object' && body !== null && 'accepted' in body && 'duplicates' in body;
@@ -85,10 +87,12 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   };
 
   try {
-    await forEachConcurrent(fleet, options.concurrency, async (vehicle) => {
-      const res = await client.send('PUT', `/v1/vehicles/${vehicle.vehicleId}/meter`, { meterId: vehicle.meterId });
-      if (res.status !== 200) throw new Error(`mapping ${vehicle.vehicleId} failed: HTTP ${res.status}`);
-    });
+    // The whole fleet's mapping in bulk requests (all or nothing each).
+    for (let first = 0; first < fleet.length; first += MAPPINGS_PER_REQUEST) {
+      const chunk = fleet.slice(first, first + MAPPINGS_PER_REQUEST);
+      const res = await client.send('PUT', '/v1/mappings', chunk.map(({ vehicleId, meterId }) => ({ vehicleId, meterId })));
+      if (res.status !== 200) throw new Error(`mapping the fleet failed: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+    }
 
     if (options.backfillMs !== undefined) {
       const end = Math.floor((options.backfillEndMs ?? Date.now()) / MINUTE) * MINUTE;

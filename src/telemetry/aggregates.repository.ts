@@ -32,3 +32,12 @@ export async function refreshAggregate(db: Db, view: AggregateView, from: Date, 
     db,
   );
 }
+
+/** The watermark of every continuous aggregate, in one statement (see getWatermarkMs). */
+export async function getAllWatermarksMs(db: Db): Promise<Map<string, number>> {
+  const result = await sql<{ view: string; watermark_us: number }>`
+    SELECT ca.user_view_name AS view, _timescaledb_functions.cagg_watermark(ca.mat_hypertable_id) AS watermark_us
+    FROM _timescaledb_catalog.continuous_agg ca
+    WHERE ca.user_view_schema = current_schema()`.execute(db);
+  return new Map(result.rows.map((row) => [row.view, row.watermark_us < -1e17 ? -Infinity : Math.floor(row.watermark_us / 1000)]));
+}

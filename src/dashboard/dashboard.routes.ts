@@ -1,0 +1,78 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type Router from '@koa/router';
+import type { AppState } from '../http/app-state.js';
+import { REVALIDATE, serveStaticAssets, VENDOR, type StaticAsset } from '../http/static-assets.js';
+import type { AppContext } from '../http/validate.js';
+
+/**
+ * The hand-written page in `public/` (no build step). `npm run build` copies it next to the
+ * compiled module; when that copy is missing (a dist/ built by plain tsc) the sources are used.
+ */
+function publicDir(): string {
+  const candidates = [
+    fileURLToPath(new URL('./public/', import.meta.url)),
+    fileURLToPath(new URL('../../src/dashboard/public/', import.meta.url)),
+  ];
+  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]!;
+}
+
+/** Chart.js ships its standalone browser build (`window.Chart`) next to its CommonJS entry. */
+function chartJsDist(): string {
+  return dirname(createRequire(import.meta.url).resolve('chart.js'));
+}
+
+/**
+ * Everything the page loads comes from this service: no CDN, no inline script or style, no
+ * frames. `connect-src 'self'` is all the API calls need.
+ */
+export const DASHBOARD_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+// The page and its own files revalidate (ETag) on every load; Chart.js is pinned in package.json.
+const ASSETS: Record<string, StaticAsset> = {
+  '/dashboard': { path: () => join(publicDir(), 'index.html'), type: 'text/html; charset=utf-8', cacheControl: REVALIDATE },
+  '/dashboard/app.js': { path: () => join(publicDir(), 'app.js'), type: 'text/javascript; charset=utf-8', cacheControl: REVALIDATE },
+  '/dashboard/app.css': { path: () => join(publicDir(), 'app.css'), type: 'text/css; charset=utf-8', cacheControl: REVALIDATE },
+  '/dashboard/favicon.svg': { path: () => join(publicDir(), 'favicon.svg'), type: 'image/svg+xml', cacheControl: REVALIDATE },
+  '/dashboard/vendor/chart.umd.min.js': {
+    path: () => join(chartJsDist(), 'chart.umd.min.js'),
+    type: 'text/javascript; charset=utf-8',
+    cacheControl: VENDOR,
+  },
+  '/dashboard/vendor/chart.umd.min.js.map': {
+    path: () => join(chartJsDist(), 'chart.umd.min.js.map'),
+    type: 'application/json; charset=utf-8',
+    cacheControl: VENDOR,
+  },
+};
+
+/**
+ * GET / (redirect), GET /dashboard (the page) and its static files. Open like /healthz: the
+ * page holds no data; it asks for an API key with the `read` scope and calls the /v1 API
+ * with it, so the data stays behind the key.
+ */
+export function registerDashboardRoutes(router: Router<AppState, AppContext>): void {
+  router.get('/', (ctx) => {
+    ctx.redirect('/dashboard');
+  });
+  router.get('/dashboard/', (ctx) => {
+    ctx.redirect('/dashboard');
+  });
+  serveStaticAssets(router, ASSETS, {
+    'Content-Security-Policy': DASHBOARD_CSP,
+    'Cross-Origin-Opener-Policy': 'same-origin',
+  });
+}
