@@ -170,7 +170,7 @@ if (!skipReason) {
   });
 }
 
-const title = 'dashboard in headless Chromium: key prompt, fleet table (flagged first), charts, 7 days, wrong key';
+const title = 'dashboard in headless Chromium: key prompt, fleet table (flagged first), charts, 7 days, wrong key; /docs renders';
 (skipReason ? test.skip : test)(skipReason ? `${title} (skipped: ${skipReason})` : title, async (t) => {
   t.timeout(INSTALL_TIMEOUT_MS + 5 * 60_000);
   let executablePath = findChromium();
@@ -282,10 +282,22 @@ const title = 'dashboard in headless Chromium: key prompt, fleet table (flagged 
   const unexpected = wrongErrors.filter((e) => !/Failed to load resource: the server responded with a status of 40[13]/.test(e));
   t.deepEqual(unexpected, [], 'no errors besides the refused requests');
 
+  // ---- the API reference at /docs renders every operation of the document, offline.
+  const docs = await context.newPage();
+  const docsErrors = watchErrors(docs);
+  await docs.goto(`${service.url}/docs`);
+  await docs.locator('.opblock').first().waitFor({ state: 'visible' });
+  const operations = Object.values((await service.get('/v1/openapi.json', {})).body.paths as Record<string, object>)
+    .reduce((count, item) => count + Object.keys(item).length, 0);
+  t.is(await docs.locator('.opblock').count(), operations, 'Swagger UI lists every documented operation');
+  t.true(await docs.getByText('/v1/analytics/fleet', { exact: true }).first().isVisible());
+  await docs.screenshot({ path: join(ARTIFACTS, 'docs.png') });
+  t.deepEqual(docsErrors, [], 'no console errors on /docs');
+
   // The assets come from this service, not from a CDN.
   const vendor = await service.get('/dashboard/vendor/chart.umd.min.js', {});
   t.is(vendor.status, 200);
   t.regex(vendor.headers.get('content-type') ?? '', /javascript/);
   t.true(existsSync(join(ARTIFACTS, 'dashboard.png')));
-  t.log(`screenshots: ${join(ARTIFACTS, 'dashboard.png')}, dashboard-7d.png, dashboard-wrong-key.png`);
+  t.log(`screenshots: ${join(ARTIFACTS, 'dashboard.png')}, dashboard-7d.png, dashboard-wrong-key.png, docs.png`);
 });

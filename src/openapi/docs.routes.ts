@@ -40,6 +40,7 @@ export function registerDocsRoutes(router: Router<AppState, AppContext>): void {
       '/docs': { path: () => join(docsDir(), 'index.html'), type: 'text/html; charset=utf-8', cacheControl: REVALIDATE },
       '/docs/docs.js': { path: () => join(docsDir(), 'docs.js'), type: 'text/javascript; charset=utf-8', cacheControl: REVALIDATE },
       '/docs/docs.css': { path: () => join(docsDir(), 'docs.css'), type: 'text/css; charset=utf-8', cacheControl: REVALIDATE },
+      '/docs/favicon-32x32.png': { path: () => join(swaggerUiDir(), 'favicon-32x32.png'), type: 'image/png', cacheControl: VENDOR },
       '/docs/swagger-ui.css': { path: () => join(swaggerUiDir(), 'swagger-ui.css'), type: 'text/css; charset=utf-8', cacheControl: VENDOR },
       '/docs/swagger-ui-bundle.js': {
         path: () => join(swaggerUiDir(), 'swagger-ui-bundle.js'),

@@ -80,6 +80,15 @@ export function buildOpenApiDocument(specs: readonly RouteSpec[], info: Document
         'Errors share one shape: `{ "error": { "code", "message", "details"? } }`.',
     },
     ...(info.serverUrl ? { servers: [{ url: info.serverUrl }] } : {}),
+    // The order the reference shows them in: what devices do, what analysts read, then admin.
+    tags: [
+      { name: 'Ingestion', description: 'Devices post readings' },
+      { name: 'Live state', description: 'The latest reading of each device' },
+      { name: 'Analytics', description: 'How vehicles charged over a window' },
+      { name: 'Mappings', description: 'Which meter measures which vehicle' },
+      { name: 'API keys', description: 'Keys and their scopes (admin)' },
+      { name: 'Operations', description: 'Health, metrics and this reference (no key)' },
+    ],
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'An API key as a bearer token' },
