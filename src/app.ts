@@ -8,7 +8,7 @@ import { registerAnalyticsRoutes } from './analytics/analytics.routes.js';
 import type { Db } from './db/database.js';
 import { registerDashboardRoutes } from './dashboard/dashboard.routes.js';
 import { registerHealthRoutes } from './health/health.routes.js';
-import { ApiRouter, openPaths } from './http/api-router.js';
+import { ApiRouter, openRoutes } from './http/api-router.js';
 import type { AppState } from './http/app-state.js';
 import { errorHandler } from './http/error-handler.js';
 import { jsonBody } from './http/json-body.js';
@@ -57,7 +57,7 @@ export function createApp(deps: AppDeps): Koa<AppState, AppContext> {
   app.use(requestId());
   app.use(requestLog(deps.logger, deps.metrics));
   app.use(errorHandler(deps.logger));
-  app.use(authenticate(deps.keys, deps.rateLimiter, openPaths(api)));
+  app.use(authenticate(deps.keys, deps.rateLimiter, openRoutes(api)));
   for (const middleware of jsonBody(deps.limits.maxBodyBytes)) app.use(middleware);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));

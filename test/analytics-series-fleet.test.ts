@@ -69,6 +69,12 @@ test('series: empty buckets are zeros with no efficiency; unknown vehicle 404; b
   t.is(empty.body.points.length, 2);
   t.like(empty.body.points[0], { acEnergyKwh: 0, dcEnergyKwh: 0, efficiencyRatio: null, efficiencyStatus: 'no_data', avgBatteryTempC: null });
   t.is((await svc.get('/v1/analytics/performance/nobody/series')).body.error.code, 'vehicle_not_found');
+  const old = new Date(Date.now() - 100 * 24 * HOUR);
+  const tooOld = await svc.get(
+    `/v1/analytics/performance/fl-a/series?bucket=15m&from=${encodeURIComponent(old.toISOString())}&to=${encodeURIComponent(new Date(old.getTime() + HOUR).toISOString())}`,
+  );
+  t.is(tooOld.status, 400, '15-minute buckets are kept 90 days');
+  t.regex(tooOld.body.error.details[0].message, /90 days/);
   const bad = await svc.get(`/v1/analytics/performance/fl-a/series?bucket=5m`);
   t.is(bad.status, 400);
   t.deepEqual(bad.body.error.details.map((d: { path: string }) => d.path), ['query.bucket']);
@@ -97,6 +103,25 @@ test('fleet: the same figures as the performance endpoint, lowest efficiency fir
   t.deepEqual(desc.body.items.map((i: { vehicleId: string }) => i.vehicleId), ['fl-d', 'fl-e', 'fl-a', 'fl-c', 'fl-b', 'fl-silent']);
 });
 
+test('fleet: sort=flagged lists low, then implausible, then normal vehicles', async (t) => {
+  const res = await svc.get(`/v1/analytics/fleet?${window}&sort=flagged`);
+  t.deepEqual(res.body.items.map((i: { vehicleId: string }) => i.vehicleId), ['fl-b', 'fl-c', 'fl-d', 'fl-a', 'fl-e', 'fl-silent']);
+  t.deepEqual(res.body.items.map((i: { efficiencyStatus: string }) => i.efficiencyStatus), ['low', 'low', 'implausible', 'normal', 'normal', 'no_data']);
+});
+
+test('fleet: a cursor is checked like any input (window rules, shape)', async (t) => {
+  const forge = (cursor: object) => encodeURIComponent(Buffer.from(JSON.stringify(cursor)).toString('base64url'));
+  const base = { sort: 'efficiency', belowThreshold: false, after: { key: 0.5, vehicleId: 'fl-b' } };
+  const tooLong = await svc.get(`/v1/analytics/fleet?cursor=${forge({ ...base, from: '2000-01-01T00:00:00.000Z', to: '2030-01-01T00:00:00.000Z' })}`);
+  t.is(tooLong.status, 400);
+  t.regex(tooLong.body.error.details[0].message, /31 days/);
+  const empty = await svc.get(`/v1/analytics/fleet?cursor=${forge({ ...base, from: at(10).toISOString(), to: at(10).toISOString() })}`);
+  t.is(empty.status, 400);
+  const badKey = await svc.get(`/v1/analytics/fleet?cursor=${forge({ ...base, from: at(0).toISOString(), to: at(60).toISOString(), after: { key: 'x', vehicleId: 'a' } })}`);
+  t.is(badKey.status, 400);
+  t.is(badKey.body.error.details[0].path, 'query.cursor');
+});
+
 test('fleet: belowThreshold keeps only vehicles losing energy', async (t) => {
   const res = await svc.get(`/v1/analytics/fleet?${window}&belowThreshold=true`);
   t.deepEqual(res.body.items.map((i: { vehicleId: string }) => i.vehicleId), ['fl-b', 'fl-c']);
@@ -104,7 +129,7 @@ test('fleet: belowThreshold keeps only vehicles losing energy', async (t) => {
 });
 
 test('fleet: cursor pages cover every vehicle once, in order, in every sort', async (t) => {
-  for (const sort of ['efficiency', '-efficiency', 'vehicleId']) {
+  for (const sort of ['efficiency', '-efficiency', 'flagged', 'vehicleId']) {
     const all = (await svc.get(`/v1/analytics/fleet?${window}&sort=${sort}`)).body.items.map((i: { vehicleId: string }) => i.vehicleId);
     const paged: string[] = [];
     let next = `/v1/analytics/fleet?${window}&sort=${sort}&limit=2`;

@@ -44,7 +44,7 @@ test('segments are disjoint, ordered, non-empty and cover the window exactly', (
 
 test('aggregates are used only below their watermark; above it the rows are read raw', (t) => {
   // Hours materialized until minute 180, quarter hours until minute 225.
-  const materialized = { hourly: base + 180 * MINUTE, quarter: base + 225 * MINUTE };
+  const materialized = { hourly: { from: -Infinity, until: base + 180 * MINUTE }, quarter: { from: -Infinity, until: base + 225 * MINUTE } };
   t.deepEqual(show(planWindow(at(7), at(290), 'hourly', materialized)), [
     'raw 7-15',
     'quarter 15-60',
@@ -53,11 +53,25 @@ test('aggregates are used only below their watermark; above it the rows are read
     'raw 225-290',
   ]);
   // Nothing materialized yet: everything raw (what a real-time aggregate would compute anyway).
-  t.deepEqual(show(planWindow(at(7), at(290), 'hourly', { hourly: -Infinity, quarter: -Infinity })), ['raw 7-290']);
+  const nothing = { from: Infinity, until: -Infinity };
+  t.deepEqual(show(planWindow(at(7), at(290), 'hourly', { hourly: nothing, quarter: nothing })), ['raw 7-290']);
   // A watermark inside a bucket only counts up to that bucket's start.
-  t.deepEqual(show(planWindow(at(0), at(120), 'hourly', { hourly: base + 100 * MINUTE, quarter: base + 100 * MINUTE })), [
+  const until100 = { from: -Infinity, until: base + 100 * MINUTE };
+  t.deepEqual(show(planWindow(at(0), at(120), 'hourly', { hourly: until100, quarter: until100 })), [
     'hourly 0-60',
     'quarter 60-90',
     'raw 90-120',
   ]);
+});
+
+test('below the oldest materialized bucket (an aggregate created after the data) rows are read raw', (t) => {
+  // Quarter hours materialized only from minute 120 on (created later), hours from the start.
+  const materialized = { hourly: { from: -Infinity, until: Infinity }, quarter: { from: base + 120 * MINUTE, until: Infinity } };
+  t.deepEqual(show(planWindow(at(7), at(290), 'hourly', materialized)), [
+    'raw 7-60',
+    'hourly 60-240',
+    'quarter 240-285',
+    'raw 285-290',
+  ]);
+  t.deepEqual(show(planWindow(at(7), at(200), 'quarter', materialized)), ['raw 7-120', 'quarter 120-195', 'raw 195-200']);
 });

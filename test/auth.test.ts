@@ -50,6 +50,11 @@ test('every /v1 route needs a key: missing or unknown gives 401 in the standard 
   }
   t.is((await fetch(`${svc.url}/healthz`)).status, 200);
   t.is((await fetch(`${svc.url}/readyz`)).status, 200);
+  // The router ignores case; authentication must too.
+  t.is((await fetch(`${svc.url}/V1/KEYS`)).status, 401);
+  // The reference is open for reading only.
+  t.is((await fetch(`${svc.url}/v1/openapi.json`)).status, 200);
+  t.is((await fetch(`${svc.url}/v1/openapi.json`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 401);
 });
 
 test('keys: created once with the plaintext, listed without secrets, usable through both headers', async (t) => {

@@ -38,6 +38,16 @@ test('CSV: header optional, blank lines and CRLF tolerated', async (t) => {
   t.like(noHeader.body, { mappings: 1, created: 1 });
 });
 
+test('CSV: a quoted header is a header; one naming the columns in another order is refused', async (t) => {
+  const quoted = await svc.put('/v1/mappings', '"vehicle_id","meter_id"\nbm-q1,bm-qm1\n', csvHeaders);
+  t.deepEqual(quoted.body, { mappings: 1, created: 1, updated: 0, unchanged: 0 });
+  t.is((await svc.get('/v1/vehicles/vehicle_id/meter')).status, 404, 'the header was not taken as a mapping');
+  const swapped = await svc.put('/v1/mappings', 'meter_id,vehicle_id\nbm-qm2,bm-q2\n', csvHeaders);
+  t.is(swapped.status, 400);
+  t.like(swapped.body.error.details[0], { line: 1, path: 'line' });
+  t.is((await svc.get('/v1/vehicles/bm-q2/meter')).status, 404);
+});
+
 test('CSV: one bad line refuses the whole body; every bad line is reported by number', async (t) => {
   const body = ['vehicle_id,meter_id', 'bm-x1,bm-xm1', 'bad id,bm-xm2', 'bm-x3', 'bm-x4,bm-xm4,extra', 'bm-x1,bm-xm5', 'bm-x6,'].join('\n');
   const res = await svc.put('/v1/mappings', body, csvHeaders);

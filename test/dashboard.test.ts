@@ -226,8 +226,7 @@ const title = 'dashboard in headless Chromium: key prompt, fleet table (flagged 
   t.true(faulty.has(shown[0]!.id), `the first row (${shown[0]!.id}) is one of the faulty vehicles`);
   const firstNormal = shown.findIndex((row) => !flagged(row.status));
   t.true(firstNormal === -1 || shown.slice(firstNormal).every((row) => !flagged(row.status)), 'no flagged row after a normal one');
-  // sort=efficiency is ascending, so the implausible one (above 1) comes last from the API,
-  // yet the page lists it with the flagged ones.
+  // The implausible one (above 1) is flagged too: it follows the low one.
   t.is(shown[1]?.id, ODD_VEHICLE);
   t.is(shown[1]?.status, 'implausible');
   const firstRow = page.locator(`#fleet-rows tr[data-vehicle-id="${shown[0]!.id}"]`);

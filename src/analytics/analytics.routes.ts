@@ -6,7 +6,7 @@ import { fleetPage, fleetQuery, performanceQuery, performanceReport, seriesQuery
 import { getPerformance } from './analytics.service.js';
 import { getFleetPage } from './fleet.service.js';
 import { getSeries } from './series.service.js';
-import type { MaterializedUntil } from './analytics-window.js';
+import type { Materialized } from './analytics-window.js';
 import { AggregateWatermarks } from './watermarks.js';
 
 const WINDOW_RULES =
@@ -17,7 +17,7 @@ const WINDOW_RULES =
 export function registerAnalyticsRoutes(api: ApiRouter, db: Db, metrics: Metrics): void {
   const watermarks = new AggregateWatermarks(db);
   /** Runs one analytics computation with the aggregates' watermarks, timed for /metrics. */
-  const timed = async <T>(work: (materialized: MaterializedUntil) => Promise<T>): Promise<T> => {
+  const timed = async <T>(work: (materialized: Materialized) => Promise<T>): Promise<T> => {
     const stopTimer = metrics.analyticsSeconds.startTimer();
     try {
       return await work(await watermarks.get());

@@ -19,14 +19,18 @@ export const seriesQuery = z.object({
     .meta({ description: 'Bucket size; buckets are aligned to UTC (days start at 00:00Z).' }),
 });
 
-export const FLEET_SORTS = ['efficiency', '-efficiency', 'vehicleId'] as const;
+export const FLEET_SORTS = ['efficiency', '-efficiency', 'flagged', 'vehicleId'] as const;
 
 export const fleetQuery = z.object({
   ...windowQuery,
   sort: z
-    .enum(FLEET_SORTS, { message: 'must be one of efficiency, -efficiency, vehicleId' })
+    .enum(FLEET_SORTS, { message: 'must be one of efficiency, -efficiency, flagged, vehicleId' })
     .optional()
-    .meta({ description: 'efficiency: lowest first; -efficiency: highest first; vehicles without a ratio last. Default efficiency.' }),
+    .meta({
+      description:
+        'efficiency: lowest first; -efficiency: highest first; flagged: low vehicles (lowest first), then implausible ' +
+        'ones (highest first), then the rest (lowest first); vehicleId. Vehicles without a ratio come last. Default efficiency.',
+    }),
   belowThreshold: z
     .enum(['true', 'false'], { message: 'must be true or false' })
     .transform((flag) => flag === 'true')

@@ -2,7 +2,7 @@ import type { Db } from '../db/database.js';
 import { AppError } from '../http/app-error.js';
 import { findPerformance } from './analytics.repository.js';
 import type { PerformanceReport } from './analytics.schema.js';
-import { planWindow, type MaterializedUntil } from './analytics-window.js';
+import { planWindow, type Materialized } from './analytics-window.js';
 import { clean, EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
 
 const DAY_MS = 86_400_000;
@@ -33,7 +33,7 @@ export async function getPerformance(
   db: Db,
   vehicleId: string,
   query: { from?: Date; to?: Date },
-  materialized: MaterializedUntil = {},
+  materialized: Materialized = {},
 ): Promise<PerformanceReport> {
   const { from, to } = resolveWindow(query);
   const row = await findPerformance(db, vehicleId, planWindow(from, to, 'hourly', materialized));

@@ -8,12 +8,12 @@ const cursorSchema = z.object({
   to: z.iso.datetime(),
   sort: z.enum(FLEET_SORTS),
   belowThreshold: z.boolean(),
-  after: z.object({ efficiency: z.number().nullable(), vehicleId: z.string() }),
+  after: z.object({ key: z.number().nullable(), vehicleId: z.string() }),
 });
 
 export type FleetCursor = z.infer<typeof cursorSchema>;
 
-/** Opaque to clients: base64url JSON. Floats survive JSON exactly, so the keyset is exact. */
+/** Opaque to clients: base64url JSON. Sort keys are short decimals and survive JSON exactly. */
 export function encodeFleetCursor(cursor: FleetCursor): string {
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }

@@ -3,19 +3,21 @@ import type { Db } from '../db/database.js';
 import type { Segment } from './analytics-window.js';
 import { meterRows, vehicleRows } from './energy-rows.js';
 
-export type FleetSort = 'efficiency' | '-efficiency' | 'vehicleId';
+export type FleetSort = 'flagged' | 'efficiency' | '-efficiency' | 'vehicleId';
 
-/** Where the previous page ended: the last row's sort key. */
+/** Where the previous page ended: the last row's sort key and id. */
 export interface FleetPosition {
-  efficiency: number | null;
+  key: number | null;
   vehicleId: string;
 }
 
 export interface FleetPageQuery {
   segments: readonly Segment[];
   sort: FleetSort;
-  /** Only vehicles whose DC/AC ratio is below this (vehicles without AC energy excluded). */
-  below: number | null;
+  /** The efficiency fault threshold: 'flagged' sorting and the `belowOnly` filter use it. */
+  threshold: number;
+  /** Only vehicles whose DC/AC ratio is below the threshold (vehicles without AC energy excluded). */
+  belowOnly: boolean;
   after: FleetPosition | null;
   limit: number;
 }
@@ -29,6 +31,7 @@ export interface FleetRow {
   vehicle_readings: number;
   battery_temp_sum: number | null;
   efficiency: number | null;
+  sort_key: number | null;
   live_soc: number | null;
   live_battery_temp: number | null;
   live_kwh_delivered_dc: number | null;
@@ -36,10 +39,36 @@ export interface FleetRow {
 }
 
 /**
+ * One ascending sort key per order, so one keyset condition serves them all. Keys are
+ * rounded decimals (at most 13 significant digits), so they survive the trip through the
+ * cursor's JSON number exactly and the next page starts exactly after the last row.
+ * - efficiency: the ratio; -efficiency: its negation;
+ * - flagged: low ratios first (lowest first), then implausible ones (most implausible
+ *   first: 2 - 1/ratio lies in (1, 2)), then normal ones (1000 + ratio);
+ * - vehicleId: no key (NULL for all), the id alone orders.
+ * Vehicles without a ratio have a NULL key and come last in every order.
+ */
+function sortKey(sort: FleetSort, threshold: number) {
+  switch (sort) {
+    case 'efficiency':
+      return sql<number | null>`f.efficiency`;
+    case '-efficiency':
+      return sql<number | null>`-f.efficiency`;
+    case 'flagged':
+      return sql<number | null>`CASE
+        WHEN f.efficiency < ${threshold} THEN f.efficiency
+        WHEN f.efficiency > 1 THEN round(2 - 1 / f.efficiency, 9)
+        ELSE 1000 + f.efficiency END`;
+    case 'vehicleId':
+      return sql<number | null>`NULL::numeric`;
+  }
+}
+
+/**
  * The whole fleet's window figures in one set-based statement: the AC and DC rows of the
  * window are aggregated per device (hash aggregates over the continuous aggregates, not one
  * lookup per vehicle), joined to the mapping and the live state, then filtered, sorted
- * and cut at the keyset position. Vehicles without a ratio sort last in both directions.
+ * and cut at the keyset position.
  */
 export function fleetPageQuery(db: Db, query: FleetPageQuery) {
   const { segments } = query;
@@ -79,37 +108,34 @@ export function fleetPageQuery(db: Db, query: FleetPageQuery) {
       e.fn.coalesce('dc.kwh', sql<number>`0`).as('dc_kwh'),
       e.fn.coalesce('dc.readings', sql<number>`0`).as('vehicle_readings'),
       sql<number | null>`dc.temp_sum`.as('battery_temp_sum'),
-      sql<number | null>`CASE WHEN ac.kwh > 0 THEN coalesce(dc.kwh, 0) / ac.kwh END`.as('efficiency'),
+      // Rounded as the API shows it, so the filter, the order and the status agree.
+      sql<number | null>`CASE WHEN ac.kwh > 0 THEN round((coalesce(dc.kwh, 0) / ac.kwh)::numeric, 6) END`.as('efficiency'),
       sql<number | null>`l.soc`.as('live_soc'),
       sql<number | null>`l.battery_temp`.as('live_battery_temp'),
       sql<number | null>`l.kwh_delivered_dc`.as('live_kwh_delivered_dc'),
       sql<Date | null>`l.ts`.as('live_ts'),
     ]);
 
-  let page = db.selectFrom(figures.as('f')).selectAll('f');
-  if (query.below !== null) page = page.where('f.efficiency', '<', query.below);
-
+  let page = db
+    .selectFrom(figures.as('f'))
+    .selectAll('f')
+    .select(sortKey(query.sort, query.threshold).as('sort_key'));
+  if (query.belowOnly) page = page.where('f.efficiency', '<', query.threshold);
   const after = query.after;
-  if (query.sort === 'vehicleId') {
-    if (after) page = page.where('f.vehicle_id', '>', after.vehicleId);
-    return page.orderBy('f.vehicle_id').limit(query.limit);
-  }
-
-  const ascending = query.sort === 'efficiency';
+  const key = sortKey(query.sort, query.threshold);
   if (after) {
-    page = page.where((eb) => {
-      if (after.efficiency === null) {
-        return eb.and([eb('f.efficiency', 'is', null), eb('f.vehicle_id', '>', after.vehicleId)]);
-      }
-      return eb.or([
-        eb('f.efficiency', ascending ? '>' : '<', after.efficiency),
-        eb.and([eb('f.efficiency', '=', after.efficiency), eb('f.vehicle_id', '>', after.vehicleId)]),
-        eb('f.efficiency', 'is', null),
-      ]);
-    });
+    page = page.where((eb) =>
+      after.key === null
+        ? eb.and([eb(key, 'is', null), eb('f.vehicle_id', '>', after.vehicleId)])
+        : eb.or([
+            eb(key, '>', after.key),
+            eb.and([eb(key, '=', after.key), eb('f.vehicle_id', '>', after.vehicleId)]),
+            eb(key, 'is', null),
+          ]),
+    );
   }
   return page
-    .orderBy('f.efficiency', (ob) => (ascending ? ob.asc() : ob.desc()).nullsLast())
+    .orderBy(key, (ob) => ob.asc().nullsLast())
     .orderBy('f.vehicle_id')
     .limit(query.limit);
 }

@@ -2,7 +2,7 @@ import type { Db } from '../db/database.js';
 import { AppError } from '../http/app-error.js';
 import type { FleetPage } from './analytics.schema.js';
 import { resolveWindow } from './analytics.service.js';
-import { planWindow, type MaterializedUntil } from './analytics-window.js';
+import { planWindow, type Materialized } from './analytics-window.js';
 import { EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
 import { decodeFleetCursor, encodeFleetCursor, type FleetCursor } from './fleet-cursor.js';
 import { findFleetPage, type FleetSort } from './fleet.repository.js';
@@ -34,16 +34,20 @@ function resolvePage(query: FleetQuery): Omit<FleetCursor, 'after'> & { after: F
       conflicting.map((key) => ({ path: `query.${key}`, message: 'must not be sent with a cursor: the cursor carries it' })),
     );
   }
-  return decodeFleetCursor(query.cursor);
+  const cursor = decodeFleetCursor(query.cursor);
+  // A cursor is client input like any other: its window obeys the same rules.
+  resolveWindow({ from: new Date(cursor.from), to: new Date(cursor.to) });
+  return cursor;
 }
 
 /** One page of the fleet's window figures, sorted and filtered in the database. */
-export async function getFleetPage(db: Db, query: FleetQuery, materialized: MaterializedUntil = {}): Promise<FleetPage> {
+export async function getFleetPage(db: Db, query: FleetQuery, materialized: Materialized = {}): Promise<FleetPage> {
   const page = resolvePage(query);
   const rows = await findFleetPage(db, {
     segments: planWindow(new Date(page.from), new Date(page.to), 'hourly', materialized),
     sort: page.sort,
-    below: page.belowThreshold ? EFFICIENCY_FAULT_THRESHOLD : null,
+    threshold: EFFICIENCY_FAULT_THRESHOLD,
+    belowOnly: page.belowThreshold,
     after: page.after,
     limit: query.limit + 1,
   });
@@ -56,7 +60,7 @@ export async function getFleetPage(db: Db, query: FleetQuery, materialized: Mate
           to: page.to,
           sort: page.sort,
           belowThreshold: page.belowThreshold,
-          after: { efficiency: last.efficiency, vehicleId: last.vehicle_id },
+          after: { key: last.sort_key, vehicleId: last.vehicle_id },
         })
       : null;
   return {

@@ -1,9 +1,10 @@
 import type { Db } from '../db/database.js';
+import { AppError } from '../http/app-error.js';
 import { findMeterOfVehicle } from '../mapping/mapping.repository.js';
 import { findMeterSeries, findVehicleSeries, type BucketInterval } from './analytics.repository.js';
 import type { SeriesBucket, SeriesReport } from './analytics.schema.js';
 import { resolveWindow, vehicleNotMapped } from './analytics.service.js';
-import { HOUR_MS, planWindow, QUARTER_HOUR_MS, type MaterializedUntil } from './analytics-window.js';
+import { HOUR_MS, planWindow, QUARTER_HOUR_MS, type Materialized } from './analytics-window.js';
 import { EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
 
 /**
@@ -16,14 +17,23 @@ const BUCKETS: Record<SeriesBucket, { ms: number; interval: BucketInterval; coar
   '1d': { ms: 24 * HOUR_MS, interval: '1 day', coarsest: 'hourly' },
 };
 
+/** Retention of the quarter-hour aggregates (migrations/1764201600005_quarter_hour_aggregates.sql). */
+const QUARTER_HOUR_RETENTION_MS = 90 * 24 * HOUR_MS;
+
 /** The window's figures per UTC-aligned bucket: every bucket, empty ones with zeros. */
 export async function getSeries(
   db: Db,
   vehicleId: string,
   query: { from?: Date; to?: Date; bucket: SeriesBucket },
-  materialized: MaterializedUntil = {},
+  materialized: Materialized = {},
 ): Promise<SeriesReport> {
   const { from, to } = resolveWindow(query);
+  if (query.bucket === '15m' && from.getTime() < Date.now() - QUARTER_HOUR_RETENTION_MS) {
+    throw AppError.validation(
+      [{ path: 'query.from', message: 'quarter-hour detail is kept 90 days: use bucket=1h or 1d for older windows' }],
+      'The window is older than the 15-minute data.',
+    );
+  }
   const mapping = await findMeterOfVehicle(db, vehicleId);
   if (!mapping) throw vehicleNotMapped(vehicleId);
 

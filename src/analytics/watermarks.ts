@@ -1,22 +1,23 @@
 import type { Db } from '../db/database.js';
-import { AGGREGATE_VIEWS, getAllWatermarksMs } from '../telemetry/aggregates.repository.js';
-import type { MaterializedUntil } from './analytics-window.js';
+import { AGGREGATE_VIEWS, getMaterializedSpans } from '../telemetry/aggregates.repository.js';
+import type { Materialized } from './analytics-window.js';
 
 /** Refresh policies run every 5 minutes; a few seconds of staleness costs nothing. */
 const MAX_AGE_MS = 5_000;
 
 /**
- * How far the aggregates are materialized, per level (the lower of the two streams),
- * cached briefly so analytics requests do not each pay a catalog query. A stale value is
- * never wrong: watermarks only move forward, and below a stale one the aggregates are
- * just as materialized; the rows between it and the real one are read raw.
+ * Where the aggregates are materialized, per level (the narrower span of the two streams),
+ * cached briefly so analytics requests do not each pay catalog queries. A stale value is
+ * never wrong: watermarks only move forward and the span keeps its materialized buckets
+ * (retention only drops buckets far older than any raw reading), so a stale span is at
+ * most narrower than the truth and its rows are read raw.
  */
 export class AggregateWatermarks {
-  private cached: { at: number; value: Promise<MaterializedUntil> } | undefined;
+  private cached: { at: number; value: Promise<Materialized> } | undefined;
 
   constructor(private readonly db: Db) {}
 
-  get(): Promise<MaterializedUntil> {
+  get(): Promise<Materialized> {
     const now = Date.now();
     if (!this.cached || now - this.cached.at > MAX_AGE_MS) {
       const value = this.load();
@@ -29,11 +30,14 @@ export class AggregateWatermarks {
     return this.cached.value;
   }
 
-  private async load(): Promise<MaterializedUntil> {
-    const marks = await getAllWatermarksMs(this.db);
-    const lowest = (index: number) =>
-      Math.min(marks.get(AGGREGATE_VIEWS.meter[index]!) ?? -Infinity, marks.get(AGGREGATE_VIEWS.vehicle[index]!) ?? -Infinity);
+  private async load(): Promise<Materialized> {
+    const spans = await getMaterializedSpans(this.db);
+    const span = (index: number) => {
+      const meter = spans.get(AGGREGATE_VIEWS.meter[index]!) ?? { from: Infinity, until: -Infinity };
+      const vehicle = spans.get(AGGREGATE_VIEWS.vehicle[index]!) ?? { from: Infinity, until: -Infinity };
+      return { from: Math.max(meter.from, vehicle.from), until: Math.min(meter.until, vehicle.until) };
+    };
     // AGGREGATE_VIEWS lists the finest first: [15m, hourly].
-    return { quarter: lowest(0), hourly: lowest(1) };
+    return { quarter: span(0), hourly: span(1) };
   }
 }

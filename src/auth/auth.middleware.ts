@@ -17,16 +17,18 @@ function presentedKey(authorization: string, apiKeyHeader: string): string | und
 
 /**
  * Every /v1 request needs a key: `Authorization: Bearer <key>` or `X-API-Key: <key>`,
- * except the routes declared open (the API reference). Missing or unknown: 401. Then the
+ * except the routes declared open (`METHOD /path`: the API reference). Missing or unknown: 401. Then the
  * key's token bucket: 429 with Retry-After.
  */
 export function authenticate(
   keys: ApiKeyService,
   limiter: RateLimiter,
-  openPaths: ReadonlySet<string> = new Set(),
+  openRoutes: ReadonlySet<string> = new Set(),
 ): Middleware<AppState> {
   return async (ctx, next) => {
-    if ((!ctx.path.startsWith('/v1/') && ctx.path !== '/v1') || openPaths.has(ctx.path)) return next();
+    // The router matches paths case-insensitively: so must this check, or /V1/... would pass.
+    const path = ctx.path.toLowerCase();
+    if ((!path.startsWith('/v1/') && path !== '/v1') || openRoutes.has(`${ctx.method} ${path}`)) return next();
     const key = presentedKey(ctx.get('Authorization'), ctx.get('X-API-Key'));
     const principal = key === undefined ? undefined : await keys.authenticate(key);
     if (!principal) {

@@ -77,7 +77,14 @@ export class ApiRouter {
   }
 }
 
-/** Paths of the routes that need no key (the authentication middleware lets them through). */
-export function openPaths(api: ApiRouter): ReadonlySet<string> {
-  return new Set(api.specs.filter((spec) => spec.scope === undefined).map((spec) => spec.path));
+/**
+ * The routes that need no key, as `METHOD /path` (HEAD with GET): the authentication
+ * middleware lets exactly these through.
+ */
+export function openRoutes(api: ApiRouter): ReadonlySet<string> {
+  return new Set(
+    api.specs
+      .filter((spec) => spec.scope === undefined)
+      .flatMap((spec) => [`${spec.method.toUpperCase()} ${spec.path}`, ...(spec.method === 'get' ? [`HEAD ${spec.path}`] : [])]),
+  );
 }

@@ -7,7 +7,8 @@ export interface MappingInput {
   meterId: string;
 }
 
-const HEADER = 'vehicle_id,meter_id';
+const COLUMNS = ['vehicle_id', 'meter_id'];
+const HEADER = COLUMNS.join(',');
 /** Beyond this many problems the rest would only repeat them. */
 const MAX_DETAILS = 100;
 
@@ -21,8 +22,14 @@ export function parseMappingsCsv(text: string): MappingInput[] {
   lines.forEach((raw, i) => {
     const line = i + 1;
     if (raw.trim() === '') return;
-    if (line === 1 && raw.trim().toLowerCase().replace(/\s+/g, '') === HEADER) return;
     const fields = raw.split(',').map(unquote);
+    if (line === 1 && fields.some((field) => COLUMNS.includes(field.toLowerCase()))) {
+      // A header: it must name the columns in this order, or the pairs would be read swapped.
+      if (fields.map((field) => field.toLowerCase()).join(',') !== HEADER) {
+        details.push({ line, path: 'line', message: `a header must be exactly ${HEADER}` });
+      }
+      return;
+    }
     if (fields.length !== 2) {
       details.push({ line, path: 'line', message: `must hold exactly 2 fields (vehicle_id,meter_id), found ${fields.length}` });
       return;

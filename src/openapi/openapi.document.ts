@@ -20,7 +20,10 @@ function commonErrors(spec: RouteSpec): Record<string, string> {
     errors['429'] = "The key's request rate is over its limit (rate_limited); retry after Retry-After";
     errors['503'] = 'The database is unavailable (database_unavailable); retry after Retry-After';
   }
-  if (spec.request?.body || spec.bodyTypes) errors['415'] = 'The body is not in an accepted media type (unsupported_media_type)';
+  if (spec.request?.body || spec.bodyTypes) {
+    errors['413'] = 'The body is larger than the limit (payload_too_large)';
+    errors['415'] = 'The body is not in an accepted media type (unsupported_media_type)';
+  }
   return errors;
 }
 

@@ -33,11 +33,25 @@ export async function refreshAggregate(db: Db, view: AggregateView, from: Date, 
   );
 }
 
-/** The watermark of every continuous aggregate, in one statement (see getWatermarkMs). */
-export async function getAllWatermarksMs(db: Db): Promise<Map<string, number>> {
-  const result = await sql<{ view: string; watermark_us: number }>`
-    SELECT ca.user_view_name AS view, _timescaledb_functions.cagg_watermark(ca.mat_hypertable_id) AS watermark_us
+/**
+ * Where each continuous aggregate is materialized: from its oldest materialized bucket to
+ * its watermark, in epoch ms (an empty span when nothing is materialized).
+ */
+export async function getMaterializedSpans(db: Db): Promise<Map<string, { from: number; until: number }>> {
+  const views = await sql<{ view: string; watermark_us: number; schema: string; table: string }>`
+    SELECT ca.user_view_name AS view, _timescaledb_functions.cagg_watermark(ca.mat_hypertable_id) AS watermark_us,
+           h.schema_name AS schema, h.table_name AS table
     FROM _timescaledb_catalog.continuous_agg ca
+    JOIN _timescaledb_catalog.hypertable h ON h.id = ca.mat_hypertable_id
     WHERE ca.user_view_schema = current_schema()`.execute(db);
-  return new Map(result.rows.map((row) => [row.view, row.watermark_us < -1e17 ? -Infinity : Math.floor(row.watermark_us / 1000)]));
+  const spans = new Map<string, { from: number; until: number }>();
+  for (const view of views.rows) {
+    // The materialization hypertable keeps the view's column names; its bucket index makes this cheap.
+    const oldest = await sql<{ first: Date | null }>`
+      SELECT min(bucket) AS first FROM ${sql.table(`${view.schema}.${view.table}`)}`.execute(db);
+    const first = oldest.rows[0]?.first;
+    const until = view.watermark_us < -1e17 ? -Infinity : Math.floor(view.watermark_us / 1000);
+    spans.set(view.view, first ? { from: first.getTime(), until } : { from: Infinity, until: -Infinity });
+  }
+  return spans;
 }

@@ -65,9 +65,19 @@ export class LateReadingRefresher {
       } else {
         this.pending.set(stream, { from, to, waiters: [{ resolve, reject }] });
       }
-      this.running ??= this.run().finally(() => {
-        this.running = undefined;
-      });
+      this.kick();
+    });
+  }
+
+  /**
+   * Starts the refresh loop unless it runs. A range noted after the loop's last look at the
+   * queue but before it finished is picked up by the restart in `finally`.
+   */
+  private kick(): void {
+    if (this.running) return;
+    this.running = this.run().finally(() => {
+      this.running = undefined;
+      if (this.pending.size > 0) this.kick();
     });
   }
 

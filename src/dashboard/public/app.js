@@ -251,7 +251,8 @@
     } else {
       const to = new Date();
       const from = new Date(to.getTime() - 24 * HOUR_MS);
-      query = new URLSearchParams({ from: from.toISOString(), to: to.toISOString(), sort: 'efficiency', limit: String(PAGE_SIZE) });
+      // sort=flagged: low vehicles, then implausible ones, then the rest, across all pages.
+      query = new URLSearchParams({ from: from.toISOString(), to: to.toISOString(), sort: 'flagged', limit: String(PAGE_SIZE) });
     }
     const page = await api('/v1/analytics/fleet?' + query.toString());
     if (seq !== state.fleetSeq) return;
@@ -280,11 +281,8 @@
   function renderFleet() {
     el.thresholdLabel.textContent = number(state.threshold, 2);
     el.thresholdCaption.textContent = number(state.threshold, 2);
-    // Flagged vehicles first; otherwise the API's order (lowest efficiency first).
-    const ordered = state.items
-      .filter((item) => isFlagged(item.efficiencyStatus))
-      .concat(state.items.filter((item) => !isFlagged(item.efficiencyStatus)));
-    const rows = ordered.map((item) => {
+    // The API's order (sort=flagged): flagged vehicles first.
+    const rows = state.items.map((item) => {
       const tr = document.createElement('tr');
       tr.dataset.vehicleId = item.vehicleId;
       tr.dataset.status = item.efficiencyStatus;
