@@ -1,16 +1,16 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { Segment } from './analytics-window.js';
+import type { EnergySums } from './energy-figures.js';
 import { meterRows, vehicleRows, type DeviceScope, type MappingScope } from './energy-rows.js';
 
-export interface PerformanceRow {
+/** A mapped vehicle's window sums (see EnergySums). */
+export interface VehicleEnergySums extends EnergySums {
   vehicle_id: string;
   meter_id: string;
-  ac_kwh: number;
-  meter_readings: number;
-  dc_kwh: number;
-  vehicle_readings: number;
-  battery_temp_sum: number | null;
+}
+
+export interface PerformanceRow extends VehicleEnergySums {
   soc_min: number | null;
   soc_max: number | null;
 }

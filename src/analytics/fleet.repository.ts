@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
+import type { VehicleEnergySums } from './analytics.repository.js';
 import type { Segment } from './analytics-window.js';
 import { meterRows, vehicleRows } from './energy-rows.js';
 
@@ -22,14 +23,7 @@ export interface FleetPageQuery {
   limit: number;
 }
 
-export interface FleetRow {
-  vehicle_id: string;
-  meter_id: string;
-  ac_kwh: number;
-  meter_readings: number;
-  dc_kwh: number;
-  vehicle_readings: number;
-  battery_temp_sum: number | null;
+export interface FleetRow extends VehicleEnergySums {
   efficiency: number | null;
   sort_key: number | null;
   live_soc: number | null;
