@@ -1,6 +1,7 @@
 import type { Db } from '../db/database.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { vehicleParams } from '../http/device-id.schema.js';
+import { VEHICLE_NOT_MAPPED_DOC } from '../mapping/mapping.errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { fleetPage, fleetQuery, performanceQuery, performanceReport, seriesQuery, seriesReport } from './analytics.schema.js';
 import { getPerformance } from './analytics.service.js';
@@ -37,7 +38,7 @@ export function registerAnalyticsRoutes(api: ApiRouter, db: Db, metrics: Metrics
     request: { params: vehicleParams, query: performanceQuery },
     status: 200,
     response: { description: 'The window figures', schema: performanceReport },
-    errors: { 404: 'The vehicle has no meter mapped (vehicle_not_found)' },
+    errors: { 404: VEHICLE_NOT_MAPPED_DOC },
     handler: ({ params, query }) => timed((m) => getPerformance(db, params.vehicleId, query, m)),
   });
 
@@ -52,7 +53,7 @@ export function registerAnalyticsRoutes(api: ApiRouter, db: Db, metrics: Metrics
     request: { params: vehicleParams, query: seriesQuery },
     status: 200,
     response: { description: 'The buckets', schema: seriesReport },
-    errors: { 404: 'The vehicle has no meter mapped (vehicle_not_found)' },
+    errors: { 404: VEHICLE_NOT_MAPPED_DOC },
     handler: ({ params, query }) => timed((m) => getSeries(db, params.vehicleId, query, m)),
   });
 

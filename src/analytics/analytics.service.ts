@@ -1,5 +1,6 @@
 import type { Db } from '../db/database.js';
 import { AppError } from '../http/app-error.js';
+import { vehicleNotMapped } from '../mapping/mapping.errors.js';
 import { findPerformance } from './analytics.repository.js';
 import type { PerformanceReport } from './analytics.schema.js';
 import { planWindow, type Materialized } from './analytics-window.js';
@@ -25,9 +26,6 @@ export function resolveWindow(query: { from?: Date; to?: Date }, now = new Date(
   }
   return { from, to };
 }
-
-export const vehicleNotMapped = (vehicleId: string) =>
-  AppError.notFound('vehicle_not_found', `Vehicle ${vehicleId} has no meter mapped.`);
 
 export async function getPerformance(
   db: Db,

@@ -1,7 +1,7 @@
 import type { Db } from '../db/database.js';
 import { JSON_TYPE, type ApiRouter } from '../http/api-router.js';
-import { AppError } from '../http/app-error.js';
 import { vehicleParams } from '../http/device-id.schema.js';
+import { vehicleNotMapped, VEHICLE_NOT_MAPPED_DOC } from './mapping.errors.js';
 import { parseMappingsCsv, parseMappingsJson } from './bulk-mappings.js';
 import { findMeterOfVehicle, setMeterOfVehicle, upsertMappings } from './mapping.repository.js';
 import { bulkMappingResult, mapping, mappingEntries, mappingsCsv, setMeterBody } from './mapping.schema.js';
@@ -37,10 +37,10 @@ export function registerMappingRoutes(api: ApiRouter, db: Db): void {
     request: { params: vehicleParams },
     status: 200,
     response: { description: 'The mapping', schema: mapping },
-    errors: { 404: 'The vehicle has no meter mapped (vehicle_not_found)' },
+    errors: { 404: VEHICLE_NOT_MAPPED_DOC },
     handler: async ({ params }) => {
       const row = await findMeterOfVehicle(db, params.vehicleId);
-      if (!row) throw AppError.notFound('vehicle_not_found', `Vehicle ${params.vehicleId} has no meter mapped.`);
+      if (!row) throw vehicleNotMapped(params.vehicleId);
       return { vehicleId: row.vehicle_id, meterId: row.meter_id };
     },
   });
