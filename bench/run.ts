@@ -8,9 +8,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, freemem, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+
 import { sql } from 'kysely';
-import { performanceQuery } from '../src/analytics/analytics.repository.js';
+
 import { planWindow } from '../src/analytics/analytics-window.js';
+import { performanceQuery } from '../src/analytics/analytics.repository.js';
 import { JsonClient } from '../src/simulator/http-client.js';
 import {
   benchVehicle,
@@ -73,7 +75,14 @@ async function stopService(service: ServiceProcess) {
  * "live", newer than an hour: no late-data refresh).
  */
 const LOAD_STEP_MS = 100;
-function readingsFor(stream: 'meter' | 'vehicle', prefix: string, devices: number, first: number, count: number, base: number) {
+function readingsFor(
+  stream: 'meter' | 'vehicle',
+  prefix: string,
+  devices: number,
+  first: number,
+  count: number,
+  base: number,
+) {
   return Array.from({ length: count }, (_, j) => {
     const k = first + j;
     const timestamp = new Date(base + Math.floor(k / devices) * LOAD_STEP_MS).toISOString();
@@ -98,7 +107,14 @@ function batchedIngest(client: JsonClient, prefix: string, devices: number, dura
   });
 }
 
-function singleIngest(client: JsonClient, prefix: string, devices: number, durationMs: number, concurrency: number, ratePerSecond?: number) {
+function singleIngest(
+  client: JsonClient,
+  prefix: string,
+  devices: number,
+  durationMs: number,
+  concurrency: number,
+  ratePerSecond?: number,
+) {
   const base = Date.now() - 20 * MINUTE;
   return runLoad({
     client,
@@ -153,7 +169,11 @@ async function ingestSection() {
       batchedShareOfCeiling: round(batchedRate / ceilingRate, 2),
     },
     peakRss: rss,
-    verification: { acknowledged, stored: stored.meter + stored.vehicle, missing: acknowledged - (stored.meter + stored.vehicle) },
+    verification: {
+      acknowledged,
+      stored: stored.meter + stored.vehicle,
+      missing: acknowledged - (stored.meter + stored.vehicle),
+    },
   };
 }
 
@@ -171,7 +191,10 @@ async function loadDataset(vehicles: number, longHistory: number): Promise<Analy
   const dataDir = await tempDir(`analytics-${vehicles}`);
   const direct = await openDirect(dataDir);
   const now = Math.floor(Date.now() / MINUTE) * MINUTE;
-  log(`analytics: loading 24 h of minute data for ${vehicles} vehicles and meters` + (longHistory ? ` (+6 days for ${longHistory})` : ''));
+  log(
+    `analytics: loading 24 h of minute data for ${vehicles} vehicles and meters` +
+      (longHistory ? ` (+6 days for ${longHistory})` : ''),
+  );
   let started = performance.now();
   await loadHistory(direct, 0, vehicles, new Date(now - DAY), new Date(now));
   if (longHistory > 0) await loadHistory(direct, 0, longHistory, new Date(now - 7 * DAY), new Date(now - DAY));
@@ -180,7 +203,13 @@ async function loadDataset(vehicles: number, longHistory: number): Promise<Analy
   await materialize(direct, new Date(now - 8 * DAY), new Date(now - HOUR));
   const materializeSeconds = (performance.now() - started) / 1000;
   await direct.close();
-  return { dataDir, vehicles, now, loadSeconds: round(loadSeconds, 1), materializeSeconds: round(materializeSeconds, 1) };
+  return {
+    dataDir,
+    vehicles,
+    now,
+    loadSeconds: round(loadSeconds, 1),
+    materializeSeconds: round(materializeSeconds, 1),
+  };
 }
 
 /** A random unaligned window of `length` ending within the last hour of the data. */
@@ -227,7 +256,13 @@ async function directComparison(dataset: AnalyticsDataset, samples: number) {
  * One analyst at a time: the embedded database serves one session, so concurrent analytics
  * requests queue behind each other and their latency would measure the queue, not the query.
  */
-async function httpAnalytics(client: JsonClient, dataset: AnalyticsDataset, length: number, vehicles: number, durationMs: number) {
+async function httpAnalytics(
+  client: JsonClient,
+  dataset: AnalyticsDataset,
+  length: number,
+  vehicles: number,
+  durationMs: number,
+) {
   return runLoad({
     client,
     durationMs,
@@ -268,7 +303,11 @@ async function analyticsSection(dataset: AnalyticsDataset) {
       day: pickLatency(day),
       week: pickLatency(week),
       weekOverDayP99: round(week.p99Ms / day.p99Ms, 2),
-      backgroundIngest: { readingsPerSecond: perSecond(ingest.acknowledged, ingest.seconds), p99Ms: ingest.p99Ms, errors: ingest.errors },
+      backgroundIngest: {
+        readingsPerSecond: perSecond(ingest.acknowledged, ingest.seconds),
+        p99Ms: ingest.p99Ms,
+        errors: ingest.errors,
+      },
     },
     httpQuiet: { day: pickLatency(quiet) },
   };
@@ -290,7 +329,11 @@ async function httpFleet(client: JsonClient, dataset: AnalyticsDataset, duration
     concurrency: 1,
     request: () => {
       const w = randomWindow(dataset.now, DAY);
-      return { method: 'GET', path: `/v1/analytics/fleet?from=${w.from.toISOString()}&to=${w.to.toISOString()}&limit=100`, readings: 0 };
+      return {
+        method: 'GET',
+        path: `/v1/analytics/fleet?from=${w.from.toISOString()}&to=${w.to.toISOString()}&limit=100`,
+        readings: 0,
+      };
     },
   });
 }
@@ -309,7 +352,13 @@ async function rawFleetBaseline(dataset: AnalyticsDataset, samples: number) {
   return { p50Ms: round(percentile(latencies, 50), 1), samples };
 }
 
-const pickLatency = (r: LoadResult) => ({ requests: r.requests, perSecond: r.perSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms, errors: r.errors });
+const pickLatency = (r: LoadResult) => ({
+  requests: r.requests,
+  perSecond: r.perSecond,
+  p50Ms: r.p50Ms,
+  p99Ms: r.p99Ms,
+  errors: r.errors,
+});
 
 // ---------------------------------------------------------------------------------------
 // 5: how cost grows with the fleet.
@@ -396,47 +445,144 @@ async function main() {
 
   const largest = scaling.at(-1)!;
   const goals = [
-    { goal: 'batched ingest >= 25,000 readings/s', measured: ingest.batched.readingsPerSecond, met: ingest.batched.readingsPerSecond >= 25_000 },
-    { goal: 'batched >= 50 % of bulk ceiling', measured: ingest.ratios.batchedShareOfCeiling, met: ingest.ratios.batchedShareOfCeiling >= 0.5 },
-    { goal: 'single-reading requests >= 3,000/s', measured: ingest.single.perSecond, met: ingest.single.perSecond >= 3000 },
+    {
+      goal: 'batched ingest >= 25,000 readings/s',
+      measured: ingest.batched.readingsPerSecond,
+      met: ingest.batched.readingsPerSecond >= 25_000,
+    },
+    {
+      goal: 'batched >= 50 % of bulk ceiling',
+      measured: ingest.ratios.batchedShareOfCeiling,
+      met: ingest.ratios.batchedShareOfCeiling >= 0.5,
+    },
+    {
+      goal: 'single-reading requests >= 3,000/s',
+      measured: ingest.single.perSecond,
+      met: ingest.single.perSecond >= 3000,
+    },
     { goal: 'single-reading p99 < 50 ms', measured: ingest.single.p99Ms, met: ingest.single.p99Ms < 50 },
-    { goal: 'analytics 24 h p99 < 10 ms under nominal ingest', measured: analytics.httpUnderNominalIngest.day.p99Ms, met: analytics.httpUnderNominalIngest.day.p99Ms < 10 },
-    { goal: '7-day p99 <= 3 x 24 h p99', measured: analytics.httpUnderNominalIngest.weekOverDayP99, met: analytics.httpUnderNominalIngest.weekOverDayP99 <= 3 },
+    {
+      goal: 'analytics 24 h p99 < 10 ms under nominal ingest',
+      measured: analytics.httpUnderNominalIngest.day.p99Ms,
+      met: analytics.httpUnderNominalIngest.day.p99Ms < 10,
+    },
+    {
+      goal: '7-day p99 <= 3 x 24 h p99',
+      measured: analytics.httpUnderNominalIngest.weekOverDayP99,
+      met: analytics.httpUnderNominalIngest.weekOverDayP99 <= 3,
+    },
     {
       goal: `fleet page (24 h, 100 rows) at ${largest.devices.toLocaleString('en-US')} vehicles p99 < 1 s`,
       measured: largest.fleetPageP99Ms,
       met: largest.fleetPageP99Ms < 1000,
     },
-    { goal: 'fleet page faster than the raw scan at every size', measured: Math.min(...scaling.map((row) => row.fleetRawOverOursP50)), met: scaling.every((row) => row.fleetRawOverOursP50 > 1) },
-    { goal: 'no acknowledged reading missing', measured: ingest.verification.missing, met: ingest.verification.missing === 0 },
+    {
+      goal: 'fleet page faster than the raw scan at every size',
+      measured: Math.min(...scaling.map((row) => row.fleetRawOverOursP50)),
+      met: scaling.every((row) => row.fleetRawOverOursP50 > 1),
+    },
+    {
+      goal: 'no acknowledged reading missing',
+      measured: ingest.verification.missing,
+      met: ingest.verification.missing === 0,
+    },
   ];
 
   const out = [
     `EV telemetry benchmarks (${results.mode}) — commit ${results.commit}, ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}`,
     '',
     table('Ingest (readings/s; latency per request)', [
-      { path: 'HTTP batched (500/request, 4 conns)', 'readings/s': ingest.batched.readingsPerSecond, 'requests/s': ingest.batched.perSecond, 'p50 ms': ingest.batched.p50Ms, 'p99 ms': ingest.batched.p99Ms, refused: ingest.batched.refused, errors: ingest.batched.errors },
-      { path: 'HTTP single reading (32 conns)', 'readings/s': ingest.single.readingsPerSecond, 'requests/s': ingest.single.perSecond, 'p50 ms': ingest.single.p50Ms, 'p99 ms': ingest.single.p99Ms, refused: ingest.single.refused, errors: ingest.single.errors },
-      { path: 'baseline: naive INSERT+UPSERT per reading (no HTTP)', 'readings/s': ingest.naiveBaseline.readingsPerSecond },
+      {
+        path: 'HTTP batched (500/request, 4 conns)',
+        'readings/s': ingest.batched.readingsPerSecond,
+        'requests/s': ingest.batched.perSecond,
+        'p50 ms': ingest.batched.p50Ms,
+        'p99 ms': ingest.batched.p99Ms,
+        refused: ingest.batched.refused,
+        errors: ingest.batched.errors,
+      },
+      {
+        path: 'HTTP single reading (32 conns)',
+        'readings/s': ingest.single.readingsPerSecond,
+        'requests/s': ingest.single.perSecond,
+        'p50 ms': ingest.single.p50Ms,
+        'p99 ms': ingest.single.p99Ms,
+        refused: ingest.single.refused,
+        errors: ingest.single.errors,
+      },
+      {
+        path: 'baseline: naive INSERT+UPSERT per reading (no HTTP)',
+        'readings/s': ingest.naiveBaseline.readingsPerSecond,
+      },
       { path: 'ceiling: unnest 5,000-row batches (no HTTP)', 'readings/s': ingest.bulkCeiling.readingsPerSecond },
     ]),
     table('Ingest ratios, memory, verification', [
-      { 'batched / naive': ingest.ratios.batchedVsNaive, 'single / naive': ingest.ratios.singleVsNaive, 'batched / ceiling': ingest.ratios.batchedShareOfCeiling, 'API peak RSS MiB': ingest.peakRss.apiMiB, 'DB peak RSS MiB': ingest.peakRss.databaseMiB, acknowledged: ingest.verification.acknowledged, stored: ingest.verification.stored, missing: ingest.verification.missing },
+      {
+        'batched / naive': ingest.ratios.batchedVsNaive,
+        'single / naive': ingest.ratios.singleVsNaive,
+        'batched / ceiling': ingest.ratios.batchedShareOfCeiling,
+        'API peak RSS MiB': ingest.peakRss.apiMiB,
+        'DB peak RSS MiB': ingest.peakRss.databaseMiB,
+        acknowledged: ingest.verification.acknowledged,
+        stored: ingest.verification.stored,
+        missing: ingest.verification.missing,
+      },
     ]),
-    table(`Analytics, ${analytics.vehicles} vehicles x 24 h loaded (${analytics.loadSeconds} s load, ${analytics.materializeSeconds} s materialize)`, [
-      { measurement: 'HTTP 24 h window, nominal ingest running', 'p50 ms': analytics.httpUnderNominalIngest.day.p50Ms, 'p99 ms': analytics.httpUnderNominalIngest.day.p99Ms, 'requests/s': analytics.httpUnderNominalIngest.day.perSecond },
-      { measurement: 'HTTP 7-day window, nominal ingest running', 'p50 ms': analytics.httpUnderNominalIngest.week.p50Ms, 'p99 ms': analytics.httpUnderNominalIngest.week.p99Ms, 'requests/s': analytics.httpUnderNominalIngest.week.perSecond },
-      { measurement: 'HTTP 24 h window, no ingest', 'p50 ms': analytics.httpQuiet.day.p50Ms, 'p99 ms': analytics.httpQuiet.day.p99Ms, 'requests/s': analytics.httpQuiet.day.perSecond },
-      { measurement: 'DB floor: SELECT 1 round trip', 'p50 ms': analytics.direct.floorSelect1.p50Ms, 'p99 ms': analytics.direct.floorSelect1.p99Ms },
-      { measurement: 'DB 24 h: aggregates + raw edges (ours)', 'p50 ms': analytics.direct.day.aggregates.p50Ms, 'p99 ms': analytics.direct.day.aggregates.p99Ms },
-      { measurement: 'DB 24 h: raw history scan (baseline)', 'p50 ms': analytics.direct.day.rawScan.p50Ms, 'p99 ms': analytics.direct.day.rawScan.p99Ms },
-      { measurement: 'DB 7 days: aggregates + raw edges (ours)', 'p50 ms': analytics.direct.week.aggregates.p50Ms, 'p99 ms': analytics.direct.week.aggregates.p99Ms },
-      { measurement: 'DB 7 days: raw history scan (baseline)', 'p50 ms': analytics.direct.week.rawScan.p50Ms, 'p99 ms': analytics.direct.week.rawScan.p99Ms },
-    ]),
+    table(
+      `Analytics, ${analytics.vehicles} vehicles x 24 h loaded (${analytics.loadSeconds} s load, ${analytics.materializeSeconds} s materialize)`,
+      [
+        {
+          measurement: 'HTTP 24 h window, nominal ingest running',
+          'p50 ms': analytics.httpUnderNominalIngest.day.p50Ms,
+          'p99 ms': analytics.httpUnderNominalIngest.day.p99Ms,
+          'requests/s': analytics.httpUnderNominalIngest.day.perSecond,
+        },
+        {
+          measurement: 'HTTP 7-day window, nominal ingest running',
+          'p50 ms': analytics.httpUnderNominalIngest.week.p50Ms,
+          'p99 ms': analytics.httpUnderNominalIngest.week.p99Ms,
+          'requests/s': analytics.httpUnderNominalIngest.week.perSecond,
+        },
+        {
+          measurement: 'HTTP 24 h window, no ingest',
+          'p50 ms': analytics.httpQuiet.day.p50Ms,
+          'p99 ms': analytics.httpQuiet.day.p99Ms,
+          'requests/s': analytics.httpQuiet.day.perSecond,
+        },
+        {
+          measurement: 'DB floor: SELECT 1 round trip',
+          'p50 ms': analytics.direct.floorSelect1.p50Ms,
+          'p99 ms': analytics.direct.floorSelect1.p99Ms,
+        },
+        {
+          measurement: 'DB 24 h: aggregates + raw edges (ours)',
+          'p50 ms': analytics.direct.day.aggregates.p50Ms,
+          'p99 ms': analytics.direct.day.aggregates.p99Ms,
+        },
+        {
+          measurement: 'DB 24 h: raw history scan (baseline)',
+          'p50 ms': analytics.direct.day.rawScan.p50Ms,
+          'p99 ms': analytics.direct.day.rawScan.p99Ms,
+        },
+        {
+          measurement: 'DB 7 days: aggregates + raw edges (ours)',
+          'p50 ms': analytics.direct.week.aggregates.p50Ms,
+          'p99 ms': analytics.direct.week.aggregates.p99Ms,
+        },
+        {
+          measurement: 'DB 7 days: raw history scan (baseline)',
+          'p50 ms': analytics.direct.week.rawScan.p50Ms,
+          'p99 ms': analytics.direct.week.rawScan.p99Ms,
+        },
+      ],
+    ),
     `background ingest during analytics: ${analytics.httpUnderNominalIngest.backgroundIngest.readingsPerSecond} readings/s (target ${round(NOMINAL_READINGS_PER_SECOND, 0)}), p99 ${analytics.httpUnderNominalIngest.backgroundIngest.p99Ms} ms; raw/aggregates p50: 24 h ${analytics.direct.dayRawOverAggregatesP50} x, 7 days ${analytics.direct.weekRawOverAggregatesP50} x`,
     '',
     table('How cost grows with the fleet', scaling),
-    table('Goals', goals.map((g) => ({ goal: g.goal, measured: g.measured, met: g.met ? 'yes' : 'NO' }))),
+    table(
+      'Goals',
+      goals.map((g) => ({ goal: g.goal, measured: g.measured, met: g.met ? 'yes' : 'NO' })),
+    ),
   ].join('\n');
   process.stdout.write(out + '\n');
   const file = args.out ?? join('bench', 'results', QUICK ? 'latest-quick.json' : 'latest.json');

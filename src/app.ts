@@ -1,12 +1,13 @@
 import Router from '@koa/router';
 import Koa from 'koa';
+
+import { registerAnalyticsRoutes } from './analytics/analytics.routes.js';
 import type { ApiKeyService } from './auth/api-key.service.js';
 import { authenticate } from './auth/auth.middleware.js';
 import { registerKeyRoutes } from './auth/keys.routes.js';
 import type { RateLimiter } from './auth/rate-limiter.js';
-import { registerAnalyticsRoutes } from './analytics/analytics.routes.js';
-import type { Db } from './db/database.js';
 import { registerDashboardRoutes } from './dashboard/dashboard.routes.js';
+import type { Db } from './db/database.js';
 import { registerHealthRoutes } from './health/health.routes.js';
 import { ApiRouter, openRoutes } from './http/api-router.js';
 import type { AppState } from './http/app-state.js';

@@ -120,6 +120,10 @@ export function shouldPrettyPrint(config: { env: string; logPretty?: boolean | u
 }
 
 /** The service's logger, as the configuration asks. */
-export function createLoggerFromConfig(config: { env: string; logLevel: LogLevel; logPretty?: boolean | undefined }): Logger {
+export function createLoggerFromConfig(config: {
+  env: string;
+  logLevel: LogLevel;
+  logPretty?: boolean | undefined;
+}): Logger {
   return createLogger(config.logLevel, {}, { pretty: shouldPrettyPrint(config) });
 }

@@ -18,7 +18,11 @@ async function main(): Promise<void> {
   process.on('uncaughtException', (error) => {
     // postgres.js 3.4.9 can throw from a deferred socket write after the database went
     // away (porsager/postgres#1208); the query itself is rejected as CONNECTION_CLOSED.
-    if (error instanceof TypeError && /nextWrite/.test(error.stack ?? '') && /postgres\/src\/connection/.test(error.stack ?? '')) {
+    if (
+      error instanceof TypeError &&
+      /nextWrite/.test(error.stack ?? '') &&
+      /postgres\/src\/connection/.test(error.stack ?? '')
+    ) {
       logger.error('database driver write after close (ignored)', { err: error });
       return;
     }

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+
 import { createApp } from './app.js';
 import { resolveAdminKey } from './auth/admin-key.js';
 import { ApiKeyService } from './auth/api-key.service.js';
@@ -39,14 +40,22 @@ export interface StartOptions {
 
 const SHUTDOWN_GRACE_MS = 20_000;
 
-export async function startService(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningService> {
+export async function startService(
+  config: Config,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<RunningService> {
   let embedded: EmbeddedDb | undefined;
   let databaseUrl = config.database.url;
   if (!databaseUrl) {
     const dataDir = options.inMemory ? undefined : resolve(config.database.dataDir);
     embedded = await startEmbeddedDb({ dataDir, host: '127.0.0.1', port: config.database.embeddedPort }, logger);
     databaseUrl = embedded.url;
-    logger.info('embedded TimescaleDB started', { dataDir: dataDir ?? 'memory', url: databaseUrl, pid: embedded.process.pid });
+    logger.info('embedded TimescaleDB started', {
+      dataDir: dataDir ?? 'memory',
+      url: databaseUrl,
+      pid: embedded.process.pid,
+    });
     const applied = await migrate({ databaseUrl, logger });
     if (applied.length > 0) logger.info('migrations applied', { migrations: applied.map((m) => m.name) });
   }

@@ -1,4 +1,5 @@
 import test from 'ava';
+
 import { JobScheduler } from '../src/db/job-scheduler.js';
 import { createLogger } from '../src/logger.js';
 import { seededRandom } from '../src/simulator/random.js';
@@ -48,7 +49,13 @@ test('random readings and random windows: endpoint figures equal a brute-force s
     const kwh = Math.round(rnd() * 5000) / 1000;
     return {
       meter: { device: `${v}-m`, ts, kwh, soc: 0, temp: 0 },
-      vehicle: { device: v, ts: randomTs(), kwh: Math.round(kwh * (0.8 + rnd() * 0.15) * 1000) / 1000, soc: Math.round(rnd() * 100), temp: Math.round(rnd() * 600) / 10 - 10 },
+      vehicle: {
+        device: v,
+        ts: randomTs(),
+        kwh: Math.round(kwh * (0.8 + rnd() * 0.15) * 1000) / 1000,
+        soc: Math.round(rnd() * 100),
+        temp: Math.round(rnd() * 600) / 10 - 10,
+      },
     };
   };
   const generated = Array.from({ length: 3000 }, make);
@@ -64,16 +71,22 @@ test('random readings and random windows: endpoint figures equal a brute-force s
   const firstWrites = { meter: new Map<string, Sent>(), vehicle: new Map<string, Sent>() };
   const send = async (items: { meter: Sent; vehicle: Sent }[]) => {
     // Random batch sizes, out of order, sent one request at a time so "first" is defined.
-    for (let i = 0; i < items.length; ) {
+    for (let i = 0; i < items.length;) {
       const size = 1 + Math.floor(rnd() * 400);
       const chunk = items.slice(i, i + size);
       i += size;
-      const meter = await svc.post('/v1/ingestion/meter', chunk.map((c) => meterReading(c.meter.device, new Date(c.meter.ts), c.meter.kwh)));
+      const meter = await svc.post(
+        '/v1/ingestion/meter',
+        chunk.map((c) => meterReading(c.meter.device, new Date(c.meter.ts), c.meter.kwh)),
+      );
       const vehicle = await svc.post(
         '/v1/ingestion/vehicle',
-        chunk.map((c) => vehicleReading(c.vehicle.device, new Date(c.vehicle.ts), c.vehicle.kwh, c.vehicle.soc, c.vehicle.temp)),
+        chunk.map((c) =>
+          vehicleReading(c.vehicle.device, new Date(c.vehicle.ts), c.vehicle.kwh, c.vehicle.soc, c.vehicle.temp),
+        ),
       );
-      if (meter.status !== 202 || vehicle.status !== 202) throw new Error(`ingest failed: ${meter.status} ${vehicle.status}`);
+      if (meter.status !== 202 || vehicle.status !== 202)
+        throw new Error(`ingest failed: ${meter.status} ${vehicle.status}`);
       let expectedDuplicates = 0;
       for (const c of chunk) {
         for (const stream of ['meter', 'vehicle'] as const) {

@@ -1,4 +1,5 @@
 import test from 'ava';
+
 import { planWindow, type Segment } from '../src/analytics/analytics-window.js';
 
 const MINUTE = 60_000;
@@ -44,7 +45,10 @@ test('segments are disjoint, ordered, non-empty and cover the window exactly', (
 
 test('aggregates are used only below their watermark; above it the rows are read raw', (t) => {
   // Hours materialized until minute 180, quarter hours until minute 225.
-  const materialized = { hourly: { from: -Infinity, until: base + 180 * MINUTE }, quarter: { from: -Infinity, until: base + 225 * MINUTE } };
+  const materialized = {
+    hourly: { from: -Infinity, until: base + 180 * MINUTE },
+    quarter: { from: -Infinity, until: base + 225 * MINUTE },
+  };
   t.deepEqual(show(planWindow(at(7), at(290), 'hourly', materialized)), [
     'raw 7-15',
     'quarter 15-60',
@@ -66,12 +70,19 @@ test('aggregates are used only below their watermark; above it the rows are read
 
 test('below the oldest materialized bucket (an aggregate created after the data) rows are read raw', (t) => {
   // Quarter hours materialized only from minute 120 on (created later), hours from the start.
-  const materialized = { hourly: { from: -Infinity, until: Infinity }, quarter: { from: base + 120 * MINUTE, until: Infinity } };
+  const materialized = {
+    hourly: { from: -Infinity, until: Infinity },
+    quarter: { from: base + 120 * MINUTE, until: Infinity },
+  };
   t.deepEqual(show(planWindow(at(7), at(290), 'hourly', materialized)), [
     'raw 7-60',
     'hourly 60-240',
     'quarter 240-285',
     'raw 285-290',
   ]);
-  t.deepEqual(show(planWindow(at(7), at(200), 'quarter', materialized)), ['raw 7-120', 'quarter 120-195', 'raw 195-200']);
+  t.deepEqual(show(planWindow(at(7), at(200), 'quarter', materialized)), [
+    'raw 7-120',
+    'quarter 120-195',
+    'raw 195-200',
+  ]);
 });

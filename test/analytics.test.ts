@@ -1,4 +1,5 @@
 import test from 'ava';
+
 import { planWindow } from '../src/analytics/analytics-window.js';
 import { performanceQuery } from '../src/analytics/analytics.repository.js';
 import { JobScheduler } from '../src/db/job-scheduler.js';
@@ -27,15 +28,23 @@ async function mapped(vehicleId: string, meterId: string) {
 }
 
 async function performance(vehicleId: string, from: number, to: number) {
-  return svc.get(`/v1/analytics/performance/${vehicleId}?from=${encodeURIComponent(iso(from))}&to=${encodeURIComponent(iso(to))}`);
+  return svc.get(
+    `/v1/analytics/performance/${vehicleId}?from=${encodeURIComponent(iso(from))}&to=${encodeURIComponent(iso(to))}`,
+  );
 }
 
 test('window edges: a reading at "from" counts, one at "to" does not; unaligned windows are exact', async (t) => {
   await mapped('an-edge', 'an-edge-m');
   // One reading a minute for 3 hours; AC 1 kWh and DC 0.9 kWh each, temperature = minute - 50.
   const minutes = Array.from({ length: 180 }, (_, i) => i);
-  await svc.post('/v1/ingestion/meter', minutes.map((m) => meterReading('an-edge-m', at(m), 1)));
-  await svc.post('/v1/ingestion/vehicle', minutes.map((m) => vehicleReading('an-edge', at(m), 0.9, 20 + (m % 60), m - 50)));
+  await svc.post(
+    '/v1/ingestion/meter',
+    minutes.map((m) => meterReading('an-edge-m', at(m), 1)),
+  );
+  await svc.post(
+    '/v1/ingestion/vehicle',
+    minutes.map((m) => vehicleReading('an-edge', at(m), 0.9, 20 + (m % 60), m - 50)),
+  );
 
   const aligned = await performance('an-edge', 60, 120);
   t.is(aligned.status, 200);
@@ -129,7 +138,10 @@ test.serial('a late reading for an hour already materialized is counted once the
   await svc.post('/v1/ingestion/meter', [meterReading('an-late-m', at(200), 1), meterReading('an-late-m', at(201), 1)]);
   // Materialize everything the refresh policies cover, as the embedded scheduler would.
   await new JobScheduler(svc.dbHandle.db, 60_000, createLogger('silent')).runDueJobs();
-  t.true((await getWatermarkMs(svc.dbHandle.db, 'meter_telemetry_hourly')) > at(202).getTime(), 'the hour is materialized');
+  t.true(
+    (await getWatermarkMs(svc.dbHandle.db, 'meter_telemetry_hourly')) > at(202).getTime(),
+    'the hour is materialized',
+  );
 
   const late = await svc.post('/v1/ingestion/meter', [meterReading('an-late-m', at(202), 5)]);
   t.deepEqual(late.body, { accepted: 1, duplicates: 0 });
@@ -139,7 +151,9 @@ test.serial('a late reading for an hour already materialized is counted once the
 test('the plan reads only chunks that overlap the window', async (t) => {
   await mapped('an-plan', 'an-plan-m');
   // Ten days of hourly readings: ten daily chunks.
-  const tenDays = Array.from({ length: 240 }, (_, i) => meterReading('an-plan-m', new Date(anchor - 9 * 24 * HOUR + i * HOUR), 1));
+  const tenDays = Array.from({ length: 240 }, (_, i) =>
+    meterReading('an-plan-m', new Date(anchor - 9 * 24 * HOUR + i * HOUR), 1),
+  );
   await svc.post('/v1/ingestion/meter', tenDays);
   const from = new Date(anchor - 2 * 24 * HOUR + 17 * MINUTE);
   const to = new Date(anchor - 24 * HOUR - 13 * MINUTE);

@@ -1,11 +1,19 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import test from 'ava';
+
 import { ADMIN_KEY_FILE, resolveAdminKey } from '../src/auth/admin-key.js';
 import { ConfigError, loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/logger.js';
-import { meterReading, minutesAgo, startTestService, vehicleReading, type TestService } from './helpers/test-service.js';
+import {
+  meterReading,
+  minutesAgo,
+  startTestService,
+  vehicleReading,
+  type TestService,
+} from './helpers/test-service.js';
 
 let svc: TestService;
 test.before(async () => {
@@ -39,9 +47,18 @@ const protectedRoutes: [string, string][] = [
 
 test('every /v1 route needs a key: missing or unknown gives 401 in the standard shape', async (t) => {
   for (const [method, path] of protectedRoutes) {
-    const variants: Record<string, string>[] = [{}, bearer('evt_not-a-real-key'), { 'x-api-key': 'nope' }, { authorization: 'Basic abc' }];
+    const variants: Record<string, string>[] = [
+      {},
+      bearer('evt_not-a-real-key'),
+      { 'x-api-key': 'nope' },
+      { authorization: 'Basic abc' },
+    ];
     for (const headers of variants) {
-      const res = await fetch(svc.url + path, { method, headers: { 'content-type': 'application/json', ...headers }, body: method === 'GET' ? undefined : '{}' });
+      const res = await fetch(svc.url + path, {
+        method,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: method === 'GET' ? undefined : '{}',
+      });
       const body = (await res.json()) as { error: { code: string; message: string } };
       t.is(res.status, 401, `${method} ${path} ${JSON.stringify(headers)}`);
       t.is(body.error.code, 'unauthorized');
@@ -54,7 +71,16 @@ test('every /v1 route needs a key: missing or unknown gives 401 in the standard 
   t.is((await fetch(`${svc.url}/V1/KEYS`)).status, 401);
   // The reference is open for reading only.
   t.is((await fetch(`${svc.url}/v1/openapi.json`)).status, 200);
-  t.is((await fetch(`${svc.url}/v1/openapi.json`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 401);
+  t.is(
+    (
+      await fetch(`${svc.url}/v1/openapi.json`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      })
+    ).status,
+    401,
+  );
 });
 
 test('keys: created once with the plaintext, listed without secrets, usable through both headers', async (t) => {
@@ -75,7 +101,13 @@ test('keys: created once with the plaintext, listed without secrets, usable thro
 });
 
 test('key creation validates its input', async (t) => {
-  const cases = [{}, { name: '', scopes: ['read'] }, { name: 'x', scopes: [] }, { name: 'x', scopes: ['root'] }, { name: 'x', scopes: ['read'], deviceId: 'bad id' }];
+  const cases = [
+    {},
+    { name: '', scopes: ['read'] },
+    { name: 'x', scopes: [] },
+    { name: 'x', scopes: ['root'] },
+    { name: 'x', scopes: ['read'], deviceId: 'bad id' },
+  ];
   for (const body of cases) {
     const res = await svc.post('/v1/keys', body);
     t.is(res.status, 400, JSON.stringify(body));
@@ -112,7 +144,10 @@ test('a device-bound key ingests only its own device; any other id refuses the w
   );
   t.is(mixed.status, 403);
   t.is(mixed.body.error.code, 'device_forbidden');
-  t.deepEqual(mixed.body.error.details.map((d: { index: number; path: string }) => [d.index, d.path]), [[1, 'vehicleId']]);
+  t.deepEqual(
+    mixed.body.error.details.map((d: { index: number; path: string }) => [d.index, d.path]),
+    [[1, 'vehicleId']],
+  );
   t.is((await svc.get('/v1/vehicles/bound-ev-8/live')).status, 404);
   t.is((await svc.get('/v1/vehicles/bound-ev-7/live')).status, 200);
 });
@@ -153,7 +188,9 @@ test('rate limits per key: a token bucket, 429 with Retry-After', async (t) => {
 test('production refuses to start without an admin key of at least 32 characters', (t) => {
   const missing = t.throws(() => loadConfig({ NODE_ENV: 'production' }), { instanceOf: ConfigError });
   t.regex(missing.message, /ADMIN_API_KEY/);
-  const short = t.throws(() => loadConfig({ NODE_ENV: 'production', ADMIN_API_KEY: 'short' }), { instanceOf: ConfigError });
+  const short = t.throws(() => loadConfig({ NODE_ENV: 'production', ADMIN_API_KEY: 'short' }), {
+    instanceOf: ConfigError,
+  });
   t.regex(short.message, /ADMIN_API_KEY: must be at least 32 characters/);
   t.notThrows(() => loadConfig({ NODE_ENV: 'production', ADMIN_API_KEY: 'k'.repeat(32) }));
 });

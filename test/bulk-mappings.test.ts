@@ -1,4 +1,5 @@
 import test from 'ava';
+
 import { startTestService, TEST_ADMIN_KEY, type TestService } from './helpers/test-service.js';
 
 let svc: TestService;
@@ -10,7 +11,8 @@ test.after.always(async () => {
 });
 
 const csvHeaders = { 'content-type': 'text/csv', authorization: `Bearer ${TEST_ADMIN_KEY}` };
-const meterOf = async (vehicleId: string) => (await svc.get(`/v1/vehicles/${vehicleId}/meter`)).body.meterId as string | undefined;
+const meterOf = async (vehicleId: string) =>
+  (await svc.get(`/v1/vehicles/${vehicleId}/meter`)).body.meterId as string | undefined;
 
 test('JSON array: creates, re-points and leaves alone, and says which', async (t) => {
   const first = await svc.put('/v1/mappings', [
@@ -49,7 +51,15 @@ test('CSV: a quoted header is a header; one naming the columns in another order 
 });
 
 test('CSV: one bad line refuses the whole body; every bad line is reported by number', async (t) => {
-  const body = ['vehicle_id,meter_id', 'bm-x1,bm-xm1', 'bad id,bm-xm2', 'bm-x3', 'bm-x4,bm-xm4,extra', 'bm-x1,bm-xm5', 'bm-x6,'].join('\n');
+  const body = [
+    'vehicle_id,meter_id',
+    'bm-x1,bm-xm1',
+    'bad id,bm-xm2',
+    'bm-x3',
+    'bm-x4,bm-xm4,extra',
+    'bm-x1,bm-xm5',
+    'bm-x6,',
+  ].join('\n');
   const res = await svc.put('/v1/mappings', body, csvHeaders);
   t.is(res.status, 400);
   t.is(res.body.error.code, 'validation_failed');
@@ -68,7 +78,10 @@ test('JSON: invalid entries and duplicates are named by index; nothing applied',
     { vehicleId: 'bm-j1', meterId: 'bm-jm3' },
   ]);
   t.is(res.status, 400);
-  t.deepEqual(res.body.error.details.map((d: { index: number; path: string }) => `${d.index}:${d.path}`), ['1:meterId']);
+  t.deepEqual(
+    res.body.error.details.map((d: { index: number; path: string }) => `${d.index}:${d.path}`),
+    ['1:meterId'],
+  );
   const dup = await svc.put('/v1/mappings', [
     { vehicleId: 'bm-j1', meterId: 'bm-jm1' },
     { vehicleId: 'bm-j1', meterId: 'bm-jm3' },
@@ -82,7 +95,10 @@ test('empty bodies, wrong shapes and media types are refused', async (t) => {
   t.is((await svc.put('/v1/mappings', [])).status, 400);
   t.is((await svc.put('/v1/mappings', { vehicleId: 'a', meterId: 'b' })).status, 400);
   t.is((await svc.put('/v1/mappings', '\n\n', csvHeaders)).status, 400);
-  const plain = await svc.put('/v1/mappings', 'a,b', { 'content-type': 'text/plain', authorization: `Bearer ${TEST_ADMIN_KEY}` });
+  const plain = await svc.put('/v1/mappings', 'a,b', {
+    'content-type': 'text/plain',
+    authorization: `Bearer ${TEST_ADMIN_KEY}`,
+  });
   t.is(plain.status, 415);
   t.is(plain.body.error.code, 'unsupported_media_type');
 });
@@ -97,6 +113,9 @@ test('thousands of vehicles in one request', async (t) => {
 
 test('bulk mapping needs the admin scope', async (t) => {
   const reader = await svc.post('/v1/keys', { name: 'bm-read', scopes: ['read'] });
-  const res = await svc.put('/v1/mappings', [{ vehicleId: 'bm-r', meterId: 'bm-rm' }], { 'content-type': 'application/json', authorization: `Bearer ${reader.body.key}` });
+  const res = await svc.put('/v1/mappings', [{ vehicleId: 'bm-r', meterId: 'bm-rm' }], {
+    'content-type': 'application/json',
+    authorization: `Bearer ${reader.body.key}`,
+  });
   t.is(res.status, 403);
 });

@@ -3,10 +3,19 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import test, { type ExecutionContext } from 'ava';
 import { chromium, type Browser, type Page } from 'playwright-core';
+
 import { runSimulation, type SimulationStats } from '../src/simulator/simulation.js';
-import { meterReading, minutesAgo, startTestService, TEST_ADMIN_KEY, vehicleReading, type TestService } from './helpers/test-service.js';
+import {
+  meterReading,
+  minutesAgo,
+  startTestService,
+  TEST_ADMIN_KEY,
+  vehicleReading,
+  type TestService,
+} from './helpers/test-service.js';
 
 /*
  * The dashboard in a real browser: headless Chromium (Debian's `chromium` package) driven by
@@ -52,8 +61,10 @@ const isRoot = process.getuid?.() === 0;
 /** Why Chromium can be neither found nor installed here; undefined when the test can run. */
 function cannotRunReason(): string | undefined {
   if (findChromium()) return undefined;
-  if (!aptGet) return `Chromium is not installed (looked for ${CANDIDATES.join(', ')}) and apt-get is not available to install it`;
-  if (!isRoot) return `Chromium is not installed (looked for ${CANDIDATES.join(', ')}) and installing it with apt-get needs root (run: apt-get install -y chromium)`;
+  if (!aptGet)
+    return `Chromium is not installed (looked for ${CANDIDATES.join(', ')}) and apt-get is not available to install it`;
+  if (!isRoot)
+    return `Chromium is not installed (looked for ${CANDIDATES.join(', ')}) and installing it with apt-get needs root (run: apt-get install -y chromium)`;
   return undefined;
 }
 
@@ -102,7 +113,13 @@ async function pixelsOfColour(page: Page, canvasId: string, hex: string): Promis
       const [r, g, b] = [1, 3, 5].map((i) => parseInt(colour.slice(i, i + 2), 16)) as [number, number, number];
       let count = 0;
       for (let i = 0; i < data.length; i += 4) {
-        if (data[i + 3]! > 200 && Math.abs(data[i]! - r) < 8 && Math.abs(data[i + 1]! - g) < 8 && Math.abs(data[i + 2]! - b) < 8) count += 1;
+        if (
+          data[i + 3]! > 200 &&
+          Math.abs(data[i]! - r) < 8 &&
+          Math.abs(data[i + 1]! - g) < 8 &&
+          Math.abs(data[i + 2]! - b) < 8
+        )
+          count += 1;
       }
       return count;
     },
@@ -111,14 +128,23 @@ async function pixelsOfColour(page: Page, canvasId: string, hex: string): Promis
 }
 
 /** Non-transparent pixels of a canvas, and the lengths of its Chart.js datasets. */
-async function canvasState(page: Page, canvasId: string): Promise<{ painted: number; datasets: number[]; labels: number }> {
+async function canvasState(
+  page: Page,
+  canvasId: string,
+): Promise<{ painted: number; datasets: number[]; labels: number }> {
   return page.evaluate((id) => {
     const canvas = document.getElementById(id) as HTMLCanvasElement;
     const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
     let painted = 0;
     for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) painted += 1;
     // Chart.js's browser build defines window.Chart.
-    const chart = (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { data: { labels?: unknown[]; datasets: { data: unknown[] }[] } } | undefined } }).Chart.getChart(canvas);
+    const chart = (
+      window as unknown as {
+        Chart: {
+          getChart(c: HTMLCanvasElement): { data: { labels?: unknown[]; datasets: { data: unknown[] }[] } } | undefined;
+        };
+      }
+    ).Chart.getChart(canvas);
     return {
       painted,
       datasets: chart ? chart.data.datasets.map((d) => d.data.length) : [],
@@ -154,14 +180,21 @@ if (!skipReason) {
     // And one vehicle mapped to the wrong meter: more DC delivered than AC drawn (implausible).
     const mapped = await svc.put(`/v1/vehicles/${ODD_VEHICLE}/meter`, { meterId: 'odd-meter-1' });
     const minutes = Array.from({ length: 90 }, (_, i) => minutesAgo(150 - i));
-    const meter = await svc.post('/v1/ingestion/meter', minutes.map((at) => meterReading('odd-meter-1', at, 0.05)));
-    const vehicle = await svc.post('/v1/ingestion/vehicle', minutes.map((at, i) => vehicleReading(ODD_VEHICLE, at, 0.1, 40 + i / 3, 24 + i / 10)));
+    const meter = await svc.post(
+      '/v1/ingestion/meter',
+      minutes.map((at) => meterReading('odd-meter-1', at, 0.05)),
+    );
+    const vehicle = await svc.post(
+      '/v1/ingestion/vehicle',
+      minutes.map((at, i) => vehicleReading(ODD_VEHICLE, at, 0.1, 40 + i / 3, 24 + i / 10)),
+    );
     if (mapped.status !== 200 || meter.status !== 202 || vehicle.status !== 202) {
       throw new Error(`seeding ${ODD_VEHICLE} failed: ${mapped.status} ${meter.status} ${vehicle.status}`);
     }
     const read = await svc.post('/v1/keys', { name: 'dashboard test', scopes: ['read'] });
     const ingest = await svc.post('/v1/keys', { name: 'dashboard test, no read', scopes: ['ingest'] });
-    if (read.status !== 201 || ingest.status !== 201) throw new Error(`key creation failed: ${read.status} ${ingest.status}`);
+    if (read.status !== 201 || ingest.status !== 201)
+      throw new Error(`key creation failed: ${read.status} ${ingest.status}`);
     readKey = read.body.key;
     ingestKey = ingest.body.key;
   });
@@ -170,7 +203,8 @@ if (!skipReason) {
   });
 }
 
-const title = 'dashboard in headless Chromium: key prompt, fleet table (flagged first), charts, 7 days, wrong key; /docs renders';
+const title =
+  'dashboard in headless Chromium: key prompt, fleet table (flagged first), charts, 7 days, wrong key; /docs renders';
 (skipReason ? test.skip : test)(skipReason ? `${title} (skipped: ${skipReason})` : title, async (t) => {
   t.timeout(INSTALL_TIMEOUT_MS + 5 * 60_000);
   let executablePath = findChromium();
@@ -187,7 +221,9 @@ const title = 'dashboard in headless Chromium: key prompt, fleet table (flagged 
   t.true(faulty.size > 0, 'the simulated fleet has a faulty vehicle');
 
   // What the API says, to compare the page with.
-  const fleet = await service.get('/v1/analytics/fleet?sort=efficiency&limit=100', { authorization: `Bearer ${readKey}` });
+  const fleet = await service.get('/v1/analytics/fleet?sort=efficiency&limit=100', {
+    authorization: `Bearer ${readKey}`,
+  });
   t.is(fleet.status, 200);
   const apiItems = fleet.body.items as { vehicleId: string; efficiencyStatus: string; dcEnergyKwh: number }[];
   const flagged = (status: string | null | undefined) => status === 'low' || status === 'implausible';
@@ -196,7 +232,11 @@ const title = 'dashboard in headless Chromium: key prompt, fleet table (flagged 
 
   const browser: Browser = await chromium.launch({ executablePath, args: LAUNCH_ARGS, timeout: STEP_TIMEOUT_MS });
   t.teardown(() => browser.close());
-  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'en-US', timezoneId: 'UTC' });
+  const context = await browser.newContext({
+    viewport: { width: 1400, height: 1000 },
+    locale: 'en-US',
+    timezoneId: 'UTC',
+  });
   context.setDefaultTimeout(STEP_TIMEOUT_MS);
   await mkdir(ARTIFACTS, { recursive: true });
 
@@ -216,16 +256,28 @@ const title = 'dashboard in headless Chromium: key prompt, fleet table (flagged 
   const rows = page.locator('#fleet-rows tr[data-vehicle-id]');
   await rows.first().waitFor({ state: 'visible' });
   const shown = await rows.evaluateAll((trs) =>
-    trs.map((tr) => ({ id: (tr as HTMLElement).dataset.vehicleId ?? '', status: (tr as HTMLElement).dataset.status ?? '' })),
+    trs.map((tr) => ({
+      id: (tr as HTMLElement).dataset.vehicleId ?? '',
+      status: (tr as HTMLElement).dataset.status ?? '',
+    })),
   );
   t.deepEqual(shown.map((row) => row.id).sort(), ALL_VEHICLES, 'the table lists every vehicle');
   // Flagged vehicles first, each group in the API's order (lowest efficiency first).
-  const expected = [...apiItems.filter((i) => flagged(i.efficiencyStatus)), ...apiItems.filter((i) => !flagged(i.efficiencyStatus))];
-  t.deepEqual(shown.map((row) => row.id), expected.map((item) => item.vehicleId));
+  const expected = [
+    ...apiItems.filter((i) => flagged(i.efficiencyStatus)),
+    ...apiItems.filter((i) => !flagged(i.efficiencyStatus)),
+  ];
+  t.deepEqual(
+    shown.map((row) => row.id),
+    expected.map((item) => item.vehicleId),
+  );
   t.is(shown[0]!.status, 'low', 'a low-efficiency vehicle comes first');
   t.true(faulty.has(shown[0]!.id), `the first row (${shown[0]!.id}) is one of the faulty vehicles`);
   const firstNormal = shown.findIndex((row) => !flagged(row.status));
-  t.true(firstNormal === -1 || shown.slice(firstNormal).every((row) => !flagged(row.status)), 'no flagged row after a normal one');
+  t.true(
+    firstNormal === -1 || shown.slice(firstNormal).every((row) => !flagged(row.status)),
+    'no flagged row after a normal one',
+  );
   // The implausible one (above 1) is flagged too: it follows the low one.
   t.is(shown[1]?.id, ODD_VEHICLE);
   t.is(shown[1]?.status, 'implausible');
@@ -234,10 +286,14 @@ const title = 'dashboard in headless Chromium: key prompt, fleet table (flagged 
   t.regex((await firstRow.locator('td').nth(2).textContent()) ?? '', /^0\.\d{3}$/, 'efficiency shown with 3 decimals');
 
   // One vehicle: the faulty one that charged most, so both energy series have bars.
-  const charged = apiItems.filter((i) => i.efficiencyStatus === 'low' && faulty.has(i.vehicleId)).sort((a, b) => b.dcEnergyKwh - a.dcEnergyKwh)[0]!;
+  const charged = apiItems
+    .filter((i) => i.efficiencyStatus === 'low' && faulty.has(i.vehicleId))
+    .sort((a, b) => b.dcEnergyKwh - a.dcEnergyKwh)[0]!;
   t.true(charged.dcEnergyKwh > 0);
   await page.click(`#fleet-rows tr[data-vehicle-id="${charged.vehicleId}"] .vehicle-link`);
-  await page.locator(`#vehicle-panel[data-state="ready"][data-vehicle-id="${charged.vehicleId}"][data-range="24h"]`).waitFor();
+  await page
+    .locator(`#vehicle-panel[data-state="ready"][data-vehicle-id="${charged.vehicleId}"][data-range="24h"]`)
+    .waitFor();
   const energy = await canvasState(page, 'energy-chart');
   t.true(energy.labels >= 24 && energy.labels <= 25, `24 hourly buckets (got ${energy.labels})`);
   t.deepEqual(energy.datasets, [energy.labels, energy.labels], 'AC and DC series over every bucket');
@@ -278,7 +334,9 @@ const title = 'dashboard in headless Chromium: key prompt, fleet table (flagged 
   await wrong.locator('#auth-error', { hasText: '403' }).waitFor({ state: 'visible' });
   t.regex((await wrong.locator('#auth-error').textContent()) ?? '', /lacks the "read" scope/);
   await wrong.screenshot({ path: join(ARTIFACTS, 'dashboard-wrong-key.png') });
-  const unexpected = wrongErrors.filter((e) => !/Failed to load resource: the server responded with a status of 40[13]/.test(e));
+  const unexpected = wrongErrors.filter(
+    (e) => !/Failed to load resource: the server responded with a status of 40[13]/.test(e),
+  );
   t.deepEqual(unexpected, [], 'no errors besides the refused requests');
 
   // ---- the API reference at /docs renders every operation of the document, offline.
@@ -286,8 +344,9 @@ const title = 'dashboard in headless Chromium: key prompt, fleet table (flagged 
   const docsErrors = watchErrors(docs);
   await docs.goto(`${service.url}/docs`);
   await docs.locator('.opblock').first().waitFor({ state: 'visible' });
-  const operations = Object.values((await service.get('/v1/openapi.json', {})).body.paths as Record<string, object>)
-    .reduce((count, item) => count + Object.keys(item).length, 0);
+  const operations = Object.values(
+    (await service.get('/v1/openapi.json', {})).body.paths as Record<string, object>,
+  ).reduce((count, item) => count + Object.keys(item).length, 0);
   t.is(await docs.locator('.opblock').count(), operations, 'Swagger UI lists every documented operation');
   t.true(await docs.getByText('/v1/analytics/fleet', { exact: true }).first().isVisible());
   await docs.screenshot({ path: join(ARTIFACTS, 'docs.png') });

@@ -1,8 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import test from 'ava';
 import { sql } from 'kysely';
+
 import { openDirect } from '../bench/lib/direct-db.js';
 import { adminHeaders, spawnService } from '../bench/lib/service-process.js';
 

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { sql } from 'kysely';
+
 import { seededRandom, type Random } from '../src/simulator/random.js';
 import { startTestService, TEST_ADMIN_KEY, type TestService } from './helpers/test-service.js';
 
@@ -91,14 +92,22 @@ function randomBody(rnd: Random): string | undefined {
   if (r < 0.2) return JSON.stringify(randomScalar(rnd));
   if (r < 0.55) return JSON.stringify(randomReading(rnd));
   if (r < 0.75) return JSON.stringify(Array.from({ length: Math.floor(rnd() * 20) }, () => randomReading(rnd)));
-  if (r < 0.85) return JSON.stringify({ meterId: randomId(rnd), name: randomId(rnd), scopes: [pick(rnd, ['read', 'ingest', 'admin', 'root', 7])] });
+  if (r < 0.85)
+    return JSON.stringify({
+      meterId: randomId(rnd),
+      name: randomId(rnd),
+      scopes: [pick(rnd, ['read', 'ingest', 'admin', 'root', 7])],
+    });
   return JSON.stringify({ from: randomScalar(rnd), to: randomScalar(rnd) });
 }
 
 function randomRequest(rnd: Random): { method: string; path: string; headers: Record<string, string>; body?: string } {
   const id = encodeURIComponent(randomId(rnd));
   const raw = rnd() < 0.1 ? randomId(rnd) : id;
-  const query = rnd() < 0.5 ? `?from=${encodeURIComponent(String(randomScalar(rnd)))}&to=${encodeURIComponent(String(randomScalar(rnd)))}` : '';
+  const query =
+    rnd() < 0.5
+      ? `?from=${encodeURIComponent(String(randomScalar(rnd)))}&to=${encodeURIComponent(String(randomScalar(rnd)))}`
+      : '';
   const [method, path] = pick(rnd, [
     ['POST', '/v1/ingestion/meter'],
     ['POST', '/v1/ingestion/vehicle'],
@@ -158,6 +167,11 @@ test('fuzz: never a 500, always the error shape, no partial writes', async (t) =
     svc.dbHandle.db,
   );
   t.is(stored.rows[0]!.n, acceptedReadings, 'stored rows are exactly the acknowledged readings');
-  t.log([...statuses.entries()].sort().map(([s, n]) => `${s}: ${n}`).join(', '));
+  t.log(
+    [...statuses.entries()]
+      .sort()
+      .map(([s, n]) => `${s}: ${n}`)
+      .join(', '),
+  );
   t.true((statuses.get(202) ?? 0) >= 5, 'the fuzzer also produced valid requests');
 });

@@ -1,7 +1,15 @@
-import test, { type ExecutionContext } from 'ava';
 import { readFile } from 'node:fs/promises';
+
+import test, { type ExecutionContext } from 'ava';
 import { sql } from 'kysely';
-import { meterReading, minutesAgo, startTestService, vehicleReading, type TestService } from './helpers/test-service.js';
+
+import {
+  meterReading,
+  minutesAgo,
+  startTestService,
+  vehicleReading,
+  type TestService,
+} from './helpers/test-service.js';
 
 /**
  * Grafana cannot run here, so this runs every SQL query of the provisioned dashboard
@@ -41,7 +49,9 @@ const rfc3339 = (at: Date) => at.toISOString().replace(/\.?0+Z$/, 'Z');
 function intervalSeconds(raw: string): number {
   const match = /^(\d+)(ms|s|m|h|d|w)$/.exec(raw.trim().replace(/^'|'$/g, ''));
   if (!match) throw new Error(`error parsing interval ${raw}`);
-  const unit = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[match[2] as 'ms' | 's' | 'm' | 'h' | 'd' | 'w'];
+  const unit = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[
+    match[2] as 'ms' | 's' | 'm' | 'h' | 'd' | 'w'
+  ];
   return Number(match[1]) * unit;
 }
 
@@ -198,7 +208,10 @@ test.before(async () => {
     if (v.meterId) {
       const put = await svc.put(`/v1/vehicles/${v.vehicleId}/meter`, { meterId: v.meterId });
       if (put.status !== 200) throw new Error(`mapping ${v.vehicleId}: ${put.status}`);
-      const meter = await svc.post('/v1/ingestion/meter', MINUTES.map((m) => meterReading(v.meterId!, minutesAgo(m, seededAt), v.ac, 230)));
+      const meter = await svc.post(
+        '/v1/ingestion/meter',
+        MINUTES.map((m) => meterReading(v.meterId!, minutesAgo(m, seededAt), v.ac, 230)),
+      );
       if (meter.status !== 202) throw new Error(`meter readings: ${meter.status} ${JSON.stringify(meter.body)}`);
     }
     const vehicle = await svc.post(
@@ -225,7 +238,12 @@ async function run(rawSql: string, ctx: QueryContext): Promise<Row[]> {
 
 async function allVehicles(): Promise<string[]> {
   const variable = dashboard.templating.list.find((v) => v.name === 'vehicle')!;
-  const rows = await run(variableQuery(variable), { from: new Date(Date.now() - 6 * HOUR), to: new Date(), interval: '1h', variables: {} });
+  const rows = await run(variableQuery(variable), {
+    from: new Date(Date.now() - 6 * HOUR),
+    to: new Date(),
+    interval: '1h',
+    variables: {},
+  });
   return rows.map((row) => String(Object.values(row)[0]));
 }
 
@@ -282,7 +300,8 @@ const specs: Record<string, PanelSpec> = {
     timeBound: true,
     check(t, rows) {
       // Every vehicle reads every 5 minutes, so each hour has the fleet's ratio.
-      for (const row of rows) close(t, row['Efficiency (DC/AC)'], totalDc / totalAc, `efficiency at ${String(row.time)}`);
+      for (const row of rows)
+        close(t, row['Efficiency (DC/AC)'], totalDc / totalAc, `efficiency at ${String(row.time)}`);
     },
   },
   'Efficiency per vehicle (lowest first)': {
@@ -397,7 +416,11 @@ test('the dashboard is provisioned against the compose database and every panel 
 
   t.is(dashboard.uid, 'ev-fleet');
   t.true(dashboard.schemaVersion >= 39);
-  t.deepEqual([...panelByTitle.keys()].sort(), Object.keys(specs).sort(), 'every panel has expected columns in this test');
+  t.deepEqual(
+    [...panelByTitle.keys()].sort(),
+    Object.keys(specs).sort(),
+    'every panel has expected columns in this test',
+  );
   t.is(panelByTitle.size, panels.length, 'panel titles are unique');
   for (const panel of panels) {
     t.is(panel.targets?.length, 1, `${panel.title}: one query`);
@@ -433,11 +456,21 @@ test('one vehicle selected: the panels show only that vehicle', async (t) => {
   const energy = await rowsOf('Energy per hour: AC drawn vs DC delivered');
   close(t, sum(energy, 'AC drawn (kWh)'), N * 1.0, 'AC of gf-ev-a');
   close(t, sum(energy, 'DC delivered (kWh)'), N * 0.92, 'DC of gf-ev-a');
-  for (const row of await rowsOf('Fleet efficiency (DC / AC)')) close(t, row['Efficiency (DC/AC)'], 0.92, 'efficiency of gf-ev-a');
-  t.deepEqual((await rowsOf('Efficiency per vehicle (lowest first)')).map((r) => r.Vehicle), ['gf-ev-a']);
+  for (const row of await rowsOf('Fleet efficiency (DC / AC)'))
+    close(t, row['Efficiency (DC/AC)'], 0.92, 'efficiency of gf-ev-a');
+  t.deepEqual(
+    (await rowsOf('Efficiency per vehicle (lowest first)')).map((r) => r.Vehicle),
+    ['gf-ev-a'],
+  );
   for (const row of await rowsOf('Battery temperature')) t.is(row['Average (°C)'], 30);
-  t.deepEqual((await rowsOf('Hottest batteries (max over the range)')).map((r) => r.Vehicle), ['gf-ev-a']);
-  t.deepEqual((await rowsOf('Live state')).map((r) => r.Vehicle), ['gf-ev-a']);
+  t.deepEqual(
+    (await rowsOf('Hottest batteries (max over the range)')).map((r) => r.Vehicle),
+    ['gf-ev-a'],
+  );
+  t.deepEqual(
+    (await rowsOf('Live state')).map((r) => r.Vehicle),
+    ['gf-ev-a'],
+  );
 });
 
 test('a window without readings: time-bound panels are empty, the live table is not', async (t) => {
@@ -466,15 +499,30 @@ test('a coarser $__interval (long ranges) regroups the hours without losing ener
 });
 
 test('the substitution is as strict as Grafana: unknown macros and variables fail', (t) => {
-  const ctx: QueryContext = { from: new Date('2026-01-01T00:00:00Z'), to: new Date('2026-01-01T06:00:00.5Z'), interval: '1h', variables: { v: ["a'1", 'b'] } };
+  const ctx: QueryContext = {
+    from: new Date('2026-01-01T00:00:00Z'),
+    to: new Date('2026-01-01T06:00:00.5Z'),
+    interval: '1h',
+    variables: { v: ["a'1", 'b'] },
+  };
   t.is(
-    interpolate('SELECT $__timeGroupAlias(ts, $__interval), x FROM t WHERE $__timeFilter(ts) AND id IN ($v) AND ${v} = [[v]]', ctx),
+    interpolate(
+      'SELECT $__timeGroupAlias(ts, $__interval), x FROM t WHERE $__timeFilter(ts) AND id IN ($v) AND ${v} = [[v]]',
+      ctx,
+    ),
     `SELECT time_bucket('3600.000s',ts) AS "time", x FROM t WHERE ts BETWEEN '2026-01-01T00:00:00Z' AND '2026-01-01T06:00:00.5Z' AND id IN ('a''1','b') AND 'a''1','b' = 'a''1','b'`,
   );
   t.is(interpolate('SELECT $__timeGroup(ts, 5m), 1', ctx), `SELECT time_bucket('300.000s',ts) AS "time", 1`);
-  t.is(interpolate('WHERE ts > $__timeFrom() AND ts < $__timeTo()', ctx), `WHERE ts > '2026-01-01T00:00:00Z' AND ts < '2026-01-01T06:00:00.5Z'`);
+  t.is(
+    interpolate('WHERE ts > $__timeFrom() AND ts < $__timeTo()', ctx),
+    `WHERE ts > '2026-01-01T00:00:00Z' AND ts < '2026-01-01T06:00:00.5Z'`,
+  );
   t.throws(() => interpolate('SELECT $__timeFilterr(ts)', ctx), { message: /unknown macro/ });
   t.throws(() => interpolate('SELECT 1 WHERE id IN ($vehicle)', ctx), { message: /not substituted: \$vehicle/ });
-  t.throws(() => interpolate('SELECT $__timeGroupAlias(coalesce(a, b), 1h)', ctx), { message: /interval/ }, 'Grafana cuts arguments at the first ")"');
+  t.throws(
+    () => interpolate('SELECT $__timeGroupAlias(coalesce(a, b), 1h)', ctx),
+    { message: /interval/ },
+    'Grafana cuts arguments at the first ")"',
+  );
   t.throws(() => interpolate('SELECT $__timeFilter()', ctx), { message: /missing time column/ });
 });

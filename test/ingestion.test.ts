@@ -1,5 +1,6 @@
 import test from 'ava';
 import { sql } from 'kysely';
+
 import {
   meterReading,
   minutesAgo,
@@ -130,7 +131,11 @@ for (const [name, patch, field] of invalidMeterReadings) {
 }
 
 test('unknown extra fields are ignored; a reading 4 minutes ahead is accepted', async (t) => {
-  const reading = { ...meterReading('ing-extra', new Date(Date.now() + 4 * 60_000)), firmware: '1.2', nested: { a: 1 } };
+  const reading = {
+    ...meterReading('ing-extra', new Date(Date.now() + 4 * 60_000)),
+    firmware: '1.2',
+    nested: { a: 1 },
+  };
   const res = await svc.post('/v1/ingestion/meter', reading);
   t.is(res.status, 202);
   t.is(res.body.accepted, 1);
@@ -172,7 +177,9 @@ test('a body over the byte limit gets 413 and writes nothing', async (t) => {
 
 test('a full batch of 5,000 readings is stored whole', async (t) => {
   const start = minutesAgo(5000);
-  const batch = Array.from({ length: 5000 }, (_, i) => meterReading('ing-5000', new Date(start.getTime() + i * 60_000), 0.5));
+  const batch = Array.from({ length: 5000 }, (_, i) =>
+    meterReading('ing-5000', new Date(start.getTime() + i * 60_000), 0.5),
+  );
   const res = await svc.post('/v1/ingestion/meter', batch);
   t.is(res.status, 202);
   t.deepEqual(res.body, { accepted: 5000, duplicates: 0 });

@@ -3,7 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import test from 'ava';
+
 import { adminHeaders, SPAWNED_ADMIN_KEY, spawnService } from '../bench/lib/service-process.js';
 
 const MINUTE = 60_000;
@@ -69,7 +71,9 @@ test('SIGTERM under load: every 202 is stored after a restart, every other answe
   t.regex(first.output(), /"requestId":"[^"]+".*"msg":"request"}/, 'one structured line per request');
   t.false(first.output().includes(SPAWNED_ADMIN_KEY), 'keys never reach the logs');
   t.true(acknowledged > 0, 'some readings were acknowledged before the stop');
-  t.log(`requests answered: ${sent}, readings acknowledged: ${acknowledged}, 503: ${refused}, unreachable: ${unreachable}`);
+  t.log(
+    `requests answered: ${sent}, readings acknowledged: ${acknowledged}, 503: ${refused}, unreachable: ${unreachable}`,
+  );
 
   const second = await spawnService({ DATA_DIR: dataDir });
   try {

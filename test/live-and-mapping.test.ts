@@ -1,5 +1,12 @@
 import test from 'ava';
-import { meterReading, minutesAgo, startTestService, vehicleReading, type TestService } from './helpers/test-service.js';
+
+import {
+  meterReading,
+  minutesAgo,
+  startTestService,
+  vehicleReading,
+  type TestService,
+} from './helpers/test-service.js';
 
 let svc: TestService;
 test.before(async () => {
@@ -16,11 +23,20 @@ test('live state follows the newest device timestamp, not the arrival order', as
   await svc.post('/v1/ingestion/vehicle', vehicleReading('live-v', older, 9.9, 10, 20)); // late
   const res = await svc.get('/v1/vehicles/live-v/live');
   t.is(res.status, 200);
-  t.like(res.body, { vehicleId: 'live-v', soc: 80, kwhDeliveredDc: 1.1, batteryTemp: 31, timestamp: newer.toISOString() });
+  t.like(res.body, {
+    vehicleId: 'live-v',
+    soc: 80,
+    kwhDeliveredDc: 1.1,
+    batteryTemp: 31,
+    timestamp: newer.toISOString(),
+  });
   t.true(Date.parse(res.body.receivedAt) <= Date.now());
 
   const newest = minutesAgo(1);
-  await svc.post('/v1/ingestion/vehicle', [vehicleReading('live-v', newest, 0.5, 81, 32), vehicleReading('live-v', older, 0, 5, 5)]);
+  await svc.post('/v1/ingestion/vehicle', [
+    vehicleReading('live-v', newest, 0.5, 81, 32),
+    vehicleReading('live-v', older, 0, 5, 5),
+  ]);
   t.like((await svc.get('/v1/vehicles/live-v/live')).body, { soc: 81, timestamp: newest.toISOString() });
 });
 

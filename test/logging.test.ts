@@ -1,6 +1,8 @@
 import { Writable } from 'node:stream';
+
 import test from 'ava';
 import Koa from 'koa';
+
 import { loadConfig } from '../src/config/config.js';
 import type { AppState } from '../src/http/app-state.js';
 import { errorHandler } from '../src/http/error-handler.js';
@@ -52,7 +54,12 @@ test('one JSON object a line: level label, ISO time, msg, fields; errors through
   t.like(info, { level: 'info', msg: 'hello', answer: 42, nested: { a: 1 } });
   t.regex(String(info!['time']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   t.deepEqual(Object.keys(info!), ['level', 'time', 'answer', 'nested', 'msg']);
-  t.like(error, { level: 'error', msg: 'failed', err: { type: 'TypeError', message: 'bad thing' }, error: { type: 'Error', message: 'other' } });
+  t.like(error, {
+    level: 'error',
+    msg: 'failed',
+    err: { type: 'TypeError', message: 'bad thing' },
+    error: { type: 'Error', message: 'other' },
+  });
   t.regex(String((error!['err'] as { stack: string }).stack), /TypeError: bad thing/);
   t.like(child, { level: 'warn', msg: 'from a child', component: 'x' });
   t.like(debug, { level: 'debug', msg: 'no fields' });
@@ -188,19 +195,22 @@ test('the real service: request lines with the request id and key id, never a ke
     body: JSON.stringify({ name: 'logging test', scopes: ['ingest'] }),
   });
   t.is(created.status, 201);
-  const newKey = ((await created.json()) as { key: string; id: string });
+  const newKey = (await created.json()) as { key: string; id: string };
   const ingest = await fetch(`${service.url}/v1/ingestion/meter`, {
     method: 'POST',
     headers: { 'x-api-key': newKey.key, 'content-type': 'application/json' },
     body: JSON.stringify({ meterId: 'log-1', kwhConsumedAc: 0.1, voltage: 230, timestamp: new Date().toISOString() }),
   });
   t.is(ingest.status, 202);
-  const refused = await fetch(`${service.url}/v1/meters/log-1/live`, { headers: { authorization: 'Bearer evt_not-a-real-key' } });
+  const refused = await fetch(`${service.url}/v1/meters/log-1/live`, {
+    headers: { authorization: 'Bearer evt_not-a-real-key' },
+  });
   t.is(refused.status, 401);
 
   const lines = log.lines();
   const text = log.text();
-  for (const secret of [ADMIN_KEY, newKey.key, 'evt_not-a-real-key']) t.false(text.includes(secret), 'keys never reach the logs');
+  for (const secret of [ADMIN_KEY, newKey.key, 'evt_not-a-real-key'])
+    t.false(text.includes(secret), 'keys never reach the logs');
   const requests = lines.filter((line) => line['msg'] === 'request');
   const ids = [created, ingest, refused].map((res) => res.headers.get('x-request-id'));
   t.deepEqual(

@@ -1,4 +1,5 @@
 import test from 'ava';
+
 import { meterReading, minutesAgo, startTestService, type TestService } from './helpers/test-service.js';
 
 let svc: TestService;
@@ -16,7 +17,11 @@ const metricValue = (text: string, line: string) => {
 
 test('GET /metrics: Prometheus text with ingest, HTTP, analytics and process metrics', async (t) => {
   const at = minutesAgo(2);
-  await svc.post('/v1/ingestion/meter', [meterReading('met-m', at), meterReading('met-m', at), meterReading('met-m', minutesAgo(1))]);
+  await svc.post('/v1/ingestion/meter', [
+    meterReading('met-m', at),
+    meterReading('met-m', at),
+    meterReading('met-m', minutesAgo(1)),
+  ]);
   await svc.post('/v1/ingestion/meter', [{ meterId: 'bad id' }, {}]);
   await svc.put('/v1/vehicles/met-v/meter', { meterId: 'met-m' });
   await svc.get('/v1/analytics/performance/met-v');
@@ -31,6 +36,11 @@ test('GET /metrics: Prometheus text with ingest, HTTP, analytics and process met
   t.is(metricValue(text, 'ev_ingest_batch_readings_count'), 1);
   t.is(metricValue(text, 'ev_analytics_query_seconds_count'), 1);
   t.is(metricValue(text, 'ev_ingest_queue_readings'), 0);
-  t.true((metricValue(text, 'ev_http_request_duration_seconds_count{method="POST",route="/v1/ingestion/meter",status="202"}') ?? 0) >= 1);
+  t.true(
+    (metricValue(
+      text,
+      'ev_http_request_duration_seconds_count{method="POST",route="/v1/ingestion/meter",status="202"}',
+    ) ?? 0) >= 1,
+  );
   t.regex(text, /process_resident_memory_bytes/);
 });

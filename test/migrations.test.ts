@@ -1,5 +1,6 @@
 import test from 'ava';
 import postgres from 'postgres';
+
 import { listMigrationNames, migrate } from '../src/db/migrate.js';
 import { startEmbeddedDb, type EmbeddedDb } from '../src/embedded/embedded-db.js';
 
@@ -21,7 +22,9 @@ async function inventory(url: string) {
         SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'm') AND c.relname <> 'pgmigrations'
         ORDER BY 1`;
-      const jobs = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM timescaledb_information.jobs WHERE job_id >= 1000`;
+      const jobs = await sql<
+        { n: number }[]
+      >`SELECT count(*)::int AS n FROM timescaledb_information.jobs WHERE job_id >= 1000`;
       return { relations: relations.map((r) => r.name), jobs: jobs[0]!.n };
     } catch (error) {
       if (attempt > 20) throw error;
@@ -36,7 +39,10 @@ test.serial('migrates up from empty, down to empty, up again; a second up is a n
   const all = await listMigrationNames();
   t.true(all.length >= 5);
   const up = await migrate({ databaseUrl: edb.url });
-  t.deepEqual(up.map((m) => m.name), all);
+  t.deepEqual(
+    up.map((m) => m.name),
+    all,
+  );
   const afterUp = await inventory(edb.url);
   t.deepEqual(afterUp.relations, [
     'api_keys',

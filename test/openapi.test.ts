@@ -1,9 +1,17 @@
-import test from 'ava';
+import type Router from '@koa/router';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import type Router from '@koa/router';
+import test from 'ava';
+
 import { openApiPath } from '../src/openapi/openapi.document.js';
-import { meterReading, minutesAgo, startTestService, vehicleReading, type TestResponse, type TestService } from './helpers/test-service.js';
+import {
+  meterReading,
+  minutesAgo,
+  startTestService,
+  vehicleReading,
+  type TestResponse,
+  type TestService,
+} from './helpers/test-service.js';
 
 /**
  * The API reference is generated from the routes' own schemas. These tests hold it to the
@@ -31,7 +39,9 @@ function registeredRoutes(): { method: string; path: string }[] {
     .filter((router): router is Router => router !== undefined);
   return routers.flatMap((router) =>
     router.stack.flatMap((layer) =>
-      layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method: method.toLowerCase(), path: String(layer.path) })),
+      layer.methods
+        .filter((m) => m !== 'HEAD')
+        .map((method) => ({ method: method.toLowerCase(), path: String(layer.path) })),
     ),
   );
 }
@@ -50,24 +60,37 @@ test('every registered route is in the document (pages aside), and nothing else 
   t.deepEqual(missing, [], 'routes missing from /v1/openapi.json');
   // Pages are the only exception, and no API path hides among them.
   t.false(routes.some((r) => PAGES.test(r.path) && r.path.startsWith('/v1')));
-  const documented = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item as object).map((method) => `${method} ${path}`));
+  const documented = Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.keys(item as object).map((method) => `${method} ${path}`),
+  );
   t.is(documented.length, apiRoutes.length, 'the document lists no route the router does not have');
-  for (const route of ['get /v1/analytics/fleet', 'get /v1/analytics/performance/{vehicleId}/series', 'put /v1/mappings']) {
+  for (const route of [
+    'get /v1/analytics/fleet',
+    'get /v1/analytics/performance/{vehicleId}/series',
+    'put /v1/mappings',
+  ]) {
     t.true(documented.includes(route), route);
   }
 });
 
 test('every operation documents its success and its error shapes, and /v1 operations their scope', (t) => {
   for (const [path, item] of Object.entries(doc.paths)) {
-    for (const [method, op] of Object.entries(item as Record<string, any>)) { // eslint-disable-line @typescript-eslint/no-explicit-any
+    for (const [method, op] of Object.entries(item as Record<string, any>)) {
       const statuses = Object.keys(op.responses);
-      t.true(statuses.some((s) => s.startsWith('2')), `${method} ${path} has a success response`);
+      t.true(
+        statuses.some((s) => s.startsWith('2')),
+        `${method} ${path} has a success response`,
+      );
       if (path.startsWith('/v1/') && path !== '/v1/openapi.json') {
         t.true(statuses.includes('401') && statuses.includes('403'), `${method} ${path} documents 401/403`);
         t.true(op.security.length > 0, `${method} ${path} requires a key`);
       }
       for (const status of statuses.filter((s) => Number(s) >= 400)) {
-        t.is(op.responses[status].content['application/json'].schema.$ref, '#/components/schemas/Error', `${method} ${path} ${status}`);
+        t.is(
+          op.responses[status].content['application/json'].schema.$ref,
+          '#/components/schemas/Error',
+          `${method} ${path} ${status}`,
+        );
       }
     }
   }
@@ -92,24 +115,54 @@ function assertDocumented(t: import('ava').ExecutionContext, path: string, metho
 test('real responses of the main routes match their documented schemas', async (t) => {
   const at = minutesAgo(90);
   await svc.put('/v1/vehicles/oa-ev/meter', { meterId: 'oa-m' });
-  assertDocumented(t, '/v1/ingestion/meter', 'post', await svc.post('/v1/ingestion/meter', [meterReading('oa-m', at, 2)]));
-  assertDocumented(t, '/v1/ingestion/vehicle', 'post', await svc.post('/v1/ingestion/vehicle', vehicleReading('oa-ev', at, 1.8)));
+  assertDocumented(
+    t,
+    '/v1/ingestion/meter',
+    'post',
+    await svc.post('/v1/ingestion/meter', [meterReading('oa-m', at, 2)]),
+  );
+  assertDocumented(
+    t,
+    '/v1/ingestion/vehicle',
+    'post',
+    await svc.post('/v1/ingestion/vehicle', vehicleReading('oa-ev', at, 1.8)),
+  );
   assertDocumented(t, '/v1/ingestion/meter', 'post', await svc.post('/v1/ingestion/meter', [{ meterId: 'bad id' }]));
   assertDocumented(t, '/v1/vehicles/{vehicleId}/live', 'get', await svc.get('/v1/vehicles/oa-ev/live'));
   assertDocumented(t, '/v1/meters/{meterId}/live', 'get', await svc.get('/v1/meters/oa-m/live'));
   assertDocumented(t, '/v1/meters/{meterId}/live', 'get', await svc.get('/v1/meters/nobody/live'));
   assertDocumented(t, '/v1/vehicles/{vehicleId}/meter', 'get', await svc.get('/v1/vehicles/oa-ev/meter'));
   assertDocumented(t, '/v1/analytics/performance/{vehicleId}', 'get', await svc.get('/v1/analytics/performance/oa-ev'));
-  assertDocumented(t, '/v1/analytics/performance/{vehicleId}', 'get', await svc.get('/v1/analytics/performance/oa-unknown'));
-  assertDocumented(t, '/v1/analytics/performance/{vehicleId}/series', 'get', await svc.get('/v1/analytics/performance/oa-ev/series?bucket=15m'));
+  assertDocumented(
+    t,
+    '/v1/analytics/performance/{vehicleId}',
+    'get',
+    await svc.get('/v1/analytics/performance/oa-unknown'),
+  );
+  assertDocumented(
+    t,
+    '/v1/analytics/performance/{vehicleId}/series',
+    'get',
+    await svc.get('/v1/analytics/performance/oa-ev/series?bucket=15m'),
+  );
   const fleet = await svc.get('/v1/analytics/fleet?limit=1');
   assertDocumented(t, '/v1/analytics/fleet', 'get', fleet);
   t.true(fleet.body.items.length === 1);
-  assertDocumented(t, '/v1/mappings', 'put', await svc.put('/v1/mappings', [{ vehicleId: 'oa-ev2', meterId: 'oa-m2' }]));
+  assertDocumented(
+    t,
+    '/v1/mappings',
+    'put',
+    await svc.put('/v1/mappings', [{ vehicleId: 'oa-ev2', meterId: 'oa-m2' }]),
+  );
   const created = await svc.post('/v1/keys', { name: 'oa', scopes: ['read'] });
   assertDocumented(t, '/v1/keys', 'post', created);
   assertDocumented(t, '/v1/keys', 'get', await svc.get('/v1/keys'));
-  assertDocumented(t, '/v1/analytics/fleet', 'get', await svc.get('/v1/analytics/fleet', { authorization: 'Bearer nope' }));
+  assertDocumented(
+    t,
+    '/v1/analytics/fleet',
+    'get',
+    await svc.get('/v1/analytics/fleet', { authorization: 'Bearer nope' }),
+  );
   assertDocumented(t, '/readyz', 'get', await svc.get('/readyz', {}));
   assertDocumented(t, '/healthz', 'get', await svc.get('/healthz', {}));
 });

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { sql } from 'kysely';
+
 import { meterReading, minutesAgo, startTestService, type TestService } from './helpers/test-service.js';
 
 let svc: TestService;
@@ -25,8 +26,8 @@ test('when the queue is full the request gets 503 overloaded with Retry-After an
     svc.post('/v1/ingestion/meter', batch('ing-over-a')),
     svc.post('/v1/ingestion/meter', batch('ing-over-b')),
   ]);
-  const refused = [a!, b!].filter((r) => r.status === 503);
-  const stored = [a!, b!].filter((r) => r.status === 202);
+  const refused = [a, b].filter((r) => r.status === 503);
+  const stored = [a, b].filter((r) => r.status === 202);
   t.is(refused.length, 1);
   t.is(stored.length, 1);
   t.is(refused[0]!.body.error.code, 'overloaded');

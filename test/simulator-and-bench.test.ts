@@ -3,9 +3,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import test from 'ava';
-import { runSimulation } from '../src/simulator/simulation.js';
+
 import { parseDuration } from '../src/simulator/duration.js';
+import { runSimulation } from '../src/simulator/simulation.js';
 import { startTestService, TEST_ADMIN_KEY, type TestService } from './helpers/test-service.js';
 
 let svc: TestService;
@@ -17,7 +19,18 @@ test.after.always(async () => {
 });
 
 test('simulator backfill: every reading accepted, mappings set, analytics meaningful, deterministic', async (t) => {
-  const options = { url: svc.url, apiKey: TEST_ADMIN_KEY, vehicles: 6, seed: 7, faultyShare: 0.5, backfillMs: 2 * 3_600_000, backfillEndMs: Date.now(), speed: 1, batch: 250, concurrency: 3 };
+  const options = {
+    url: svc.url,
+    apiKey: TEST_ADMIN_KEY,
+    vehicles: 6,
+    seed: 7,
+    faultyShare: 0.5,
+    backfillMs: 2 * 3_600_000,
+    backfillEndMs: Date.now(),
+    speed: 1,
+    batch: 250,
+    concurrency: 3,
+  };
   const stats = await runSimulation(options);
   t.is(stats.sent, 6 * 120 * 2);
   t.is(stats.accepted, 6 * 120 * 2);
@@ -46,9 +59,13 @@ test('benchmark harness smoke run: tables, JSON with machine and commit, nothing
   const dir = await mkdtemp(join(tmpdir(), 'ev-bench-smoke-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const out = join(dir, 'smoke.json');
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out], {
-    maxBuffer: 10 * 1024 * 1024,
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out],
+    {
+      maxBuffer: 10 * 1024 * 1024,
+    },
+  );
   t.regex(stdout, /Ingest \(readings\/s/);
   t.regex(stdout, /Goals/);
   const results = JSON.parse(await readFile(out, 'utf8'));

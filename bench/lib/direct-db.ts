@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+
 import { createDb, type DbHandle } from '../../src/db/create-db.js';
 import { JobScheduler } from '../../src/db/job-scheduler.js';
 import { migrate } from '../../src/db/migrate.js';

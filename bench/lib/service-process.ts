@@ -47,7 +47,14 @@ function childPids(pid: number): number[] {
 export async function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'info', ADMIN_API_KEY: SPAWNED_ADMIN_KEY, ...env, PORT: String(port) },
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      ADMIN_API_KEY: SPAWNED_ADMIN_KEY,
+      ...env,
+      PORT: String(port),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // Never outlive the test or benchmark that started it, even when that one is cut short.
@@ -69,8 +76,8 @@ export async function spawnService(env: Record<string, string>): Promise<Service
     size += chunk.length;
     while (size > OUTPUT_TAIL_BYTES && chunks.length > 1) size -= chunks.shift()!.length;
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const output = () => chunks.join('');
 
   const url = `http://127.0.0.1:${port}`;

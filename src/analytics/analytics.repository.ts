@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+
 import type { Db } from '../db/database.js';
 import type { Segment } from './analytics-window.js';
 import type { EnergySums } from './energy-figures.js';
@@ -67,7 +68,11 @@ export function performanceQuery(db: Db, vehicleId: string, segments: readonly S
     .where('m.vehicle_id', '=', vehicleId);
 }
 
-export function findPerformance(db: Db, vehicleId: string, segments: readonly Segment[]): Promise<PerformanceRow | undefined> {
+export function findPerformance(
+  db: Db,
+  vehicleId: string,
+  segments: readonly Segment[],
+): Promise<PerformanceRow | undefined> {
   return performanceQuery(db, vehicleId, segments).executeTakeFirst();
 }
 

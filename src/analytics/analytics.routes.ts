@@ -3,11 +3,18 @@ import type { ApiRouter } from '../http/api-router.js';
 import { vehicleParams } from '../http/device-id.schema.js';
 import { VEHICLE_NOT_MAPPED_DOC } from '../mapping/mapping.errors.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { fleetPage, fleetQuery, performanceQuery, performanceReport, seriesQuery, seriesReport } from './analytics.schema.js';
+import type { Materialized } from './analytics-window.js';
+import {
+  fleetPage,
+  fleetQuery,
+  performanceQuery,
+  performanceReport,
+  seriesQuery,
+  seriesReport,
+} from './analytics.schema.js';
 import { getPerformance } from './analytics.service.js';
 import { getFleetPage } from './fleet.service.js';
 import { getSeries } from './series.service.js';
-import type { Materialized } from './analytics-window.js';
 import { AggregateWatermarks } from './watermarks.js';
 
 const WINDOW_RULES =

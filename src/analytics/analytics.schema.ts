@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { instantJson, instantQuery } from '../http/common.schema.js';
 
 const windowQuery = {
@@ -42,16 +43,15 @@ export const fleetQuery = z.object({
     .min(1, 'must be between 1 and 1000')
     .max(1000, 'must be between 1 and 1000')
     .default(100),
-  cursor: z
-    .string()
-    .max(1000, 'is not a cursor this service issued')
-    .optional()
-    .meta({ description: '`nextCursor` of the previous page; it carries the window, sort and filter, so send it alone (with `limit`).' }),
+  cursor: z.string().max(1000, 'is not a cursor this service issued').optional().meta({
+    description:
+      '`nextCursor` of the previous page; it carries the window, sort and filter, so send it alone (with `limit`).',
+  }),
 });
 
-const efficiencyStatus = z
-  .enum(['normal', 'low', 'implausible', 'no_data'])
-  .meta({ description: 'low: below the threshold; implausible: DC > AC (wrong mapping or faulty meter); no_data: no AC energy.' });
+const efficiencyStatus = z.enum(['normal', 'low', 'implausible', 'no_data']).meta({
+  description: 'low: below the threshold; implausible: DC > AC (wrong mapping or faulty meter); no_data: no AC energy.',
+});
 
 const readingCounts = z.object({ meter: z.number().int(), vehicle: z.number().int() });
 
@@ -77,7 +77,10 @@ export const performanceReport = z
     socMin: z.number().nullable(),
     socMax: z.number().nullable(),
     coverage: z.object({
-      expectedReadings: z.number().int().meta({ description: 'Readings a device reporting once a minute sends in the window' }),
+      expectedReadings: z
+        .number()
+        .int()
+        .meta({ description: 'Readings a device reporting once a minute sends in the window' }),
       meter: z.number().meta({ description: 'Share of expected meter readings received (0-1)' }),
       vehicle: z.number(),
     }),

@@ -1,9 +1,9 @@
 import type { Db } from '../db/database.js';
 import { AppError } from '../http/app-error.js';
 import { vehicleNotMapped } from '../mapping/mapping.errors.js';
+import { planWindow, type Materialized } from './analytics-window.js';
 import { findPerformance } from './analytics.repository.js';
 import type { PerformanceReport } from './analytics.schema.js';
-import { planWindow, type Materialized } from './analytics-window.js';
 import { clean, EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
 
 const DAY_MS = 86_400_000;
@@ -47,6 +47,10 @@ export async function getPerformance(
     efficiencyThreshold: EFFICIENCY_FAULT_THRESHOLD,
     socMin: row.soc_min,
     socMax: row.soc_max,
-    coverage: { expectedReadings: expected, meter: coverage(row.meter_readings), vehicle: coverage(row.vehicle_readings) },
+    coverage: {
+      expectedReadings: expected,
+      meter: coverage(row.meter_readings),
+      vehicle: coverage(row.vehicle_readings),
+    },
   };
 }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+
 import type { seriesPoint } from './analytics.schema.js';
 
 /** Below this DC/AC ratio a charger or battery loses energy it should not: a fault. */

@@ -1,4 +1,5 @@
 import { sql, type ExpressionBuilder } from 'kysely';
+
 import type { Database } from '../db/database.js';
 import type { Segment } from './analytics-window.js';
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { AppError } from '../http/app-error.js';
 import { FLEET_SORTS } from './analytics.schema.js';
 

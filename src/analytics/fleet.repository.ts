@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
+
 import type { Db } from '../db/database.js';
-import type { VehicleEnergySums } from './analytics.repository.js';
 import type { Segment } from './analytics-window.js';
+import type { VehicleEnergySums } from './analytics.repository.js';
 import { meterRows, vehicleRows } from './energy-rows.js';
 
 export type FleetSort = 'flagged' | 'efficiency' | '-efficiency' | 'vehicleId';
@@ -74,7 +75,11 @@ export function fleetPageQuery(db: Db, query: FleetPageQuery) {
       (eb) =>
         eb
           .selectFrom(meterRows(eb, segments, 'all'))
-          .select((e) => ['u.meter_id', e.fn.sum<number>('u.kwh').as('kwh'), e.fn.sum<number>('u.readings').as('readings')])
+          .select((e) => [
+            'u.meter_id',
+            e.fn.sum<number>('u.kwh').as('kwh'),
+            e.fn.sum<number>('u.readings').as('readings'),
+          ])
           .groupBy('u.meter_id')
           .as('ac'),
       (join) => join.onRef('ac.meter_id', '=', 'm.meter_id'),
@@ -103,17 +108,16 @@ export function fleetPageQuery(db: Db, query: FleetPageQuery) {
       e.fn.coalesce('dc.readings', sql<number>`0`).as('vehicle_readings'),
       sql<number | null>`dc.temp_sum`.as('battery_temp_sum'),
       // Rounded as the API shows it, so the filter, the order and the status agree.
-      sql<number | null>`CASE WHEN ac.kwh > 0 THEN round((coalesce(dc.kwh, 0) / ac.kwh)::numeric, 6) END`.as('efficiency'),
+      sql<number | null>`CASE WHEN ac.kwh > 0 THEN round((coalesce(dc.kwh, 0) / ac.kwh)::numeric, 6) END`.as(
+        'efficiency',
+      ),
       sql<number | null>`l.soc`.as('live_soc'),
       sql<number | null>`l.battery_temp`.as('live_battery_temp'),
       sql<number | null>`l.kwh_delivered_dc`.as('live_kwh_delivered_dc'),
       sql<Date | null>`l.ts`.as('live_ts'),
     ]);
 
-  let page = db
-    .selectFrom(figures.as('f'))
-    .selectAll('f')
-    .select(sortKey(query.sort, query.threshold).as('sort_key'));
+  let page = db.selectFrom(figures.as('f')).selectAll('f').select(sortKey(query.sort, query.threshold).as('sort_key'));
   if (query.belowOnly) page = page.where('f.efficiency', '<', query.threshold);
   const after = query.after;
   const key = sortKey(query.sort, query.threshold);

@@ -1,8 +1,8 @@
 import type { Db } from '../db/database.js';
 import { AppError } from '../http/app-error.js';
+import { planWindow, type Materialized } from './analytics-window.js';
 import type { FleetPage } from './analytics.schema.js';
 import { resolveWindow } from './analytics.service.js';
-import { planWindow, type Materialized } from './analytics-window.js';
 import { EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
 import { decodeFleetCursor, encodeFleetCursor, type FleetCursor } from './fleet-cursor.js';
 import { findFleetPage, type FleetSort } from './fleet.repository.js';
@@ -31,7 +31,10 @@ function resolvePage(query: FleetQuery): Omit<FleetCursor, 'after'> & { after: F
   const conflicting = (['from', 'to', 'sort', 'belowThreshold'] as const).filter((key) => query[key] !== undefined);
   if (conflicting.length > 0) {
     throw AppError.validation(
-      conflicting.map((key) => ({ path: `query.${key}`, message: 'must not be sent with a cursor: the cursor carries it' })),
+      conflicting.map((key) => ({
+        path: `query.${key}`,
+        message: 'must not be sent with a cursor: the cursor carries it',
+      })),
     );
   }
   const cursor = decodeFleetCursor(query.cursor);

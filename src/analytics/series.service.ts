@@ -2,10 +2,10 @@ import type { Db } from '../db/database.js';
 import { AppError } from '../http/app-error.js';
 import { vehicleNotMapped } from '../mapping/mapping.errors.js';
 import { findMeterOfVehicle } from '../mapping/mapping.repository.js';
+import { HOUR_MS, planWindow, QUARTER_HOUR_MS, type Materialized } from './analytics-window.js';
 import { findMeterSeries, findVehicleSeries, type BucketInterval } from './analytics.repository.js';
 import type { SeriesBucket, SeriesReport } from './analytics.schema.js';
 import { resolveWindow } from './analytics.service.js';
-import { HOUR_MS, planWindow, QUARTER_HOUR_MS, type Materialized } from './analytics-window.js';
 import { EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
 
 /**

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+
 import type { Config } from '../config/config.js';
 import type { Logger } from '../logger.js';
 import { generateKey } from './api-key.service.js';

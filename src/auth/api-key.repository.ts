@@ -11,7 +11,13 @@ export interface StoredKey {
 
 const columns = ['id', 'name', 'scopes', 'device_id', 'created_at'] as const;
 
-function toStoredKey(row: { id: string; name: string; scopes: Scope[]; device_id: string | null; created_at: Date }): StoredKey {
+function toStoredKey(row: {
+  id: string;
+  name: string;
+  scopes: Scope[];
+  device_id: string | null;
+  created_at: Date;
+}): StoredKey {
   return { id: row.id, name: row.name, scopes: row.scopes, deviceId: row.device_id, createdAt: row.created_at };
 }
 

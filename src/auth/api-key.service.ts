@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+
 import type { Db } from '../db/database.js';
 import { findActiveKeyByHash, insertKey, listActiveKeys, revokeKey, type StoredKey } from './api-key.repository.js';
 import { SCOPES, type Scope } from './api-key.table.js';
@@ -55,7 +56,11 @@ export class ApiKeyService {
   }
 
   /** Creates a key; the plaintext is returned this once and never stored. */
-  async create(input: { name: string; scopes: Scope[]; deviceId: string | null }): Promise<StoredKey & { key: string }> {
+  async create(input: {
+    name: string;
+    scopes: Scope[];
+    deviceId: string | null;
+  }): Promise<StoredKey & { key: string }> {
     const key = generateKey();
     const stored = await insertKey(this.db, { id: randomUUID(), ...input, keyHash: hashKey(key) });
     return { ...stored, key };

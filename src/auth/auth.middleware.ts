@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+
 import { AppError } from '../http/app-error.js';
 import type { AppState } from '../http/app-state.js';
 import type { ApiKeyService, Principal } from './api-key.service.js';
@@ -33,7 +34,11 @@ export function authenticate(
     const principal = key === undefined ? undefined : await keys.authenticate(key);
     if (!principal) {
       ctx.set('WWW-Authenticate', 'Bearer');
-      throw new AppError(401, 'unauthorized', key === undefined ? 'An API key is required.' : 'The API key is not valid.');
+      throw new AppError(
+        401,
+        'unauthorized',
+        key === undefined ? 'An API key is required.' : 'The API key is not valid.',
+      );
     }
     if (limiter.enabled && !principal.isEnvAdmin) {
       const wait = limiter.take(principal.keyId);
@@ -70,7 +75,9 @@ export function requireScope(scope: Scope): Middleware<AppState> {
 export function assertOwnDevice(principal: Principal, ids: readonly string[], field: string): void {
   if (principal.deviceId === null) return;
   const details = ids.flatMap((id, index) =>
-    id === principal.deviceId ? [] : [{ index, path: field, message: `this key may only send readings of ${principal.deviceId}` }],
+    id === principal.deviceId
+      ? []
+      : [{ index, path: field, message: `this key may only send readings of ${principal.deviceId}` }],
   );
   if (details.length > 0) {
     throw new AppError(403, 'device_forbidden', 'This API key is bound to another device.', details.slice(0, 100));

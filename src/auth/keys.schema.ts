@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { instantJson } from '../http/common.schema.js';
 import { deviceIdSchema } from '../http/device-id.schema.js';
 import { SCOPES } from './api-key.table.js';

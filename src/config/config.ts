@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { LOG_LEVELS, type LogLevel } from '../logger.js';
 
 /**

@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import type Router from '@koa/router';
+
 import type { AppState } from '../http/app-state.js';
 import { REVALIDATE, serveStaticAssets, VENDOR, type StaticAsset } from '../http/static-assets.js';
 import type { AppContext } from '../http/validate.js';
@@ -43,10 +45,26 @@ export const DASHBOARD_CSP = [
 
 // The page and its own files revalidate (ETag) on every load; Chart.js is pinned in package.json.
 const ASSETS: Record<string, StaticAsset> = {
-  '/dashboard': { path: () => join(publicDir(), 'index.html'), type: 'text/html; charset=utf-8', cacheControl: REVALIDATE },
-  '/dashboard/app.js': { path: () => join(publicDir(), 'app.js'), type: 'text/javascript; charset=utf-8', cacheControl: REVALIDATE },
-  '/dashboard/app.css': { path: () => join(publicDir(), 'app.css'), type: 'text/css; charset=utf-8', cacheControl: REVALIDATE },
-  '/dashboard/favicon.svg': { path: () => join(publicDir(), 'favicon.svg'), type: 'image/svg+xml', cacheControl: REVALIDATE },
+  '/dashboard': {
+    path: () => join(publicDir(), 'index.html'),
+    type: 'text/html; charset=utf-8',
+    cacheControl: REVALIDATE,
+  },
+  '/dashboard/app.js': {
+    path: () => join(publicDir(), 'app.js'),
+    type: 'text/javascript; charset=utf-8',
+    cacheControl: REVALIDATE,
+  },
+  '/dashboard/app.css': {
+    path: () => join(publicDir(), 'app.css'),
+    type: 'text/css; charset=utf-8',
+    cacheControl: REVALIDATE,
+  },
+  '/dashboard/favicon.svg': {
+    path: () => join(publicDir(), 'favicon.svg'),
+    type: 'image/svg+xml',
+    cacheControl: REVALIDATE,
+  },
   '/dashboard/vendor/chart.umd.min.js': {
     path: () => join(chartJsDist(), 'chart.umd.min.js'),
     type: 'text/javascript; charset=utf-8',

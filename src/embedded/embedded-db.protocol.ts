@@ -9,6 +9,4 @@ export interface EmbeddedDbOptions {
 
 export type ParentMessage = { type: 'stop' };
 
-export type ChildMessage =
-  | { type: 'ready'; port: number }
-  | { type: 'failed'; message: string };
+export type ChildMessage = { type: 'ready'; port: number } | { type: 'failed'; message: string };

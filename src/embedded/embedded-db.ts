@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import type { Logger } from '../logger.js';
 import type { ChildMessage, EmbeddedDbOptions, ParentMessage } from './embedded-db.protocol.js';
 
@@ -18,7 +19,9 @@ const STOP_TIMEOUT_MS = 30_000;
 const MAX_RESTART_DELAY_MS = 30_000;
 
 // The child runs from the same tree as this file: .ts under tsx, .js once compiled.
-const childEntry = fileURLToPath(new URL(`./embedded-db.process${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+const childEntry = fileURLToPath(
+  new URL(`./embedded-db.process${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
 
 function launch(options: EmbeddedDbOptions): Promise<{ child: ChildProcess; port: number }> {
   const child = fork(childEntry, [], {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import type { Db } from '../db/database.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';

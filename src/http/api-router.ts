@@ -1,8 +1,9 @@
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { z } from 'zod';
-import { requireScope } from '../auth/auth.middleware.js';
+
 import type { Scope } from '../auth/api-key.table.js';
+import { requireScope } from '../auth/auth.middleware.js';
 import { AppError } from './app-error.js';
 import type { AppState } from './app-state.js';
 import { validated, type AppContext, type InputSchemas, type ValidatedInput } from './validate.js';
@@ -85,6 +86,9 @@ export function openRoutes(api: ApiRouter): ReadonlySet<string> {
   return new Set(
     api.specs
       .filter((spec) => spec.scope === undefined)
-      .flatMap((spec) => [`${spec.method.toUpperCase()} ${spec.path}`, ...(spec.method === 'get' ? [`HEAD ${spec.path}`] : [])]),
+      .flatMap((spec) => [
+        `${spec.method.toUpperCase()} ${spec.path}`,
+        ...(spec.method === 'get' ? [`HEAD ${spec.path}`] : []),
+      ]),
   );
 }

@@ -17,7 +17,11 @@ export const errorResponse = z
       details: z
         .array(
           z.object({
-            index: z.number().int().optional().meta({ description: 'Position (0-based) of the reading or entry in a JSON batch' }),
+            index: z
+              .number()
+              .int()
+              .optional()
+              .meta({ description: 'Position (0-based) of the reading or entry in a JSON batch' }),
             line: z.number().int().optional().meta({ description: 'Line (1-based) of a CSV body' }),
             path: z.string().meta({ description: 'The field, e.g. `kwhConsumedAc` or `query.from`' }),
             message: z.string(),

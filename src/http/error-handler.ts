@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+
 import type { Logger } from '../logger.js';
 import { AppError } from './app-error.js';
 import type { AppState } from './app-state.js';
@@ -21,7 +22,11 @@ function fromHttpError(err: HttpLikeError): AppError | undefined {
     return new AppError(400, 'malformed_json', 'The request body is not valid JSON.');
   }
   if (err.type === 'encoding.unsupported' || status === 415) {
-    return new AppError(415, 'unsupported_media_type', 'The request body is in a media type or encoding this route does not take.');
+    return new AppError(
+      415,
+      'unsupported_media_type',
+      'The request body is in a media type or encoding this route does not take.',
+    );
   }
   if (status === 405) return new AppError(405, 'method_not_allowed', 'This method is not allowed on this route.');
   if (status === 501) return new AppError(501, 'not_implemented', 'This method is not implemented.');

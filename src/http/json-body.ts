@@ -1,5 +1,6 @@
-import bodyParser from 'koa-bodyparser';
 import type { Middleware } from 'koa';
+import bodyParser from 'koa-bodyparser';
+
 import { AppError } from './app-error.js';
 import type { AppState } from './app-state.js';
 

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+
 import type { Middleware } from 'koa';
+
 import type { AppState } from './app-state.js';
 
 const WELL_FORMED = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { AppState } from './app-state.js';

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+
 import type Router from '@koa/router';
+
 import type { AppState } from './app-state.js';
 import type { AppContext } from './validate.js';
 

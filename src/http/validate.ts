@@ -1,6 +1,7 @@
 import type { RouterContext } from '@koa/router';
 import type { Middleware } from 'koa';
-import { z } from 'zod';
+import type { z } from 'zod';
+
 import { AppError, type ErrorDetail } from './app-error.js';
 import type { AppState } from './app-state.js';
 

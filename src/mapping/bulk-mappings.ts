@@ -31,19 +31,25 @@ export function parseMappingsCsv(text: string): MappingInput[] {
       return;
     }
     if (fields.length !== 2) {
-      details.push({ line, path: 'line', message: `must hold exactly 2 fields (vehicle_id,meter_id), found ${fields.length}` });
+      details.push({
+        line,
+        path: 'line',
+        message: `must hold exactly 2 fields (vehicle_id,meter_id), found ${fields.length}`,
+      });
       return;
     }
     const parsed = mappingEntry.safeParse({ vehicleId: fields[0], meterId: fields[1] });
     if (!parsed.success) {
       const columns: Record<string, string> = { vehicleId: 'vehicle_id', meterId: 'meter_id' };
-      for (const d of issuesToDetails(parsed.error.issues)) details.push({ line, path: columns[d.path] ?? d.path, message: d.message });
+      for (const d of issuesToDetails(parsed.error.issues))
+        details.push({ line, path: columns[d.path] ?? d.path, message: d.message });
       return;
     }
     entries.push({ line, entry: parsed.data });
   });
   if (entries.length === 0 && details.length === 0) details.push({ path: 'body', message: 'holds no mapping' });
-  if (entries.length > MAX_BULK_MAPPINGS) details.push({ path: 'body', message: `holds at most ${MAX_BULK_MAPPINGS} mappings` });
+  if (entries.length > MAX_BULK_MAPPINGS)
+    details.push({ path: 'body', message: `holds at most ${MAX_BULK_MAPPINGS} mappings` });
   details.push(...duplicateVehicles(entries.map(({ line, entry }) => ({ entry, where: { line } }))));
   if (details.length > 0) throw refusal(details);
   return entries.map(({ entry }) => entry);
@@ -59,7 +65,9 @@ export function parseMappingsJson(body: unknown): MappingInput[] {
 }
 
 /** A vehicle has one meter: listing it twice is ambiguous, whichever meters the lines name. */
-function duplicateVehicles(entries: { entry: MappingInput; where: { line: number } | { index: number } }[]): ErrorDetail[] {
+function duplicateVehicles(
+  entries: { entry: MappingInput; where: { line: number } | { index: number } }[],
+): ErrorDetail[] {
   const firstSeen = new Map<string, string>();
   const details: ErrorDetail[] = [];
   for (const { entry, where } of entries) {

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+
 import type { Db } from '../db/database.js';
 
 export function findMeterOfVehicle(db: Db, vehicleId: string) {
@@ -29,7 +30,10 @@ export interface BulkUpsertResult {
  * bind parameters stay two whatever the size. Rows already pointing at the same meter are
  * left untouched and not counted.
  */
-export async function upsertMappings(db: Db, entries: readonly { vehicleId: string; meterId: string }[]): Promise<BulkUpsertResult> {
+export async function upsertMappings(
+  db: Db,
+  entries: readonly { vehicleId: string; meterId: string }[],
+): Promise<BulkUpsertResult> {
   const input = sql<{ vehicle_id: string; meter_id: string }>`(
     SELECT * FROM unnest(${entries.map((e) => e.vehicleId)}::text[], ${entries.map((e) => e.meterId)}::text[])
       AS u (vehicle_id, meter_id))`;

@@ -1,8 +1,8 @@
 import type { Db } from '../db/database.js';
 import { JSON_TYPE, type ApiRouter } from '../http/api-router.js';
 import { vehicleParams } from '../http/device-id.schema.js';
-import { vehicleNotMapped, VEHICLE_NOT_MAPPED_DOC } from './mapping.errors.js';
 import { parseMappingsCsv, parseMappingsJson } from './bulk-mappings.js';
+import { vehicleNotMapped, VEHICLE_NOT_MAPPED_DOC } from './mapping.errors.js';
 import { findMeterOfVehicle, setMeterOfVehicle, upsertMappings } from './mapping.repository.js';
 import { bulkMappingResult, mapping, mappingEntries, mappingsCsv, setMeterBody } from './mapping.schema.js';
 
@@ -61,7 +61,9 @@ export function registerMappingRoutes(api: ApiRouter, db: Db): void {
     errors: { 400: 'Invalid entries or lines; nothing was applied (validation_failed)', 413: 'Body over the limit' },
     handler: async (_input, ctx) => {
       const body: unknown = (ctx.request as { body?: unknown }).body;
-      const entries = ctx.is(CSV_TYPE) ? parseMappingsCsv(typeof body === 'string' ? body : '') : parseMappingsJson(body);
+      const entries = ctx.is(CSV_TYPE)
+        ? parseMappingsCsv(typeof body === 'string' ? body : '')
+        : parseMappingsJson(body);
       const { created, updated } = await upsertMappings(db, entries);
       return { mappings: entries.length, created, updated, unchanged: entries.length - created - updated };
     },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { deviceIdSchema } from '../http/device-id.schema.js';
 
 export const setMeterBody = z.object({ meterId: deviceIdSchema }).meta({ id: 'SetMeter' });
@@ -8,7 +9,9 @@ export const mapping = z.object({ vehicleId: z.string(), meterId: z.string() }).
 /** Enough for the largest fleets in one request; the body limit (4 MiB) holds it easily as CSV. */
 export const MAX_BULK_MAPPINGS = 20_000;
 
-export const mappingEntry = z.object({ vehicleId: deviceIdSchema, meterId: deviceIdSchema }).meta({ id: 'MappingEntry' });
+export const mappingEntry = z
+  .object({ vehicleId: deviceIdSchema, meterId: deviceIdSchema })
+  .meta({ id: 'MappingEntry' });
 
 export const mappingEntries = z
   .array(mappingEntry)

@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import type Router from '@koa/router';
+
 import type { AppState } from '../http/app-state.js';
 import { REVALIDATE, serveStaticAssets, VENDOR } from '../http/static-assets.js';
 import type { AppContext } from '../http/validate.js';
@@ -37,11 +39,31 @@ export function registerDocsRoutes(router: Router<AppState, AppContext>): void {
   serveStaticAssets(
     router,
     {
-      '/docs': { path: () => join(docsDir(), 'index.html'), type: 'text/html; charset=utf-8', cacheControl: REVALIDATE },
-      '/docs/docs.js': { path: () => join(docsDir(), 'docs.js'), type: 'text/javascript; charset=utf-8', cacheControl: REVALIDATE },
-      '/docs/docs.css': { path: () => join(docsDir(), 'docs.css'), type: 'text/css; charset=utf-8', cacheControl: REVALIDATE },
-      '/docs/favicon-32x32.png': { path: () => join(swaggerUiDir(), 'favicon-32x32.png'), type: 'image/png', cacheControl: VENDOR },
-      '/docs/swagger-ui.css': { path: () => join(swaggerUiDir(), 'swagger-ui.css'), type: 'text/css; charset=utf-8', cacheControl: VENDOR },
+      '/docs': {
+        path: () => join(docsDir(), 'index.html'),
+        type: 'text/html; charset=utf-8',
+        cacheControl: REVALIDATE,
+      },
+      '/docs/docs.js': {
+        path: () => join(docsDir(), 'docs.js'),
+        type: 'text/javascript; charset=utf-8',
+        cacheControl: REVALIDATE,
+      },
+      '/docs/docs.css': {
+        path: () => join(docsDir(), 'docs.css'),
+        type: 'text/css; charset=utf-8',
+        cacheControl: REVALIDATE,
+      },
+      '/docs/favicon-32x32.png': {
+        path: () => join(swaggerUiDir(), 'favicon-32x32.png'),
+        type: 'image/png',
+        cacheControl: VENDOR,
+      },
+      '/docs/swagger-ui.css': {
+        path: () => join(swaggerUiDir(), 'swagger-ui.css'),
+        type: 'text/css; charset=utf-8',
+        cacheControl: VENDOR,
+      },
       '/docs/swagger-ui-bundle.js': {
         path: () => join(swaggerUiDir(), 'swagger-ui-bundle.js'),
         type: 'text/javascript; charset=utf-8',

@@ -1,6 +1,6 @@
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
-import type { RouteSpec } from '../http/api-router.js';
-import { JSON_TYPE } from '../http/api-router.js';
+
+import { type RouteSpec, JSON_TYPE } from '../http/api-router.js';
 import { errorResponse } from '../http/common.schema.js';
 
 /** Koa's `/v1/vehicles/:vehicleId/meter` as OpenAPI's `/v1/vehicles/{vehicleId}/meter`. */
@@ -33,7 +33,13 @@ function operation(spec: RouteSpec): ZodOpenApiOperationObject {
   const success = spec.response.schema
     ? { content: { [spec.response.contentType ?? JSON_TYPE]: { schema: spec.response.schema } } }
     : spec.response.contentType
-      ? { content: { [spec.response.contentType]: { schema: { type: spec.response.contentType === JSON_TYPE ? ('object' as const) : ('string' as const) } } } }
+      ? {
+          content: {
+            [spec.response.contentType]: {
+              schema: { type: spec.response.contentType === JSON_TYPE ? ('object' as const) : ('string' as const) },
+            },
+          },
+        }
       : {};
   return {
     operationId: spec.operationId,
@@ -55,7 +61,9 @@ function operation(spec: RouteSpec): ZodOpenApiOperationObject {
       : {}),
     responses: {
       [String(spec.status)]: { description: spec.response.description, ...success },
-      ...Object.fromEntries(Object.entries(errors).map(([status, description]) => [status, { description, ...errorContent }])),
+      ...Object.fromEntries(
+        Object.entries(errors).map(([status, description]) => [status, { description, ...errorContent }]),
+      ),
     },
   };
 }

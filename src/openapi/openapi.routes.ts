@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+
 import type { ApiRouter } from '../http/api-router.js';
 import { buildOpenApiDocument } from './openapi.document.js';
 

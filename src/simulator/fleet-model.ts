@@ -64,11 +64,12 @@ export class SimulatedVehicle {
       const ramp = Math.min(1, this.minutesCharging / RAMP_MINUTES);
       const taper = this.soc > 80 ? Math.max(0.08, (100 - this.soc) / 20) : 1;
       dcKw = this.maxPowerKw * this.efficiency * ramp * taper;
-      this.soc = Math.min(100, this.soc + ((dcKw / 60) / this.capacityKwh) * 100);
+      this.soc = Math.min(100, this.soc + (dcKw / 60 / this.capacityKwh) * 100);
       if (this.soc >= this.targetSoc) this.unplug();
     } else {
       // Driving some of the time: about 15 kWh per 100 km at 40 km/h.
-      if (this.rnd() < 0.4) this.soc = Math.max(3, this.soc - ((0.1 * (between(this.rnd, 0.5, 1.5)) / this.capacityKwh) * 100));
+      if (this.rnd() < 0.4)
+        this.soc = Math.max(3, this.soc - ((0.1 * between(this.rnd, 0.5, 1.5)) / this.capacityKwh) * 100);
       if (this.soc < 35 ? this.rnd() < 0.08 : this.rnd() < 0.002) this.plugIn();
     }
     const dcKwh = dcKw / 60;

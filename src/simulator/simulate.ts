@@ -3,9 +3,10 @@
  * Maps N vehicles to N meters through the API, then sends realistic charging telemetry:
  * a backfill as fast as the service takes it, or live on the wall clock (--speed N).
  */
-import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
 import { ADMIN_KEY_FILE } from '../auth/admin-key.js';
 import { parseDuration } from './duration.js';
 import { runSimulation, type SimulationStats } from './simulation.js';

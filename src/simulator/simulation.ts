@@ -90,8 +90,13 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     // The whole fleet's mapping in bulk requests (all or nothing each).
     for (let first = 0; first < fleet.length; first += MAPPINGS_PER_REQUEST) {
       const chunk = fleet.slice(first, first + MAPPINGS_PER_REQUEST);
-      const res = await client.send('PUT', '/v1/mappings', chunk.map(({ vehicleId, meterId }) => ({ vehicleId, meterId })));
-      if (res.status !== 200) throw new Error(`mapping the fleet failed: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+      const res = await client.send(
+        'PUT',
+        '/v1/mappings',
+        chunk.map(({ vehicleId, meterId }) => ({ vehicleId, meterId })),
+      );
+      if (res.status !== 200)
+        throw new Error(`mapping the fleet failed: HTTP ${res.status} ${JSON.stringify(res.body)}`);
     }
 
     if (options.backfillMs !== undefined) {

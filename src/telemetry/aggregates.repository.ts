@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+
 import type { Database, Db } from '../db/database.js';
 import type { Stream } from './reading.js';
 

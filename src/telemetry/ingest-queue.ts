@@ -173,22 +173,24 @@ export class IngestQueue {
       for (const position of written.skipped[stream]) accepted[owners[stream][position]!]! -= 1;
     }
     // The next batch may be written while this one waits to become visible.
-    const answered = written.visible.then(
-      () =>
-        batch.forEach((request, index) => {
-          const duplicates = request.readings.length - accepted[index]!;
-          this.observer.answered?.(request.stream, accepted[index]!, duplicates);
-          request.resolve({ accepted: accepted[index]!, duplicates });
-        }),
-      () => {
-        // Stored but not yet in the aggregates: refuse, so that the client's retry (then
-        // counted as duplicates) runs the refresh again. Nothing acknowledged is ever missing.
-        for (const request of batch) request.reject(AppError.databaseUnavailable());
-      },
-    ).finally(() => {
-      this.inFlightReadings -= size;
-      this.answering.delete(answered);
-    });
+    const answered = written.visible
+      .then(
+        () =>
+          batch.forEach((request, index) => {
+            const duplicates = request.readings.length - accepted[index]!;
+            this.observer.answered?.(request.stream, accepted[index]!, duplicates);
+            request.resolve({ accepted: accepted[index]!, duplicates });
+          }),
+        () => {
+          // Stored but not yet in the aggregates: refuse, so that the client's retry (then
+          // counted as duplicates) runs the refresh again. Nothing acknowledged is ever missing.
+          for (const request of batch) request.reject(AppError.databaseUnavailable());
+        },
+      )
+      .finally(() => {
+        this.inFlightReadings -= size;
+        this.answering.delete(answered);
+      });
     this.answering.add(answered);
   }
 }

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+
 import type { Db } from '../db/database.js';
 import { deviceIdOf, type MeterReading, type ReadingsByStream, type Stream, type VehicleReading } from './reading.js';
 

@@ -1,10 +1,11 @@
+import type { Middleware } from 'koa';
+
 import { assertOwnDevice, principalOf } from '../auth/auth.middleware.js';
 import type { ApiRouter } from '../http/api-router.js';
-import type { AppState } from '../http/app-state.js';
-import { ingestResult, meterBatchSchema, vehicleBatchSchema, type TimestampLimits } from './ingestion.schema.js';
-import type { Metrics } from '../metrics/metrics.js';
 import { AppError } from '../http/app-error.js';
-import type { Middleware } from 'koa';
+import type { AppState } from '../http/app-state.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { ingestResult, meterBatchSchema, vehicleBatchSchema, type TimestampLimits } from './ingestion.schema.js';
 import type { IngestionService } from './ingestion.service.js';
 import type { Stream } from './reading.js';
 
@@ -58,7 +59,11 @@ export function registerIngestionRoutes(
     response: { description: 'Stored (committed)', schema: ingestResult },
     errors: ingestErrors,
     handler: ({ body }, ctx) => {
-      assertOwnDevice(principalOf(ctx.state), body.map((r) => r.meterId), 'meterId');
+      assertOwnDevice(
+        principalOf(ctx.state),
+        body.map((r) => r.meterId),
+        'meterId',
+      );
       return service.ingestMeterReadings(body);
     },
   });
@@ -77,7 +82,11 @@ export function registerIngestionRoutes(
     response: { description: 'Stored (committed)', schema: ingestResult },
     errors: ingestErrors,
     handler: ({ body }, ctx) => {
-      assertOwnDevice(principalOf(ctx.state), body.map((r) => r.vehicleId), 'vehicleId');
+      assertOwnDevice(
+        principalOf(ctx.state),
+        body.map((r) => r.vehicleId),
+        'vehicleId',
+      );
       return service.ingestVehicleReadings(body);
     },
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { instantJson } from '../http/common.schema.js';
 
 export const meterLive = z

@@ -36,7 +36,13 @@ async function call(url: string, init: RequestInit): Promise<TestResponse> {
  * Jobs do not run on their own in tests: tests run them when they mean to.
  */
 export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', ADMIN_API_KEY: TEST_ADMIN_KEY, ...env });
+  const config = loadConfig({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    ADMIN_API_KEY: TEST_ADMIN_KEY,
+    ...env,
+  });
   const service = await startService(config, createLogger(config.logLevel), { inMemory: true, runJobs: false });
   const auth = { authorization: `Bearer ${TEST_ADMIN_KEY}` };
   const json = (method: string, path: string, body: unknown, headers: Record<string, string> = auth) =>

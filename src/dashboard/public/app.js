@@ -103,7 +103,11 @@
         credentials: 'omit',
       });
     } catch (err) {
-      throw new ApiError(0, 'network_error', 'The service cannot be reached (' + (err && err.message ? err.message : err) + ').');
+      throw new ApiError(
+        0,
+        'network_error',
+        'The service cannot be reached (' + (err && err.message ? err.message : err) + ').',
+      );
     }
     let body = null;
     try {
@@ -152,7 +156,12 @@
 
   const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
   const hourLabel = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-  const dayHourLabel = new Intl.DateTimeFormat(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  const dayHourLabel = new Intl.DateTimeFormat(undefined, {
+    weekday: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
 
   function parseDate(text) {
     if (typeof text !== 'string') return null;
@@ -252,7 +261,12 @@
       const to = new Date();
       const from = new Date(to.getTime() - 24 * HOUR_MS);
       // sort=flagged: low vehicles, then implausible ones, then the rest, across all pages.
-      query = new URLSearchParams({ from: from.toISOString(), to: to.toISOString(), sort: 'flagged', limit: String(PAGE_SIZE) });
+      query = new URLSearchParams({
+        from: from.toISOString(),
+        to: to.toISOString(),
+        sort: 'flagged',
+        limit: String(PAGE_SIZE),
+      });
     }
     const page = await api('/v1/analytics/fleet?' + query.toString());
     if (seq !== state.fleetSeq) return;
@@ -266,7 +280,8 @@
     if (!more && page.window) {
       const from = parseDate(page.window.from);
       const to = parseDate(page.window.to);
-      if (from && to) el.windowLabel.textContent = 'Fleet window: ' + dateTime.format(from) + ' – ' + dateTime.format(to);
+      if (from && to)
+        el.windowLabel.textContent = 'Fleet window: ' + dateTime.format(from) + ' – ' + dateTime.format(to);
     }
     renderFleet();
   }
@@ -323,7 +338,13 @@
     el.loadMore.hidden = !state.nextCursor;
     const flagged = state.items.filter((item) => isFlagged(item.efficiencyStatus)).length;
     el.fleetCount.textContent =
-      state.items.length + ' vehicle' + (state.items.length === 1 ? '' : 's') + (state.nextCursor ? ' loaded' : '') + ', ' + flagged + ' flagged';
+      state.items.length +
+      ' vehicle' +
+      (state.items.length === 1 ? '' : 's') +
+      (state.nextCursor ? ' loaded' : '') +
+      ', ' +
+      flagged +
+      ' flagged';
   }
 
   el.fleetRows.addEventListener('click', (event) => {
@@ -398,7 +419,12 @@
     const id = encodeURIComponent(vehicleId);
     try {
       const [series, totals] = await Promise.all([
-        api('/v1/analytics/performance/' + id + '/series?' + new URLSearchParams({ ...span, bucket: range.bucket }).toString()),
+        api(
+          '/v1/analytics/performance/' +
+            id +
+            '/series?' +
+            new URLSearchParams({ ...span, bucket: range.bucket }).toString(),
+        ),
         api('/v1/analytics/performance/' + id + '?' + new URLSearchParams(span).toString()),
       ]);
       if (seq !== state.vehicleSeq) return;
@@ -486,7 +512,11 @@
         labels,
         datasets: [
           { label: 'AC drawn (kWh)', data: points.map((p) => valueOrNull(p.acEnergyKwh)), backgroundColor: COLORS.ac },
-          { label: 'DC delivered (kWh)', data: points.map((p) => valueOrNull(p.dcEnergyKwh)), backgroundColor: COLORS.dc },
+          {
+            label: 'DC delivered (kWh)',
+            data: points.map((p) => valueOrNull(p.dcEnergyKwh)),
+            backgroundColor: COLORS.dc,
+          },
         ],
       },
       options: baseOptions('kWh', { beginAtZero: true }),
