@@ -58,7 +58,10 @@ export default tseslint.config(
     // The dashboard runs in the browser as plain ES modules, checked by // @ts-check.
     files: ['src/dashboard/public/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: { ...globals.browser } },
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { ...globals.browser },
+    },
   },
   {
     files: ['eslint.config.js'],

@@ -97,7 +97,9 @@ export async function startService(
     limits: { ...config.ingest },
     expectedMigrations: await listMigrationNames(),
   });
-  const server: Server = createServer(app.callback());
+  // Koa's callback returns a promise; node:http ignores it (errors are handled inside).
+  const handler = app.callback();
+  const server: Server = createServer((req, res) => void handler(req, res));
   server.headersTimeout = 30_000;
   server.requestTimeout = 60_000;
   await new Promise<void>((resolveListen, reject) => {

@@ -232,7 +232,7 @@ async function run(rawSql: string, ctx: QueryContext): Promise<Row[]> {
   try {
     return (await sql.raw<Row>(query).execute(svc.dbHandle.db)).rows;
   } catch (error) {
-    throw new Error(`${(error as Error).message}\n--- query ---\n${query}`);
+    throw new Error(`${(error as Error).message}\n--- query ---\n${query}`, { cause: error });
   }
 }
 

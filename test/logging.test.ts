@@ -138,7 +138,7 @@ test('request middleware: the request id on every line of a request, one request
     ctx.state.principal = { keyId: 'key-7', name: 'k', scopes: new Set(), deviceId: null, isEnvAdmin: false };
     await next();
   });
-  app.use(async (ctx) => {
+  app.use((ctx) => {
     ctx.state.logger.info('working', { step: 1 });
     ctx.state.logger.child({ part: 'inner' }).debug('deeper');
     if (ctx.path === '/boom') throw new Error('kaboom');

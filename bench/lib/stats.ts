@@ -25,7 +25,7 @@ export function peakRssMiB(pid: number | undefined): number | undefined {
 export function table(title: string, rows: Record<string, string | number | undefined>[]): string {
   if (rows.length === 0) return `${title}\n(no rows)\n`;
   const columns = Object.keys(rows[0]!);
-  const cell = (value: unknown) => (value === undefined ? '' : String(value));
+  const cell = (value: string | number | undefined) => (value === undefined ? '' : String(value));
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ');
   return [

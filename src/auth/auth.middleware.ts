@@ -29,7 +29,10 @@ export function authenticate(
   return async (ctx, next) => {
     // The router matches paths case-insensitively: so must this check, or /V1/... would pass.
     const path = ctx.path.toLowerCase();
-    if ((!path.startsWith('/v1/') && path !== '/v1') || openRoutes.has(`${ctx.method} ${path}`)) return next();
+    if ((!path.startsWith('/v1/') && path !== '/v1') || openRoutes.has(`${ctx.method} ${path}`)) {
+      await next();
+      return;
+    }
     const key = presentedKey(ctx.get('Authorization'), ctx.get('X-API-Key'));
     const principal = key === undefined ? undefined : await keys.authenticate(key);
     if (!principal) {

@@ -47,8 +47,8 @@ class PostgresJsDriver implements Driver {
 
   async init(): Promise<void> {}
 
-  async acquireConnection(): Promise<DatabaseConnection> {
-    return new PostgresJsConnection(this.sql, this.acquireTimeoutMs);
+  acquireConnection(): Promise<DatabaseConnection> {
+    return Promise.resolve(new PostgresJsConnection(this.sql, this.acquireTimeoutMs));
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
@@ -63,8 +63,9 @@ class PostgresJsDriver implements Driver {
     await (connection as PostgresJsConnection).finish('ROLLBACK');
   }
 
-  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+  releaseConnection(connection: DatabaseConnection): Promise<void> {
     (connection as PostgresJsConnection).release();
+    return Promise.resolve();
   }
 
   async destroy(): Promise<void> {
@@ -108,8 +109,7 @@ class PostgresJsConnection implements DatabaseConnection {
     };
   }
 
-  // eslint-disable-next-line require-yield
-  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+  streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('streaming queries are not used by this service');
   }
 }
@@ -131,7 +131,7 @@ function reserveWithin(sql: postgres.Sql, ms: number): Promise<postgres.Reserved
         if (timedOut) reserved.release();
         else resolve(reserved);
       },
-      (error: unknown) => {
+      (error: Error) => {
         clearTimeout(timer);
         reject(error);
       },

@@ -53,7 +53,9 @@ function launch(options: EmbeddedDbOptions): Promise<{ child: ChildProcess; port
  * it is started again on the same port (with growing delays), and clients reconnect.
  */
 export async function startEmbeddedDb(options: EmbeddedDbOptions, logger?: Logger): Promise<EmbeddedDb> {
-  let { child, port } = await launch(options);
+  const launched = await launch(options);
+  let child = launched.child;
+  const port = launched.port;
   const fixed: EmbeddedDbOptions = { ...options, port };
   let stopping = false;
 

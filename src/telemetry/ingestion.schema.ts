@@ -38,7 +38,7 @@ function batchOf<T extends z.ZodType>(reading: T, maxReadings: number) {
     .min(1, 'a batch holds at least one reading')
     .max(maxReadings, `a batch holds at most ${maxReadings} readings`);
   return z
-    .preprocess((body) => (Array.isArray(body) ? body : [body]), batch)
+    .preprocess((body: unknown): unknown[] => (Array.isArray(body) ? (body as unknown[]) : [body]), batch)
     .meta({
       override: ({ jsonSchema }: { jsonSchema: Record<string, unknown> }) => {
         const arraySchema = { ...jsonSchema };

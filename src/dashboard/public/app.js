@@ -109,7 +109,7 @@
         'The service cannot be reached (' + (err && err.message ? err.message : err) + ').',
       );
     }
-    let body = null;
+    let body;
     try {
       body = await response.json();
     } catch {
