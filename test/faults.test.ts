@@ -46,7 +46,10 @@ test('crash: SIGKILL of the service and its database mid-ingest loses no acknowl
     }
   };
   const clients = Array.from({ length: 4 }, (_, id) => client(id));
-  await new Promise((done) => setTimeout(done, 1500));
+  // Kill mid-stream: once some requests were acknowledged (a fixed delay flakes on a loaded machine).
+  for (let waited = 0; acknowledged.length < 5 && waited < 60 * SECOND; waited += 100) {
+    await new Promise((done) => setTimeout(done, 100));
+  }
   killed = true;
   if (service.databasePid) process.kill(service.databasePid, 'SIGKILL');
   service.child.kill('SIGKILL');
