@@ -11,8 +11,8 @@ import { parseArgs } from 'node:util';
 
 import { sql } from 'kysely';
 
-import { planWindow } from '../src/analytics/analytics-window.js';
-import { performanceQuery } from '../src/analytics/analytics.repository.js';
+import { findPerformance } from '../src/analytics/performance.repository.js';
+import { readWindow } from '../src/analytics/window-snapshot.js';
 import { JsonClient } from '../src/simulator/http-client.js';
 import {
   benchVehicle,
@@ -232,7 +232,7 @@ async function directComparison(dataset: AnalyticsDataset, samples: number) {
   const pick = (n: number) => benchVehicle(Math.floor(Math.random() * n));
   const ours = (length: number, n: number) => () => {
     const w = randomWindow(dataset.now, length);
-    return performanceQuery(direct.handle.db, pick(n), planWindow(w.from, w.to)).executeTakeFirst();
+    return readWindow(direct.handle.db, w, 'hourly', (trx, plan) => findPerformance(trx, pick(n), plan));
   };
   const raw = (length: number, n: number) => () => {
     const w = randomWindow(dataset.now, length);

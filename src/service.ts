@@ -14,6 +14,7 @@ import { waitForDatabase } from './db/wait-for-database.js';
 import { startEmbeddedDb, type EmbeddedDb } from './embedded/embedded-db.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics/metrics.js';
+import { AcceptanceWindow } from './policies/acceptance-window.js';
 import { IngestionService } from './telemetry/ingestion.service.js';
 
 export interface RunningService {
@@ -65,10 +66,15 @@ export async function startService(
   const dbHandle = createDb({
     url: databaseUrl,
     max: embedded ? 1 : config.database.poolMax,
+    statementTimeoutMs: config.database.statementTimeoutMs,
+    lockTimeoutMs: config.database.lockTimeoutMs,
     logger,
     onQueryError: () => metrics.databaseErrors.inc(),
   });
   await waitForDatabase(dbHandle.db, 30_000);
+  for (const name of config.ignored) logger.warn(`${name} is no longer used and is ignored`, { setting: name });
+  const acceptance = new AcceptanceWindow(dbHandle.db, logger);
+  await acceptance.start();
   const ingestion = new IngestionService(dbHandle.db, config.ingest, logger, {
     batchWritten: (readings, seconds) => {
       metrics.batchReadings.observe(readings);
@@ -82,7 +88,7 @@ export async function startService(
   metrics.setQueueDepthSource(() => ingestion.queueDepth);
   const jobs =
     (options.runJobs ?? embedded !== undefined)
-      ? new JobScheduler(dbHandle.db, config.jobs.pollIntervalMs, logger)
+      ? new JobScheduler(dbHandle.maintenanceDb, config.jobs.pollIntervalMs, logger)
       : undefined;
   jobs?.start();
 
@@ -94,14 +100,15 @@ export async function startService(
     rateLimiter: new RateLimiter(config.auth.rateLimitPerSecond, config.auth.rateLimitBurst),
     metrics,
     logger,
-    limits: { ...config.ingest },
+    limits: { ...config.ingest, maxAgeMs: () => acceptance.maxAgeMs },
     expectedMigrations: await listMigrationNames(),
   });
   // Koa's callback returns a promise; node:http ignores it (errors are handled inside).
   const handler = app.callback();
   const server: Server = createServer((req, res) => void handler(req, res));
-  server.headersTimeout = 30_000;
-  server.requestTimeout = 60_000;
+  server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
+  server.headersTimeout = config.http.headersTimeoutMs;
+  server.requestTimeout = config.http.requestTimeoutMs;
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolveListen());
@@ -124,6 +131,7 @@ export async function startService(
       // 2. Write whatever is still queued, then stop the jobs and the database.
       await ingestion.drain();
       await jobs?.stop();
+      acceptance.stop();
       await dbHandle.close();
       await embedded?.stop();
       logger.info('stopped');

@@ -1,10 +1,10 @@
 import test from 'ava';
 
-import { planWindow } from '../src/analytics/analytics-window.js';
-import { performanceQuery } from '../src/analytics/analytics.repository.js';
+import { loadFreshness } from '../src/aggregates/aggregate-freshness.js';
+import { selectPerformance } from '../src/analytics/performance.repository.js';
+import { planSegments, planWindow } from '../src/analytics/window-plan.js';
 import { JobScheduler } from '../src/db/job-scheduler.js';
 import { createLogger } from '../src/logger.js';
-import { getWatermarkMs } from '../src/telemetry/aggregates.repository.js';
 import { meterReading, startTestService, vehicleReading, type TestService } from './helpers/test-service.js';
 
 const HOUR = 3_600_000;
@@ -133,18 +133,26 @@ test('defaults: "to" is now and "from" 24 hours before it', async (t) => {
   t.is(onlyTo.body.window.from, new Date(anchor + 120 * MINUTE - 24 * HOUR).toISOString());
 });
 
-test.serial('a late reading for an hour already materialized is counted once the late refresh ran', async (t) => {
+test.serial('a late reading for an hour already materialized is counted at once, with no refresh', async (t) => {
   await mapped('an-late', 'an-late-m');
   await svc.post('/v1/ingestion/meter', [meterReading('an-late-m', at(200), 1), meterReading('an-late-m', at(201), 1)]);
   // Materialize everything the refresh policies cover, as the embedded scheduler would.
   await new JobScheduler(svc.dbHandle.db, 60_000, createLogger('silent')).runDueJobs();
-  t.true(
-    (await getWatermarkMs(svc.dbHandle.db, 'meter_telemetry_hourly')) > at(202).getTime(),
-    'the hour is materialized',
-  );
+  const hour = { from: at(180).getTime(), to: at(240).getTime() };
+  // How the hour of the AC side would be read: from the hourly aggregate or raw.
+  const source = async () =>
+    planSegments(hour, (await loadFreshness(svc.dbHandle.db, hour)).meter).map((s) => s.source);
+  t.deepEqual(await source(), ['hourly'], 'the hour is materialized and up to date');
 
   const late = await svc.post('/v1/ingestion/meter', [meterReading('an-late-m', at(202), 5)]);
   t.deepEqual(late.body, { accepted: 1, duplicates: 0 });
+  // The hour is invalidated; so is its quarter 195-210 (quarters after it hold no data, so
+  // they are above that aggregate's watermark): read raw from minute 195.
+  t.deepEqual(await source(), ['quarter', 'raw'], 'the late reading invalidated its hour and quarter hour');
+  t.like((await performance('an-late', 180, 240)).body, { acEnergyKwh: 7, readings: { meter: 3, vehicle: 0 } });
+  // The next policy run re-materializes the hour; the figures stay the same.
+  await new JobScheduler(svc.dbHandle.db, 60_000, createLogger('silent')).runDueJobs();
+  t.deepEqual(await source(), ['hourly']);
   t.like((await performance('an-late', 180, 240)).body, { acEnergyKwh: 7, readings: { meter: 3, vehicle: 0 } });
 });
 
@@ -157,9 +165,11 @@ test('the plan reads only chunks that overlap the window', async (t) => {
   await svc.post('/v1/ingestion/meter', tenDays);
   const from = new Date(anchor - 2 * 24 * HOUR + 17 * MINUTE);
   const to = new Date(anchor - 24 * HOUR - 13 * MINUTE);
-  const rows = await performanceQuery(svc.dbHandle.db, 'an-plan', planWindow(from, to)).explain('json');
-  const plan = JSON.stringify(rows);
-  const rawChunks = new Set(plan.match(/_hyper_1_\d+_chunk/g) ?? []);
+  const everywhere = [{ from: -Infinity, to: Infinity }];
+  const usable = { hourly: everywhere, quarter: everywhere };
+  const plan = planWindow({ from: from.getTime(), to: to.getTime() }, { meter: usable, vehicle: usable });
+  const rows = await selectPerformance(svc.dbHandle.db, 'an-plan', plan).explain('json');
+  const rawChunks = new Set(JSON.stringify(rows).match(/_hyper_1_\d+_chunk/g) ?? []);
   // The window spans two calendar days: at most those two daily chunks of the raw history.
   t.true(rawChunks.size >= 1 && rawChunks.size <= 2, `raw chunks in plan: ${[...rawChunks].join(', ')}`);
 });

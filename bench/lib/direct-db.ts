@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
 
+import { ALL_AGGREGATE_VIEWS } from '../../src/aggregates/aggregate-levels.js';
 import { createDb, type DbHandle } from '../../src/db/create-db.js';
 import { JobScheduler } from '../../src/db/job-scheduler.js';
 import { migrate } from '../../src/db/migrate.js';
 import { waitForDatabase } from '../../src/db/wait-for-database.js';
 import { startEmbeddedDb, type EmbeddedDb } from '../../src/embedded/embedded-db.js';
 import { createLogger } from '../../src/logger.js';
-import { AGGREGATE_VIEWS } from '../../src/telemetry/aggregates.repository.js';
 
 const silent = createLogger('silent');
 
@@ -20,7 +20,9 @@ export interface DirectDb {
 export async function openDirect(dataDir: string): Promise<DirectDb> {
   const embedded = await startEmbeddedDb({ dataDir, host: '127.0.0.1', port: 0 });
   await migrate({ databaseUrl: embedded.url });
-  const handle = createDb({ url: embedded.url, max: 1, logger: silent });
+  // Bulk loads run for minutes: no statement time limit for the bench's own client.
+  const hour = 3_600_000;
+  const handle = createDb({ url: embedded.url, max: 1, logger: silent, statementTimeoutMs: hour, lockTimeoutMs: hour });
   await waitForDatabase(handle.db, 30_000);
   return {
     handle,
@@ -122,7 +124,7 @@ export async function loadHistory(direct: DirectDb, firstVehicle: number, vehicl
 /** Materializes the aggregates as the policies would, then the whole loaded range. */
 export async function materialize(direct: DirectDb, from: Date, to: Date) {
   await new JobScheduler(direct.handle.db, 60_000, silent).runDueJobs();
-  for (const view of [...AGGREGATE_VIEWS.meter, ...AGGREGATE_VIEWS.vehicle]) {
+  for (const view of ALL_AGGREGATE_VIEWS) {
     await sql`CALL refresh_continuous_aggregate(${view}::regclass, ${from.toISOString()}::timestamptz, ${to.toISOString()}::timestamptz)`.execute(
       direct.handle.db,
     );

@@ -3,7 +3,6 @@ import type { ApiRouter } from '../http/api-router.js';
 import { vehicleParams } from '../http/device-id.schema.js';
 import { VEHICLE_NOT_MAPPED_DOC } from '../mapping/mapping.errors.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { Materialized } from './analytics-window.js';
 import {
   fleetPage,
   fleetQuery,
@@ -12,23 +11,22 @@ import {
   seriesQuery,
   seriesReport,
 } from './analytics.schema.js';
-import { getPerformance } from './analytics.service.js';
 import { getFleetPage } from './fleet.service.js';
+import { getPerformance } from './performance.service.js';
 import { getSeries } from './series.service.js';
-import { AggregateWatermarks } from './watermarks.js';
 
 const WINDOW_RULES =
-  'Windows are half-open [from, to), at most 31 days. Whole materialized hours come from the hourly continuous aggregates, ' +
-  'whole quarter hours at the edges from the quarter-hour ones, the rest from the raw history: exact for any window.';
+  'Windows are half-open [from, to), at most 31 days. Whole hours come from the hourly continuous aggregates and whole ' +
+  'quarter hours from the quarter-hour ones where TimescaleDB reports them up to date, everything else from the raw ' +
+  'history: exact for any window, and every reading acknowledged (202) before the request is counted.';
 
 /** How vehicles charged: one vehicle over a window, per bucket, or the whole fleet. */
 export function registerAnalyticsRoutes(api: ApiRouter, db: Db, metrics: Metrics): void {
-  const watermarks = new AggregateWatermarks(db);
-  /** Runs one analytics computation with the aggregates' watermarks, timed for /metrics. */
-  const timed = async <T>(work: (materialized: Materialized) => Promise<T>): Promise<T> => {
+  /** Runs one analytics computation, timed for /metrics. */
+  const timed = async <T>(work: () => Promise<T>): Promise<T> => {
     const stopTimer = metrics.analyticsSeconds.startTimer();
     try {
-      return await work(await watermarks.get());
+      return await work();
     } finally {
       stopTimer();
     }
@@ -46,7 +44,7 @@ export function registerAnalyticsRoutes(api: ApiRouter, db: Db, metrics: Metrics
     status: 200,
     response: { description: 'The window figures', schema: performanceReport },
     errors: { 404: VEHICLE_NOT_MAPPED_DOC },
-    handler: ({ params, query }) => timed((m) => getPerformance(db, params.vehicleId, query, m)),
+    handler: ({ params, query }) => timed(() => getPerformance(db, params.vehicleId, query)),
   });
 
   api.add({
@@ -61,7 +59,7 @@ export function registerAnalyticsRoutes(api: ApiRouter, db: Db, metrics: Metrics
     status: 200,
     response: { description: 'The buckets', schema: seriesReport },
     errors: { 404: VEHICLE_NOT_MAPPED_DOC },
-    handler: ({ params, query }) => timed((m) => getSeries(db, params.vehicleId, query, m)),
+    handler: ({ params, query }) => timed(() => getSeries(db, params.vehicleId, query)),
   });
 
   api.add({
@@ -78,6 +76,6 @@ export function registerAnalyticsRoutes(api: ApiRouter, db: Db, metrics: Metrics
     request: { query: fleetQuery },
     status: 200,
     response: { description: 'One page of vehicles', schema: fleetPage },
-    handler: ({ query }) => timed((m) => getFleetPage(db, query, m)),
+    handler: ({ query }) => timed(() => getFleetPage(db, query)),
   });
 }

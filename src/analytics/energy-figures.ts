@@ -7,8 +7,15 @@ export const EFFICIENCY_FAULT_THRESHOLD = 0.85;
 
 export type EfficiencyStatus = 'normal' | 'low' | 'implausible' | 'no_data';
 
-/** Rounds away floating-point noise (0.30000000000000004) far below a watt-hour. */
-export const clean = (value: number, digits = 9) => Number(value.toFixed(digits));
+/** Energies are shown (and compared) to this many decimals of a kWh: a microwatt-hour. */
+export const KWH_DECIMALS = 9;
+
+/**
+ * Rounds away floating-point noise (0.30000000000000004) far below a watt-hour. The ratio is
+ * computed from the rounded energies, so an AC sum too small to show (5e-324) has no ratio
+ * instead of an overflowing one; the fleet query applies the same rule in SQL.
+ */
+export const dropFloatNoise = (value: number, digits = KWH_DECIMALS) => Number(value.toFixed(digits));
 
 /**
  * "low": below the fault threshold (hardware fault or energy leakage); "implausible": more
@@ -34,9 +41,9 @@ export type EnergyFigures = Omit<z.infer<typeof seriesPoint>, 'start' | 'end'>;
 
 /** The figures every analytics answer shows, computed the same way everywhere. */
 export function energyFigures(sums: EnergySums): EnergyFigures {
-  const ac = clean(sums.ac_kwh);
-  const dc = clean(sums.dc_kwh);
-  const ratio = ac > 0 ? clean(dc / ac, 6) : null;
+  const ac = dropFloatNoise(sums.ac_kwh);
+  const dc = dropFloatNoise(sums.dc_kwh);
+  const ratio = ac > 0 ? dropFloatNoise(dc / ac, 6) : null;
   return {
     acEnergyKwh: ac,
     dcEnergyKwh: dc,
@@ -44,7 +51,7 @@ export function energyFigures(sums: EnergySums): EnergyFigures {
     efficiencyStatus: efficiencyStatus(ratio),
     avgBatteryTempC:
       sums.vehicle_readings > 0 && sums.battery_temp_sum !== null
-        ? clean(sums.battery_temp_sum / sums.vehicle_readings, 6)
+        ? dropFloatNoise(sums.battery_temp_sum / sums.vehicle_readings, 6)
         : null,
     readings: { meter: sums.meter_readings, vehicle: sums.vehicle_readings },
   };

@@ -1,7 +1,7 @@
 import { sql, type ExpressionBuilder } from 'kysely';
 
 import type { Database } from '../db/database.js';
-import type { Segment } from './analytics-window.js';
+import type { Segment } from './window-plan.js';
 
 /**
  * The rows every analytics query aggregates: one per aggregate bucket or raw reading inside

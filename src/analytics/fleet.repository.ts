@@ -1,9 +1,10 @@
 import { sql } from 'kysely';
 
 import type { Db } from '../db/database.js';
-import type { Segment } from './analytics-window.js';
-import type { VehicleEnergySums } from './analytics.repository.js';
+import { KWH_DECIMALS } from './energy-figures.js';
 import { meterRows, vehicleRows } from './energy-rows.js';
+import type { VehicleEnergySums } from './performance.repository.js';
+import type { WindowPlan } from './window-plan.js';
 
 export type FleetSort = 'flagged' | 'efficiency' | '-efficiency' | 'vehicleId';
 
@@ -14,7 +15,7 @@ export interface FleetPosition {
 }
 
 export interface FleetPageQuery {
-  segments: readonly Segment[];
+  plan: WindowPlan;
   sort: FleetSort;
   /** The efficiency fault threshold: 'flagged' sorting and the `belowOnly` filter use it. */
   threshold: number;
@@ -39,7 +40,8 @@ export interface FleetRow extends VehicleEnergySums {
  * cursor's JSON number exactly and the next page starts exactly after the last row.
  * - efficiency: the ratio; -efficiency: its negation;
  * - flagged: low ratios first (lowest first), then implausible ones (most implausible
- *   first: 2 - 1/ratio lies in (1, 2)), then normal ones (1000 + ratio);
+ *   first: 1 + 1/ratio lies in (1, 2) and falls as the ratio grows), then normal ones
+ *   (1000 + ratio);
  * - vehicleId: no key (NULL for all), the id alone orders.
  * Vehicles without a ratio have a NULL key and come last in every order.
  */
@@ -52,7 +54,7 @@ function sortKey(sort: FleetSort, threshold: number) {
     case 'flagged':
       return sql<number | null>`CASE
         WHEN f.efficiency < ${threshold} THEN f.efficiency
-        WHEN f.efficiency > 1 THEN round(2 - 1 / f.efficiency, 9)
+        WHEN f.efficiency > 1 THEN round(1 + 1 / f.efficiency, 9)
         ELSE 1000 + f.efficiency END`;
     case 'vehicleId':
       return sql<number | null>`NULL::numeric`;
@@ -66,7 +68,7 @@ function sortKey(sort: FleetSort, threshold: number) {
  * and cut at the keyset position.
  */
 export function fleetPageQuery(db: Db, query: FleetPageQuery) {
-  const { segments } = query;
+  const { plan } = query;
   const figures = db
     .selectFrom('vehicle_meter_mapping as m')
     // Lateral only for the typed scope: neither subquery refers to `m`, so the planner
@@ -74,7 +76,7 @@ export function fleetPageQuery(db: Db, query: FleetPageQuery) {
     .leftJoinLateral(
       (eb) =>
         eb
-          .selectFrom(meterRows(eb, segments, 'all'))
+          .selectFrom(meterRows(eb, plan.meter, 'all'))
           .select((e) => [
             'u.meter_id',
             e.fn.sum<number>('u.kwh').as('kwh'),
@@ -87,7 +89,7 @@ export function fleetPageQuery(db: Db, query: FleetPageQuery) {
     .leftJoinLateral(
       (eb) =>
         eb
-          .selectFrom(vehicleRows(eb, segments, 'all'))
+          .selectFrom(vehicleRows(eb, plan.vehicle, 'all'))
           .select((e) => [
             'u.vehicle_id',
             e.fn.sum<number>('u.kwh').as('kwh'),
@@ -107,10 +109,11 @@ export function fleetPageQuery(db: Db, query: FleetPageQuery) {
       e.fn.coalesce('dc.kwh', sql<number>`0`).as('dc_kwh'),
       e.fn.coalesce('dc.readings', sql<number>`0`).as('vehicle_readings'),
       sql<number | null>`dc.temp_sum`.as('battery_temp_sum'),
-      // Rounded as the API shows it, so the filter, the order and the status agree.
-      sql<number | null>`CASE WHEN ac.kwh > 0 THEN round((coalesce(dc.kwh, 0) / ac.kwh)::numeric, 6) END`.as(
-        'efficiency',
-      ),
+      // From the energies rounded as the API shows them (energy-figures.ts), so the filter, the
+      // order and the status agree, and an AC sum too small to show has no ratio (no overflow).
+      sql<number | null>`CASE WHEN round(ac.kwh::numeric, ${sql.lit(KWH_DECIMALS)}) > 0
+        THEN round(round(coalesce(dc.kwh, 0)::numeric, ${sql.lit(KWH_DECIMALS)})
+          / round(ac.kwh::numeric, ${sql.lit(KWH_DECIMALS)}), 6) END`.as('efficiency'),
       sql<number | null>`l.soc`.as('live_soc'),
       sql<number | null>`l.battery_temp`.as('live_battery_temp'),
       sql<number | null>`l.kwh_delivered_dc`.as('live_kwh_delivered_dc'),

@@ -1,11 +1,11 @@
 import type { Db } from '../db/database.js';
 import { AppError } from '../http/app-error.js';
-import { planWindow, type Materialized } from './analytics-window.js';
 import type { FleetPage } from './analytics.schema.js';
-import { resolveWindow } from './analytics.service.js';
 import { EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
 import { decodeFleetCursor, encodeFleetCursor, type FleetCursor } from './fleet-cursor.js';
 import { findFleetPage, type FleetSort } from './fleet.repository.js';
+import { resolveWindow } from './requested-window.js';
+import { readWindow } from './window-snapshot.js';
 
 export interface FleetQuery {
   from?: Date;
@@ -44,16 +44,19 @@ function resolvePage(query: FleetQuery): Omit<FleetCursor, 'after'> & { after: F
 }
 
 /** One page of the fleet's window figures, sorted and filtered in the database. */
-export async function getFleetPage(db: Db, query: FleetQuery, materialized: Materialized = {}): Promise<FleetPage> {
+export async function getFleetPage(db: Db, query: FleetQuery): Promise<FleetPage> {
   const page = resolvePage(query);
-  const rows = await findFleetPage(db, {
-    segments: planWindow(new Date(page.from), new Date(page.to), 'hourly', materialized),
-    sort: page.sort,
-    threshold: EFFICIENCY_FAULT_THRESHOLD,
-    belowOnly: page.belowThreshold,
-    after: page.after,
-    limit: query.limit + 1,
-  });
+  const window = { from: new Date(page.from), to: new Date(page.to) };
+  const rows = await readWindow(db, window, 'hourly', (trx, plan) =>
+    findFleetPage(trx, {
+      plan,
+      sort: page.sort,
+      threshold: EFFICIENCY_FAULT_THRESHOLD,
+      belowOnly: page.belowThreshold,
+      after: page.after,
+      limit: query.limit + 1,
+    }),
+  );
   const items = rows.slice(0, query.limit);
   const last = items.at(-1);
   const nextCursor =

@@ -1,49 +1,49 @@
+import type { AggregateLevel } from '../aggregates/aggregate-levels.js';
 import type { Db } from '../db/database.js';
 import { AppError } from '../http/app-error.js';
 import { vehicleNotMapped } from '../mapping/mapping.errors.js';
 import { findMeterOfVehicle } from '../mapping/mapping.repository.js';
-import { HOUR_MS, planWindow, QUARTER_HOUR_MS, type Materialized } from './analytics-window.js';
-import { findMeterSeries, findVehicleSeries, type BucketInterval } from './analytics.repository.js';
+import { DAY_MS, HOUR_MS, QUARTER_HOUR_MS } from '../time.js';
 import type { SeriesBucket, SeriesReport } from './analytics.schema.js';
-import { resolveWindow } from './analytics.service.js';
 import { EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
+import { resolveWindow } from './requested-window.js';
+import { findMeterSeries, findVehicleSeries, type BucketInterval } from './series.repository.js';
+import { readWindow } from './window-snapshot.js';
 
 /**
  * Each bucket size reads the coarsest aggregate that divides it: quarter hours for 15m,
  * hours for 1h and 1d (24 hourly rows per day), raw rows only for the minutes at the edges.
  */
-const BUCKETS: Record<SeriesBucket, { ms: number; interval: BucketInterval; coarsest: 'hourly' | 'quarter' }> = {
+const BUCKETS: Record<SeriesBucket, { ms: number; interval: BucketInterval; coarsest: AggregateLevel }> = {
   '15m': { ms: QUARTER_HOUR_MS, interval: '15 minutes', coarsest: 'quarter' },
   '1h': { ms: HOUR_MS, interval: '1 hour', coarsest: 'hourly' },
-  '1d': { ms: 24 * HOUR_MS, interval: '1 day', coarsest: 'hourly' },
+  '1d': { ms: DAY_MS, interval: '1 day', coarsest: 'hourly' },
 };
 
 /** Retention of the quarter-hour aggregates (migrations/1764201600005_quarter_hour_aggregates.sql). */
-const QUARTER_HOUR_RETENTION_MS = 90 * 24 * HOUR_MS;
+const QUARTER_HOUR_RETENTION_MS = 90 * DAY_MS;
 
 /** The window's figures per UTC-aligned bucket: every bucket, empty ones with zeros. */
 export async function getSeries(
   db: Db,
   vehicleId: string,
-  query: { from?: Date; to?: Date; bucket: SeriesBucket },
-  materialized: Materialized = {},
+  query: { from?: Date | undefined; to?: Date | undefined; bucket: SeriesBucket },
 ): Promise<SeriesReport> {
-  const { from, to } = resolveWindow(query);
+  const window = resolveWindow(query);
+  const { from, to } = window;
   if (query.bucket === '15m' && from.getTime() < Date.now() - QUARTER_HOUR_RETENTION_MS) {
     throw AppError.validation(
       [{ path: 'query.from', message: 'quarter-hour detail is kept 90 days: use bucket=1h or 1d for older windows' }],
       'The window is older than the 15-minute data.',
     );
   }
-  const mapping = await findMeterOfVehicle(db, vehicleId);
-  if (!mapping) throw vehicleNotMapped(vehicleId);
-
   const bucket = BUCKETS[query.bucket];
-  const segments = planWindow(from, to, bucket.coarsest, materialized);
-  const [acRows, dcRows] = await Promise.all([
-    findMeterSeries(db, vehicleId, segments, bucket.interval),
-    findVehicleSeries(db, vehicleId, segments, bucket.interval),
-  ]);
+  const { mapping, acRows, dcRows } = await readWindow(db, window, bucket.coarsest, async (trx, plan) => ({
+    mapping: await findMeterOfVehicle(trx, vehicleId),
+    acRows: await findMeterSeries(trx, vehicleId, plan.meter, bucket.interval),
+    dcRows: await findVehicleSeries(trx, vehicleId, plan.vehicle, bucket.interval),
+  }));
+  if (!mapping) throw vehicleNotMapped(vehicleId);
   const ac = new Map(acRows.map((row) => [row.start.getTime(), row]));
   const dc = new Map(dcRows.map((row) => [row.start.getTime(), row]));
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { LOG_LEVELS, type LogLevel } from '../logger.js';
+import { MINUTE_MS } from '../time.js';
 
 /**
  * Environment variables, parsed once at start-up. Empty strings count as unset so that
@@ -37,7 +38,13 @@ const envSchema = z
     INGEST_FLUSH_READINGS: positiveInt(10_000),
     INGEST_FLUSH_INTERVAL_MS: optional(z.coerce.number().int().min(0).max(1000).default(4)),
     INGEST_MAX_QUEUED_READINGS: positiveInt(100_000),
-    RAW_RETENTION_DAYS: positiveInt(30),
+    // Gone: the oldest accepted reading now follows the policies in the database.
+    RAW_RETENTION_DAYS: optional(z.string().optional()),
+    DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(10_000),
+    DATABASE_LOCK_TIMEOUT_MS: positiveInt(5_000),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt(65_000),
+    HTTP_HEADERS_TIMEOUT_MS: positiveInt(66_000),
+    HTTP_REQUEST_TIMEOUT_MS: positiveInt(120_000),
     ADMIN_API_KEY: optional(z.string().min(32, 'must be at least 32 characters').optional()),
     RATE_LIMIT_PER_SECOND: optional(z.coerce.number().min(0).default(50)),
     RATE_LIMIT_BURST: positiveInt(100),
@@ -46,6 +53,17 @@ const envSchema = z
   .refine((env) => env.NODE_ENV !== 'production' || env.ADMIN_API_KEY !== undefined, {
     path: ['ADMIN_API_KEY'],
     message: 'is required in production (at least 32 characters)',
+  })
+  // A load balancer must close idle connections before the service does, or it sends
+  // requests on sockets being closed (sporadic 502s): keep-alive above the balancer's idle
+  // timeout (60 s on the common ones), headers timeout above keep-alive (Node's rule).
+  .refine((env) => env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_KEEP_ALIVE_TIMEOUT_MS, {
+    path: ['HTTP_HEADERS_TIMEOUT_MS'],
+    message: 'must be greater than HTTP_KEEP_ALIVE_TIMEOUT_MS',
+  })
+  .refine((env) => env.HTTP_REQUEST_TIMEOUT_MS >= env.HTTP_HEADERS_TIMEOUT_MS, {
+    path: ['HTTP_REQUEST_TIMEOUT_MS'],
+    message: 'must be at least HTTP_HEADERS_TIMEOUT_MS',
   });
 
 export interface Config {
@@ -61,15 +79,20 @@ export interface Config {
     poolMax: number;
     dataDir: string;
     embeddedPort: number;
+    /** Longest a statement may run (server side) before it is cancelled; 503 to the client. */
+    statementTimeoutMs: number;
+    /** Longest a statement may wait for a lock. */
+    lockTimeoutMs: number;
   };
+  http: { keepAliveTimeoutMs: number; headersTimeoutMs: number; requestTimeoutMs: number };
+  /** Settings that are no longer read, for a warning at start-up. */
+  ignored: string[];
   ingest: {
     maxReadingsPerRequest: number;
     maxBodyBytes: number;
     flushReadings: number;
     flushIntervalMs: number;
     maxQueuedReadings: number;
-    /** Readings older than this are refused: raw history would drop them anyway. */
-    maxAgeMs: number;
     /** Clock skew tolerated for device timestamps in the future. */
     maxFutureMs: number;
   };
@@ -105,15 +128,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       poolMax: e.DATABASE_POOL_MAX,
       dataDir: e.DATA_DIR,
       embeddedPort: e.EMBEDDED_DB_PORT,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      lockTimeoutMs: e.DATABASE_LOCK_TIMEOUT_MS,
     },
+    http: {
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    },
+    ignored: e.RAW_RETENTION_DAYS === undefined ? [] : ['RAW_RETENTION_DAYS'],
     ingest: {
       maxReadingsPerRequest: e.INGEST_MAX_READINGS_PER_REQUEST,
       maxBodyBytes: e.INGEST_MAX_BODY_BYTES,
       flushReadings: e.INGEST_FLUSH_READINGS,
       flushIntervalMs: e.INGEST_FLUSH_INTERVAL_MS,
       maxQueuedReadings: e.INGEST_MAX_QUEUED_READINGS,
-      maxAgeMs: e.RAW_RETENTION_DAYS * 24 * 3600 * 1000,
-      maxFutureMs: 5 * 60 * 1000,
+      maxFutureMs: 5 * MINUTE_MS,
     },
     jobs: { pollIntervalMs: e.JOB_POLL_INTERVAL_MS },
     auth: {

@@ -1,4 +1,4 @@
-import { Kysely } from 'kysely';
+import { Kysely, type LogEvent } from 'kysely';
 import postgres from 'postgres';
 
 import type { Logger } from '../logger.js';
@@ -9,15 +9,32 @@ export interface DbConfig {
   url: string;
   /** Connections in the pool; the embedded database takes exactly one. */
   max: number;
+  /** Server-side statement_timeout; the client gives up QUERY_TIMEOUT_GRACE_MS later. */
+  statementTimeoutMs: number;
+  /** Server-side lock_timeout. */
+  lockTimeoutMs: number;
   logger: Logger;
   /** Called for every failed query (metrics). */
   onQueryError?: () => void;
 }
 
 export interface DbHandle {
+  /** For requests: every query ends within the statement timeout (plus grace), or fails. */
   db: Db;
+  /**
+   * The same pool without the client-side time limit, for the embedded job scheduler, whose
+   * refreshes may legitimately run for minutes (the embedded server has no statement_timeout).
+   */
+  maintenanceDb: Db;
   close(): Promise<void>;
 }
+
+/**
+ * The client stops waiting this long after the server should have cancelled a statement:
+ * a hung database (or one that ignores statement_timeout, as the embedded one does) is
+ * answered with a 503 instead of a request that never ends.
+ */
+export const QUERY_TIMEOUT_GRACE_MS = 2_000;
 
 /** Longest wait for a connection for a transaction before giving up with a 503. */
 const ACQUIRE_TIMEOUT_MS = 5_000;
@@ -35,27 +52,35 @@ export function createDb(config: DbConfig): DbHandle {
     connect_timeout: 10,
     idle_timeout: 0,
     onnotice: (notice) => config.logger.debug('database notice', { notice: notice.message }),
-    connection: { TimeZone: 'UTC', application_name: 'ev-telemetry', client_min_messages: 'warning' },
+    connection: {
+      TimeZone: 'UTC',
+      application_name: 'ev-telemetry',
+      client_min_messages: 'warning',
+      statement_timeout: config.statementTimeoutMs,
+      lock_timeout: config.lockTimeoutMs,
+    },
     types: {
       int8: { to: INT8_OID, from: [INT8_OID], serialize: (value: number) => String(value), parse: Number },
       numeric: { to: NUMERIC_OID, from: [NUMERIC_OID], serialize: (value: number) => String(value), parse: Number },
     },
   });
-  const db: Db = new Kysely({
-    dialect: new PostgresJsDialect(sql, ACQUIRE_TIMEOUT_MS),
-    log(event) {
-      if (event.level === 'error') {
-        config.onQueryError?.();
-        config.logger.error('query failed', {
-          sql: event.query.sql,
-          durationMs: Math.round(event.queryDurationMillis),
-          err: event.error,
-        });
-      }
-    },
-  });
+  const log = (event: LogEvent) => {
+    if (event.level === 'error') {
+      config.onQueryError?.();
+      config.logger.error('query failed', {
+        sql: event.query.sql,
+        durationMs: Math.round(event.queryDurationMillis),
+        err: event.error,
+      });
+    }
+  };
+  const queryTimeoutMs = config.statementTimeoutMs + QUERY_TIMEOUT_GRACE_MS;
+  const db: Db = new Kysely({ dialect: new PostgresJsDialect(sql, ACQUIRE_TIMEOUT_MS, queryTimeoutMs), log });
+  const maintenanceDb: Db = new Kysely({ dialect: new PostgresJsDialect(sql, ACQUIRE_TIMEOUT_MS), log });
   return {
     db,
+    maintenanceDb,
+    // Both share one pool: ending it once ends both.
     close: async () => {
       await db.destroy();
     },

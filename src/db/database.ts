@@ -1,13 +1,10 @@
 import type { Kysely } from 'kysely';
 
+import type { MeterAggregateView, VehicleAggregateView } from '../aggregates/aggregate.table.js';
 import type { ApiKeyTable } from '../auth/api-key.table.js';
 import type { VehicleMeterMappingTable } from '../mapping/mapping.table.js';
-import type { MeterLiveTable, MeterTelemetryHistoryTable, MeterTelemetryHourlyView } from '../telemetry/meter.table.js';
-import type {
-  VehicleLiveTable,
-  VehicleTelemetryHistoryTable,
-  VehicleTelemetryHourlyView,
-} from '../telemetry/vehicle.table.js';
+import type { MeterLiveTable, MeterTelemetryHistoryTable } from '../telemetry/meter.table.js';
+import type { VehicleLiveTable, VehicleTelemetryHistoryTable } from '../telemetry/vehicle.table.js';
 
 /** Every table and view the service queries, as Kysely sees them. */
 export interface Database {
@@ -17,10 +14,10 @@ export interface Database {
   vehicle_telemetry_history: VehicleTelemetryHistoryTable;
   meter_live: MeterLiveTable;
   vehicle_live: VehicleLiveTable;
-  meter_telemetry_hourly: MeterTelemetryHourlyView;
-  vehicle_telemetry_hourly: VehicleTelemetryHourlyView;
-  meter_telemetry_15m: MeterTelemetryHourlyView;
-  vehicle_telemetry_15m: VehicleTelemetryHourlyView;
+  meter_telemetry_hourly: MeterAggregateView;
+  vehicle_telemetry_hourly: VehicleAggregateView;
+  meter_telemetry_15m: MeterAggregateView;
+  vehicle_telemetry_15m: VehicleAggregateView;
 }
 
 export type Db = Kysely<Database>;

@@ -8,6 +8,7 @@ import {
   type Driver,
   type Kysely,
   type QueryResult,
+  type TransactionSettings,
 } from 'kysely';
 import type postgres from 'postgres';
 
@@ -20,16 +21,18 @@ import type postgres from 'postgres';
  * (porsager/postgres#1208), which is exactly what a database restart does.
  */
 export class PostgresJsDialect implements Dialect {
+  /** `queryTimeoutMs`: give up on a statement after this long (QUERY_TIMEOUT); unset: wait. */
   constructor(
     private readonly sql: postgres.Sql,
     private readonly acquireTimeoutMs: number,
+    private readonly queryTimeoutMs?: number,
   ) {}
 
   createAdapter() {
     return new PostgresAdapter();
   }
   createDriver(): Driver {
-    return new PostgresJsDriver(this.sql, this.acquireTimeoutMs);
+    return new PostgresJsDriver(this.sql, this.acquireTimeoutMs, this.queryTimeoutMs);
   }
   createIntrospector(db: Kysely<unknown>) {
     return new PostgresIntrospector(db);
@@ -43,16 +46,21 @@ class PostgresJsDriver implements Driver {
   constructor(
     private readonly sql: postgres.Sql,
     private readonly acquireTimeoutMs: number,
+    private readonly queryTimeoutMs: number | undefined,
   ) {}
 
   async init(): Promise<void> {}
 
   acquireConnection(): Promise<DatabaseConnection> {
-    return Promise.resolve(new PostgresJsConnection(this.sql, this.acquireTimeoutMs));
+    return Promise.resolve(new PostgresJsConnection(this.sql, this.acquireTimeoutMs, this.queryTimeoutMs));
   }
 
-  async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await (connection as PostgresJsConnection).begin();
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    const modes = [
+      settings.isolationLevel ? `ISOLATION LEVEL ${settings.isolationLevel.toUpperCase()}` : '',
+      settings.accessMode ? settings.accessMode.toUpperCase() : '',
+    ].filter((mode) => mode !== '');
+    await (connection as PostgresJsConnection).begin(['BEGIN', ...modes].join(' '));
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
@@ -79,11 +87,12 @@ class PostgresJsConnection implements DatabaseConnection {
   constructor(
     private readonly sql: postgres.Sql,
     private readonly acquireTimeoutMs: number,
+    private readonly queryTimeoutMs: number | undefined,
   ) {}
 
-  async begin(): Promise<void> {
+  async begin(statement: string): Promise<void> {
     this.reserved = await reserveWithin(this.sql, this.acquireTimeoutMs);
-    await this.reserved.unsafe('BEGIN');
+    await this.reserved.unsafe(statement);
   }
 
   async finish(command: 'COMMIT' | 'ROLLBACK'): Promise<void> {
@@ -101,7 +110,8 @@ class PostgresJsConnection implements DatabaseConnection {
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const target = this.reserved ?? this.sql;
-    const result = await target.unsafe(compiled.sql, compiled.parameters as postgres.ParameterOrJSON<never>[]);
+    const query = target.unsafe(compiled.sql, compiled.parameters as postgres.ParameterOrJSON<never>[]);
+    const result = this.queryTimeoutMs === undefined ? await query : await within(query, this.queryTimeoutMs);
     const changes = ['INSERT', 'UPDATE', 'DELETE', 'MERGE'].includes(result.command);
     return {
       rows: [...result] as R[],
@@ -112,6 +122,31 @@ class PostgresJsConnection implements DatabaseConnection {
   streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('streaming queries are not used by this service');
   }
+}
+
+/**
+ * Waits at most `ms` for a query, then asks the server to cancel it and fails with
+ * QUERY_TIMEOUT (a 503): the server-side statement_timeout normally fires first; this is for
+ * a server that hangs or ignores it. The query's own late outcome is dropped.
+ */
+function within<T>(query: Promise<T> & { cancel(): void }, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      query.catch(() => undefined);
+      query.cancel();
+      reject(Object.assign(new Error(`the database did not answer within ${ms} ms`), { code: 'QUERY_TIMEOUT' }));
+    }, ms);
+    query.then(
+      (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      },
+      (error: Error) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }
 
 /**

@@ -33,8 +33,14 @@ function fromHttpError(err: HttpLikeError): AppError | undefined {
   return new AppError(status, 'bad_request', 'The request could not be processed.');
 }
 
-/** postgres.js and socket errors that mean "the database is not there right now". */
+/**
+ * postgres.js, socket and server errors that mean "the database is not there right now" or
+ * "did not answer in time" (statement or lock timeout, or the client's own time limit).
+ */
 const CONNECTION_ERRORS = new Set([
+  'QUERY_TIMEOUT',
+  '57014', // query_canceled: statement_timeout
+  '55P03', // lock_not_available: lock_timeout
   'ECONNREFUSED',
   'ECONNRESET',
   'EPIPE',

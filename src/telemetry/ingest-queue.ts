@@ -1,23 +1,13 @@
 import { AppError } from '../http/app-error.js';
 import type { Logger } from '../logger.js';
-import {
-  deviceIdOf,
-  type IngestResult,
-  type MeterReading,
-  type ReadingsByStream,
-  type Stream,
-  type VehicleReading,
-} from './reading.js';
+import { dedupeBatch, describeRequest, selectBatch, type QueuedRequest } from './batch-selection.js';
+import type { IngestResult, MeterReading, ReadingsByStream, Stream, VehicleReading } from './reading.js';
 
-export interface WrittenBatch {
-  /** Per stream, the positions of the readings not inserted (already stored). */
-  skipped: ReadingsByStream<number>;
-  /** Settles once the committed readings are visible to analytics (late-data refresh). */
-  visible: Promise<void>;
-}
-
-/** Writes one merged batch in one transaction, resolving once it has committed. */
-export type BatchWriter = (batch: ReadingsByStream) => Promise<WrittenBatch>;
+/**
+ * Writes one merged batch in one transaction, resolving once it has committed, with the
+ * positions (per stream) of the readings it did not insert because they were already stored.
+ */
+export type BatchWriter = (batch: ReadingsByStream) => Promise<ReadingsByStream<number>>;
 
 export interface IngestQueueOptions {
   /** Flush as soon as this many readings wait. */
@@ -34,28 +24,34 @@ export interface IngestObserver {
   answered?(stream: Stream, accepted: number, duplicates: number): void;
 }
 
-type Pending = {
-  [S in Stream]: {
-    stream: S;
-    readings: S extends 'meter' ? MeterReading[] : VehicleReading[];
-    resolve(result: IngestResult): void;
-    reject(error: unknown): void;
-  };
-}[Stream];
+interface Pending extends QueuedRequest {
+  resolve(result: IngestResult): void;
+  reject(error: unknown): void;
+}
 
 /**
  * Group commit: requests that arrive close together are merged into one transaction, and
- * each request is answered only after the transaction holding its readings has committed.
- * One batch is written at a time; whatever arrives meanwhile forms the next batch.
+ * each request is answered as soon as the transaction holding its readings has committed
+ * (analytics count a committed reading at once: see aggregate-freshness.ts).
+ *
+ * States:
+ * - accepting: `submit` queues requests; a batch is written when `flushReadings` wait or
+ *   `flushIntervalMs` after the first arrival;
+ * - flushing: one batch is being written; what arrives meanwhile is written right after;
+ * - draining (`drain`, at shutdown): new requests are refused with 503, everything queued
+ *   is still written and answered.
+ * Which requests share a batch is decided by `selectBatch` (live and late readings apart).
+ * Late requests may fill at most half the queue, so a backlog of them never refuses live
+ * readings for lack of room.
  */
 export class IngestQueue {
   private pending: Pending[] = [];
   private pendingReadings = 0;
+  private pendingLateReadings = 0;
   private inFlightReadings = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
-  /** Committed batches waiting to become visible before they are answered. */
-  private readonly answering = new Set<Promise<void>>();
+  private lateTurn = false;
   private closed = false;
 
   constructor(
@@ -80,12 +76,15 @@ export class IngestQueue {
         }),
       );
     }
-    if (this.depth + readings.length > this.options.maxQueuedReadings) {
+    const described = describeRequest(readings, Date.now());
+    const lateRoom = this.pendingLateReadings === 0 || this.pendingLateReadings + readings.length <= this.lateCapacity;
+    if (this.depth + readings.length > this.options.maxQueuedReadings || (!described.live && !lateRoom)) {
       return Promise.reject(AppError.overloaded(1));
     }
     return new Promise<IngestResult>((resolve, reject) => {
-      this.pending.push({ stream, readings, resolve, reject } as Pending);
+      this.pending.push({ stream, readings, ...described, resolve, reject });
       this.pendingReadings += readings.length;
+      if (!described.live) this.pendingLateReadings += readings.length;
       this.schedule();
     });
   }
@@ -93,10 +92,14 @@ export class IngestQueue {
   /** Refuses new readings and resolves once every accepted one has been written (or failed). */
   async drain(): Promise<void> {
     this.closed = true;
-    while (this.pending.length > 0 || this.flushing || this.answering.size > 0) {
+    while (this.pending.length > 0 || this.flushing) {
       if (!this.flushing) this.startFlush();
-      await Promise.all([this.flushing, ...this.answering]);
+      await this.flushing;
     }
+  }
+
+  private get lateCapacity(): number {
+    return Math.floor(this.options.maxQueuedReadings / 2);
   }
 
   private schedule(): void {
@@ -123,74 +126,41 @@ export class IngestQueue {
     });
   }
 
-  /** Takes whole requests, oldest first, up to the flush size (always at least one). */
   private takeBatch(): Pending[] {
-    let count = 0;
-    let taken = 0;
-    while (taken < this.pending.length) {
-      const next = this.pending[taken]!;
-      if (taken > 0 && count + next.readings.length > this.options.flushReadings) break;
-      count += next.readings.length;
-      taken += 1;
-    }
-    const batch = this.pending.splice(0, taken);
-    this.pendingReadings -= count;
-    this.inFlightReadings += count;
+    const chosen = new Set(selectBatch(this.pending, this.options.flushReadings, this.lateTurn));
+    const batch = this.pending.filter((_, index) => chosen.has(index));
+    this.pending = this.pending.filter((_, index) => !chosen.has(index));
+    const readings = batch.reduce((n, request) => n + request.readings.length, 0);
+    this.pendingReadings -= readings;
+    this.inFlightReadings += readings;
+    const late = batch[0]?.live === false;
+    if (late) this.pendingLateReadings -= readings;
+    this.lateTurn = !late;
     return batch;
   }
 
   private async flush(batch: Pending[]): Promise<void> {
-    const size = batch.reduce((n, p) => n + p.readings.length, 0);
-    // A (stream, device, ts) seen earlier in the batch is a duplicate: first write wins,
-    // and the first request that carried it owns it.
-    const owners: ReadingsByStream<number> = { meter: [], vehicle: [] };
-    const rows: ReadingsByStream = { meter: [], vehicle: [] };
-    const seen = new Set<string>();
-    const accepted = batch.map(() => 0);
-    batch.forEach((request, index) => {
-      for (const reading of request.readings) {
-        const key = `${request.stream}\u0000${deviceIdOf(reading)}\u0000${reading.timestamp.getTime()}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        (rows[request.stream] as (MeterReading | VehicleReading)[]).push(reading);
-        owners[request.stream].push(index);
-        accepted[index]! += 1;
-      }
-    });
-    let written: WrittenBatch;
+    const size = batch.reduce((n, request) => n + request.readings.length, 0);
+    const { rows, owners, contributed } = dedupeBatch(batch);
     const started = performance.now();
     try {
-      written = await this.write(rows);
+      const skipped = await this.write(rows);
       this.observer.batchWritten?.(size, (performance.now() - started) / 1000);
+      const accepted = [...contributed];
+      for (const stream of ['meter', 'vehicle'] as const) {
+        for (const position of skipped[stream]) accepted[owners[stream][position]!]! -= 1;
+      }
+      batch.forEach((request, index) => {
+        const duplicates = request.readings.length - accepted[index]!;
+        this.observer.answered?.(request.stream, accepted[index]!, duplicates);
+        request.resolve({ accepted: accepted[index]!, duplicates });
+      });
     } catch (error) {
-      this.inFlightReadings -= size;
       this.logger.error('ingest batch failed; nothing of it was stored', { readings: size, err: error });
       const refusal = error instanceof AppError ? error : AppError.databaseUnavailable();
       for (const request of batch) request.reject(refusal);
-      return;
+    } finally {
+      this.inFlightReadings -= size;
     }
-    for (const stream of ['meter', 'vehicle'] as const) {
-      for (const position of written.skipped[stream]) accepted[owners[stream][position]!]! -= 1;
-    }
-    // The next batch may be written while this one waits to become visible.
-    const answered = written.visible
-      .then(
-        () =>
-          batch.forEach((request, index) => {
-            const duplicates = request.readings.length - accepted[index]!;
-            this.observer.answered?.(request.stream, accepted[index]!, duplicates);
-            request.resolve({ accepted: accepted[index]!, duplicates });
-          }),
-        () => {
-          // Stored but not yet in the aggregates: refuse, so that the client's retry (then
-          // counted as duplicates) runs the refresh again. Nothing acknowledged is ever missing.
-          for (const request of batch) request.reject(AppError.databaseUnavailable());
-        },
-      )
-      .finally(() => {
-        this.inFlightReadings -= size;
-        this.answering.delete(answered);
-      });
-    this.answering.add(answered);
   }
 }

@@ -1,19 +1,32 @@
 import { z } from 'zod';
 
 import { deviceIdSchema } from '../http/device-id.schema.js';
+import { DAY_MS, MINUTE_MS } from '../time.js';
+import { READING_BOUNDS, type BoundedField } from './reading-bounds.js';
 
 export interface TimestampLimits {
-  /** Oldest accepted reading, relative to now. */
-  maxAgeMs: number;
+  /**
+   * Oldest accepted reading, relative to now: read at validation time because it follows
+   * the policies in the database (src/policies/acceptance-window.ts).
+   */
+  maxAgeMs: () => number;
   /** Newest accepted reading (clock skew), relative to now. */
   maxFutureMs: number;
 }
 
-const energy = z.number().nonnegative('must be a finite number >= 0');
+/** A number within the field's physical bounds, with the bounds in the message and the reference. */
+function bounded(field: BoundedField) {
+  const { min, max, unit } = READING_BOUNDS[field];
+  const message = `must be a number from ${min} to ${max} (${unit})`;
+  return z
+    .number(message)
+    .min(min, message)
+    .max(max, message)
+    .meta({ description: `${min} to ${max} ${unit}` });
+}
 
 function timestampSchema(limits: TimestampLimits) {
-  const maxAgeDays = Math.round(limits.maxAgeMs / 86_400_000);
-  const maxFutureMinutes = Math.round(limits.maxFutureMs / 60_000);
+  const maxFutureMinutes = Math.round(limits.maxFutureMs / MINUTE_MS);
   return z.iso
     .datetime({ offset: true, message: 'must be an ISO-8601 date-time with a time zone (Z or +hh:mm)' })
     .transform((text) => new Date(text))
@@ -22,10 +35,15 @@ function timestampSchema(limits: TimestampLimits) {
       (date) => date.getTime() <= Date.now() + limits.maxFutureMs,
       `must not be more than ${maxFutureMinutes} minutes in the future`,
     )
-    .refine(
-      (date) => date.getTime() >= Date.now() - limits.maxAgeMs,
-      `must not be older than the raw retention (${maxAgeDays} days)`,
-    );
+    .superRefine((date, ctx) => {
+      const maxAgeMs = limits.maxAgeMs();
+      if (date.getTime() >= Date.now() - maxAgeMs) return;
+      const days = Math.floor((maxAgeMs / DAY_MS) * 100) / 100;
+      ctx.addIssue({
+        code: 'custom',
+        message: `must not be older than ${days} days (the database's refresh and retention policies, less a margin)`,
+      });
+    });
 }
 
 /**
@@ -62,8 +80,8 @@ export function meterBatchSchema(limits: TimestampLimits, maxReadings: number) {
   const reading = z
     .object({
       meterId: deviceIdSchema,
-      kwhConsumedAc: energy,
-      voltage: z.number().nonnegative('must be a finite number >= 0'),
+      kwhConsumedAc: bounded('kwhConsumedAc'),
+      voltage: bounded('voltage'),
       timestamp: timestampSchema(limits),
     })
     .meta({ id: 'MeterReading' });
@@ -74,9 +92,9 @@ export function vehicleBatchSchema(limits: TimestampLimits, maxReadings: number)
   const reading = z
     .object({
       vehicleId: deviceIdSchema,
-      soc: z.number().min(0, 'must be between 0 and 100').max(100, 'must be between 0 and 100'),
-      kwhDeliveredDc: energy,
-      batteryTemp: z.number().min(-50, 'must be between -50 and 150').max(150, 'must be between -50 and 150'),
+      soc: bounded('soc'),
+      kwhDeliveredDc: bounded('kwhDeliveredDc'),
+      batteryTemp: bounded('batteryTemp'),
       timestamp: timestampSchema(limits),
     })
     .meta({ id: 'VehicleReading' });

@@ -15,14 +15,3 @@ export interface MeterLiveTable {
   voltage: number;
   received_at: Date;
 }
-
-/** Continuous aggregates `meter_telemetry_hourly` and `meter_telemetry_15m` (read-only, same shape). */
-export interface MeterTelemetryHourlyView {
-  meter_id: string;
-  bucket: Date;
-  kwh_consumed_ac: number;
-  readings: number;
-  voltage_sum: number;
-  voltage_min: number;
-  voltage_max: number;
-}

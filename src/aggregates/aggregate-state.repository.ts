@@ -1,0 +1,81 @@
+import { sql } from 'kysely';
+
+import type { Db } from '../db/database.js';
+import type { Interval } from '../time.js';
+
+/**
+ * TimescaleDB's own bookkeeping of one continuous aggregate, as far as it matters for a
+ * window (all times in epoch ms). See aggregate-freshness.ts for how it is read.
+ */
+export interface AggregateStateRow {
+  view: string;
+  /** End of the materialized part (-Infinity when nothing is materialized). */
+  watermarkMs: number;
+  /** The raw hypertable's invalidation threshold: changes above it are not logged. */
+  thresholdMs: number;
+  /** Start of the raw hypertable's oldest chunk; null when it has no chunk at all. */
+  rawFromMs: number | null;
+  /** Invalidated ranges (both logs) overlapping the window, clipped to it, half-open. */
+  stale: Interval[];
+}
+
+interface Row {
+  view: string;
+  watermark_ms: number | null;
+  threshold_ms: number | null;
+  raw_from_ms: number | null;
+  stale: [number, number][];
+}
+
+/**
+ * Reads, in ONE statement (one snapshot), for every continuous aggregate of the schema:
+ * its watermark, the invalidation threshold of its raw hypertable, the start of the raw
+ * hypertable's oldest chunk and the invalidations that overlap [window.from, window.to):
+ * the aggregate's own materialization log and the raw hypertable's log (changes not yet
+ * moved to the aggregates' logs by a refresh). These catalog tables are TimescaleDB's
+ * internal but stable API of 2.x (readable by PUBLIC); times there are microseconds since
+ * the Unix epoch, and invalidation bounds are inclusive.
+ */
+export async function readAggregateStates(db: Db, window: Interval): Promise<AggregateStateRow[]> {
+  const fromUs = String(window.from * 1000);
+  const toUs = String(window.to * 1000);
+  const result = await sql<Row>`
+    WITH cagg AS (
+      SELECT ca.user_view_name AS view, ca.mat_hypertable_id AS mat_id, ca.raw_hypertable_id AS raw_id,
+             _timescaledb_functions.cagg_watermark(ca.mat_hypertable_id) AS watermark
+      FROM _timescaledb_catalog.continuous_agg ca
+      WHERE ca.user_view_schema = current_schema()
+    )
+    SELECT c.view,
+      floor(c.watermark / 1000.0)::float8 AS watermark_ms,
+      floor(t.watermark / 1000.0)::float8 AS threshold_ms,
+      (SELECT floor(min(ds.range_start) / 1000.0)::float8
+         FROM _timescaledb_catalog.chunk ch
+         JOIN _timescaledb_catalog.chunk_constraint cc ON cc.chunk_id = ch.id
+         JOIN _timescaledb_catalog.dimension_slice ds ON ds.id = cc.dimension_slice_id
+        WHERE ch.hypertable_id = c.raw_id AND NOT ch.dropped) AS raw_from_ms,
+      (SELECT coalesce(json_agg(json_build_array(
+                floor(greatest(i.lo, ${fromUs}::int8) / 1000.0),
+                floor(least(i.hi, ${toUs}::int8) / 1000.0) + 1)), '[]'::json)
+         FROM (
+           SELECT m.lowest_modified_value AS lo, m.greatest_modified_value AS hi
+             FROM _timescaledb_catalog.continuous_aggs_materialization_invalidation_log m
+            WHERE m.materialization_id = c.mat_id
+           UNION ALL
+           SELECT h.lowest_modified_value, h.greatest_modified_value
+             FROM _timescaledb_catalog.continuous_aggs_hypertable_invalidation_log h
+            WHERE h.hypertable_id = c.raw_id
+         ) i
+        WHERE i.hi >= ${fromUs}::int8 AND i.lo < ${toUs}::int8) AS stale
+    FROM cagg c
+    LEFT JOIN _timescaledb_catalog.continuous_aggs_invalidation_threshold t ON t.hypertable_id = c.raw_id`.execute(db);
+  // int8 minimum ("nothing yet") becomes about -9.2e15 ms: treat anything that far out as -Infinity.
+  const time = (ms: number | null) => (ms === null || ms < -1e15 ? -Infinity : ms);
+  return result.rows.map((row) => ({
+    view: row.view,
+    watermarkMs: time(row.watermark_ms),
+    thresholdMs: time(row.threshold_ms),
+    rawFromMs: row.raw_from_ms,
+    stale: row.stale.map(([from, to]) => ({ from, to })),
+  }));
+}
