@@ -141,7 +141,7 @@ test.serial('a late reading for an hour already materialized is counted at once,
   const hour = { from: at(180).getTime(), to: at(240).getTime() };
   // How the hour of the AC side would be read: from the hourly aggregate or raw.
   const source = async () =>
-    planSegments(hour, (await loadFreshness(svc.dbHandle.db, hour)).meter).map((s) => s.source);
+    planSegments(hour, (await loadFreshness(svc.dbHandle.db, hour)).meter.usable).map((s) => s.source);
   t.deepEqual(await source(), ['hourly'], 'the hour is materialized and up to date');
 
   const late = await svc.post('/v1/ingestion/meter', [meterReading('an-late-m', at(202), 5)]);
@@ -167,7 +167,7 @@ test('the plan reads only chunks that overlap the window', async (t) => {
   const to = new Date(anchor - 24 * HOUR - 13 * MINUTE);
   const everywhere = [{ from: -Infinity, to: Infinity }];
   const usable = { hourly: everywhere, quarter: everywhere };
-  const plan = planWindow({ from: from.getTime(), to: to.getTime() }, { meter: usable, vehicle: usable });
+  const plan = planWindow({ from: from.getTime(), to: to.getTime() }, { meter: { usable }, vehicle: { usable } });
   const rows = await selectPerformance(svc.dbHandle.db, 'an-plan', plan).explain('json');
   const rawChunks = new Set(JSON.stringify(rows).match(/_hyper_1_\d+_chunk/g) ?? []);
   // The window spans two calendar days: at most those two daily chunks of the raw history.

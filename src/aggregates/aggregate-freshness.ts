@@ -33,19 +33,32 @@ import { readAggregateStates, type AggregateStateRow } from './aggregate-state.r
  * when: TimescaleDB's scheduler on a server, the embedded job scheduler, several API
  * instances, a stall. The service itself never refreshes an aggregate.
  */
-export type StreamFreshness = Record<AggregateLevel, Interval[]>;
+export interface StreamFreshness {
+  /** Per aggregate level, where its buckets may be read. */
+  usable: Record<AggregateLevel, Interval[]>;
+  /**
+   * Raw readings are complete from here on. Before it, retention may have dropped them
+   * (older than the retention policy and before the oldest raw chunk): only whole aggregate
+   * buckets can be answered there.
+   */
+  rawCompleteFrom: number;
+}
 export type Freshness = Record<Stream, StreamFreshness>;
 
-/** Reads the bookkeeping and returns, per stream and level, the usable spans of the window. */
-export async function loadFreshness(db: Db, window: Interval): Promise<Freshness> {
+/** Reads the bookkeeping and returns, per stream, where the window may be read from what. */
+export async function loadFreshness(db: Db, window: Interval, now = Date.now()): Promise<Freshness> {
   const states = new Map((await readAggregateStates(db, window)).map((state) => [state.view, state]));
   const forStream = (stream: Stream): StreamFreshness => {
-    const spans = {} as StreamFreshness;
+    const usable = {} as StreamFreshness['usable'];
+    let rawCompleteFrom = -Infinity;
     for (const level of AGGREGATE_LEVELS) {
       const state = states.get(AGGREGATE_VIEWS[level][stream]);
-      spans[level] = state ? usableSpans(state, window) : [];
+      usable[level] = state ? usableSpans(state, window) : [];
+      if (state && state.rawRetentionMs !== null) {
+        rawCompleteFrom = Math.min(state.rawFromMs ?? Infinity, now - state.rawRetentionMs);
+      }
     }
-    return spans;
+    return { usable, rawCompleteFrom };
   };
   return { meter: forStream('meter'), vehicle: forStream('vehicle') };
 }
@@ -55,7 +68,10 @@ export async function loadFreshness(db: Db, window: Interval): Promise<Freshness
  * as disjoint ascending intervals. Not aligned to buckets: the planner takes whole buckets
  * inside them.
  */
-export function usableSpans(state: Omit<AggregateStateRow, 'view'>, window: Interval): Interval[] {
+export function usableSpans(
+  state: Pick<AggregateStateRow, 'watermarkMs' | 'thresholdMs' | 'rawFromMs' | 'stale'>,
+  window: Interval,
+): Interval[] {
   const end = Math.min(window.to, state.watermarkMs, state.thresholdMs);
   if (end <= window.from) return [];
   // Without any raw chunk the raw history holds nothing: the aggregate is all there is.

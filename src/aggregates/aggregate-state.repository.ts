@@ -15,6 +15,8 @@ export interface AggregateStateRow {
   thresholdMs: number;
   /** Start of the raw hypertable's oldest chunk; null when it has no chunk at all. */
   rawFromMs: number | null;
+  /** The raw hypertable's retention policy (drop_after); null without one. */
+  rawRetentionMs: number | null;
   /** Invalidated ranges (both logs) overlapping the window, clipped to it, half-open. */
   stale: Interval[];
 }
@@ -24,13 +26,15 @@ interface Row {
   watermark_ms: number | null;
   threshold_ms: number | null;
   raw_from_ms: number | null;
+  raw_retention_ms: number | null;
   stale: [number, number][];
 }
 
 /**
  * Reads, in ONE statement (one snapshot), for every continuous aggregate of the schema:
  * its watermark, the invalidation threshold of its raw hypertable, the start of the raw
- * hypertable's oldest chunk and the invalidations that overlap [window.from, window.to):
+ * hypertable's oldest chunk, its retention policy and the invalidations that overlap
+ * [window.from, window.to):
  * the aggregate's own materialization log and the raw hypertable's log (changes not yet
  * moved to the aggregates' logs by a refresh). These catalog tables are TimescaleDB's
  * internal but stable API of 2.x (readable by PUBLIC); times there are microseconds since
@@ -42,8 +46,10 @@ export async function readAggregateStates(db: Db, window: Interval): Promise<Agg
   const result = await sql<Row>`
     WITH cagg AS (
       SELECT ca.user_view_name AS view, ca.mat_hypertable_id AS mat_id, ca.raw_hypertable_id AS raw_id,
+             h.schema_name AS raw_schema, h.table_name AS raw_table,
              _timescaledb_functions.cagg_watermark(ca.mat_hypertable_id) AS watermark
       FROM _timescaledb_catalog.continuous_agg ca
+      JOIN _timescaledb_catalog.hypertable h ON h.id = ca.raw_hypertable_id
       WHERE ca.user_view_schema = current_schema()
     )
     SELECT c.view,
@@ -54,6 +60,10 @@ export async function readAggregateStates(db: Db, window: Interval): Promise<Agg
          JOIN _timescaledb_catalog.chunk_constraint cc ON cc.chunk_id = ch.id
          JOIN _timescaledb_catalog.dimension_slice ds ON ds.id = cc.dimension_slice_id
         WHERE ch.hypertable_id = c.raw_id AND NOT ch.dropped) AS raw_from_ms,
+      (SELECT min(extract(epoch FROM (j.config->>'drop_after')::interval))::float8 * 1000
+         FROM timescaledb_information.jobs j
+        WHERE j.proc_name = 'policy_retention' AND j.hypertable_schema = c.raw_schema
+          AND j.hypertable_name = c.raw_table) AS raw_retention_ms,
       (SELECT coalesce(json_agg(json_build_array(
                 floor(greatest(i.lo, ${fromUs}::int8) / 1000.0),
                 floor(least(i.hi, ${toUs}::int8) / 1000.0) + 1)), '[]'::json)
@@ -76,6 +86,7 @@ export async function readAggregateStates(db: Db, window: Interval): Promise<Agg
     watermarkMs: time(row.watermark_ms),
     thresholdMs: time(row.threshold_ms),
     rawFromMs: row.raw_from_ms,
+    rawRetentionMs: row.raw_retention_ms,
     stale: row.stale.map(([from, to]) => ({ from, to })),
   }));
 }

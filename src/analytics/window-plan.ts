@@ -63,11 +63,11 @@ export function planSegments(
 /** Both streams' segments for one window. */
 export function planWindow(
   window: Interval,
-  freshness: Record<'meter' | 'vehicle', StreamFreshness>,
+  freshness: Record<'meter' | 'vehicle', Pick<StreamFreshness, 'usable'>>,
   coarsest: AggregateLevel = 'hourly',
 ): WindowPlan {
   return {
-    meter: planSegments(window, freshness.meter, coarsest),
-    vehicle: planSegments(window, freshness.vehicle, coarsest),
+    meter: planSegments(window, freshness.meter.usable, coarsest),
+    vehicle: planSegments(window, freshness.vehicle.usable, coarsest),
   };
 }

@@ -32,8 +32,9 @@ async function call(url: string, init: RequestInit): Promise<TestResponse> {
 }
 
 /**
- * A real service on an in-memory embedded TimescaleDB, listening on a free port.
- * Jobs do not run on their own in tests: tests run them when they mean to.
+ * A real service on an embedded TimescaleDB (in memory unless `env.DATA_DIR` is given, to
+ * restart on the same data), listening on a free port. Jobs do not run on their own in
+ * tests: tests run them when they mean to.
  */
 export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
   const config = loadConfig({
@@ -43,7 +44,8 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     ADMIN_API_KEY: TEST_ADMIN_KEY,
     ...env,
   });
-  const service = await startService(config, createLogger(config.logLevel), { inMemory: true, runJobs: false });
+  const inMemory = env.DATA_DIR === undefined;
+  const service = await startService(config, createLogger(config.logLevel), { inMemory, runJobs: false });
   const auth = { authorization: `Bearer ${TEST_ADMIN_KEY}` };
   const json = (method: string, path: string, body: unknown, headers: Record<string, string> = auth) =>
     call(service.url + path, {
