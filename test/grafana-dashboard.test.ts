@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import test, { type ExecutionContext } from 'ava';
 import { sql } from 'kysely';
 
+import { grafanaIntervalSeconds, interpolateGrafanaSql, type GrafanaQueryContext } from './helpers/grafana-macros.js';
 import {
   meterReading,
   minutesAgo,
@@ -14,114 +15,13 @@ import {
 /**
  * Grafana cannot run here, so this runs every SQL query of the provisioned dashboard
  * (grafana/dashboards/fleet.json) against a real embedded TimescaleDB, with the template
- * variables and macros substituted the way Grafana does it (see `interpolate`), and checks
- * the columns and values each panel gets.
+ * variables and macros substituted the way Grafana does it (see helpers/grafana-macros.ts),
+ * and checks the columns and values each panel gets.
  */
 
 const HOUR = 3_600_000;
 const root = new URL('../', import.meta.url);
 const text = (path: string) => readFile(new URL(path, root), 'utf8');
-
-// ---------------------------------------------------------------------------------------
-// Grafana's substitution, mirrored from the PostgreSQL data source (Grafana 11/12):
-// 1. the frontend replaces template variables ($name, ${name}, [[name]]); a multi-value or
-//    include-All variable becomes a comma-separated list of quoted literals, "All" (without
-//    a custom all value) the list of every option;
-// 2. the backend replaces $__interval_ms, $__interval, $__unixEpochFrom(), $__unixEpochTo();
-// 3. the macro engine (pkg/tsdb/grafana-postgresql-datasource/macros.go) replaces every
-//    `$name(args)`, args up to the first ")", split on ","; an unknown macro is an error.
-// Anything left that looks like a variable or macro makes the test fail.
-// ---------------------------------------------------------------------------------------
-
-interface QueryContext {
-  from: Date;
-  to: Date;
-  /** Grafana's $__interval for the panel, e.g. '1h' (at least the panel's min interval). */
-  interval: string;
-  /** Selected values of each template variable (all options for "All"). */
-  variables: Record<string, string[]>;
-}
-
-/** Go's time.RFC3339Nano in UTC: trailing zeros of the fraction dropped. */
-const rfc3339 = (at: Date) => at.toISOString().replace(/\.?0+Z$/, 'Z');
-
-/** gtime.ParseInterval for the units a dashboard uses. */
-function intervalSeconds(raw: string): number {
-  const match = /^(\d+)(ms|s|m|h|d|w)$/.exec(raw.trim().replace(/^'|'$/g, ''));
-  if (!match) throw new Error(`error parsing interval ${raw}`);
-  const unit = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[
-    match[2] as 'ms' | 's' | 'm' | 'h' | 'd' | 'w'
-  ];
-  return Number(match[1]) * unit;
-}
-
-const quoteLiteral = (value: string) => `'${value.replace(/'/g, "''")}'`;
-
-function interpolate(rawSql: string, ctx: QueryContext): string {
-  // 1. Template variables (templateSrv's regex); unknown names stay for the final check.
-  let query = rawSql.replace(
-    /\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?::([^}]+))?\}/g,
-    (whole, plain?: string, bracket?: string, bracketFormat?: string, braced?: string, bracedFormat?: string) => {
-      const name = plain ?? bracket ?? braced ?? '';
-      const values = ctx.variables[name];
-      if (!values) return whole;
-      if (bracketFormat ?? bracedFormat) throw new Error(`variable format not supported by this test: ${whole}`);
-      return values.map(quoteLiteral).join(',');
-    },
-  );
-
-  // 2. Global substitutions of the SQL engine.
-  const seconds = intervalSeconds(ctx.interval);
-  query = query
-    .replaceAll('$__interval_ms', String(Math.round(seconds * 1000)))
-    .replaceAll('$__interval', ctx.interval)
-    .replaceAll('$__unixEpochFrom()', String(Math.floor(ctx.from.getTime() / 1000)))
-    .replaceAll('$__unixEpochTo()', String(Math.floor(ctx.to.getTime() / 1000)));
-
-  // 3. The PostgreSQL macro engine, TimescaleDB mode on (jsonData.timescaledb: true).
-  const from = rfc3339(ctx.from);
-  const to = rfc3339(ctx.to);
-  const source = query;
-  query = query.replace(/\$([_a-zA-Z0-9]+)\(([^)]*)\)/g, (whole: string, macro: string, argText: string) => {
-    const args = argText.split(',').map((arg) => arg.trim());
-    const column = () => {
-      if (!args[0]) throw new Error(`missing time column argument for macro ${macro} in ${whole}`);
-      return args[0];
-    };
-    const timeGroup = () => {
-      if (args.length < 2) throw new Error(`macro ${macro} needs time column and interval: ${whole}`);
-      if (args.length > 2) throw new Error(`fill modes are not used by this dashboard: ${whole}`);
-      return `time_bucket('${intervalSeconds(args[1]!).toFixed(3)}s',${column()})`;
-    };
-    switch (macro) {
-      case '__time':
-        return `${column()} AS "time"`;
-      case '__timeEpoch':
-        return `extract(epoch from ${column()}) as "time"`;
-      case '__timeFilter':
-        return `${column()} BETWEEN '${from}' AND '${to}'`;
-      case '__timeFrom':
-        return `'${from}'`;
-      case '__timeTo':
-        return `'${to}'`;
-      case '__timeGroup': {
-        // Grafana < 5.3 compatibility: directly followed by "," it adds AS "time".
-        const after = source[source.indexOf(whole) + whole.length];
-        return after === ',' ? `${timeGroup()} AS "time"` : timeGroup();
-      }
-      case '__timeGroupAlias':
-        return `${timeGroup()} AS "time"`;
-      case '__unixEpochFilter':
-        return `${column()} >= ${Math.floor(ctx.from.getTime() / 1000)} AND ${column()} <= ${Math.floor(ctx.to.getTime() / 1000)}`;
-      default:
-        throw new Error(`unknown macro "${macro}" in ${whole}`);
-    }
-  });
-
-  const left = query.match(/\$\{?\w+|\[\[\w+/g);
-  if (left) throw new Error(`not substituted: ${[...new Set(left)].join(', ')}\n${query}`);
-  return query;
-}
 
 // ---------------------------------------------------------------------------------------
 // The dashboard, as Grafana reads it.
@@ -227,8 +127,8 @@ test.after.always(async () => {
 
 type Row = Record<string, unknown>;
 
-async function run(rawSql: string, ctx: QueryContext): Promise<Row[]> {
-  const query = interpolate(rawSql, ctx);
+async function run(rawSql: string, ctx: GrafanaQueryContext): Promise<Row[]> {
+  const query = interpolateGrafanaSql(rawSql, ctx);
   try {
     return (await sql.raw<Row>(query).execute(svc.dbHandle.db)).rows;
   } catch (error) {
@@ -247,7 +147,7 @@ async function allVehicles(): Promise<string[]> {
   return rows.map((row) => String(Object.values(row)[0]));
 }
 
-const lastHours = (hours: number, vehicles: string[], interval = '1h'): QueryContext => ({
+const lastHours = (hours: number, vehicles: string[], interval = '1h'): GrafanaQueryContext => ({
   from: new Date(Date.now() - hours * HOUR),
   to: new Date(),
   interval,
@@ -378,7 +278,7 @@ function checkShape(t: ExecutionContext, title: string, rows: Row[], interval: s
   t.true(rows.length >= 1, `${title}: no rows`);
   for (const row of rows) t.deepEqual(Object.keys(row), spec.columns, `${title}: columns`);
   if (format !== 'time_series') return;
-  const step = intervalSeconds(interval) * 1000;
+  const step = grafanaIntervalSeconds(interval) * 1000;
   let previous = -Infinity;
   for (const row of rows) {
     t.true(row.time instanceof Date, `${title}: time is a timestamp`);
@@ -474,7 +374,7 @@ test('one vehicle selected: the panels show only that vehicle', async (t) => {
 });
 
 test('a window without readings: time-bound panels are empty, the live table is not', async (t) => {
-  const ctx: QueryContext = {
+  const ctx: GrafanaQueryContext = {
     from: new Date(seededAt - 72 * HOUR),
     to: new Date(seededAt - 48 * HOUR),
     interval: '1h',
@@ -499,30 +399,32 @@ test('a coarser $__interval (long ranges) regroups the hours without losing ener
 });
 
 test('the substitution is as strict as Grafana: unknown macros and variables fail', (t) => {
-  const ctx: QueryContext = {
+  const ctx: GrafanaQueryContext = {
     from: new Date('2026-01-01T00:00:00Z'),
     to: new Date('2026-01-01T06:00:00.5Z'),
     interval: '1h',
     variables: { v: ["a'1", 'b'] },
   };
   t.is(
-    interpolate(
+    interpolateGrafanaSql(
       'SELECT $__timeGroupAlias(ts, $__interval), x FROM t WHERE $__timeFilter(ts) AND id IN ($v) AND ${v} = [[v]]',
       ctx,
     ),
     `SELECT time_bucket('3600.000s',ts) AS "time", x FROM t WHERE ts BETWEEN '2026-01-01T00:00:00Z' AND '2026-01-01T06:00:00.5Z' AND id IN ('a''1','b') AND 'a''1','b' = 'a''1','b'`,
   );
-  t.is(interpolate('SELECT $__timeGroup(ts, 5m), 1', ctx), `SELECT time_bucket('300.000s',ts) AS "time", 1`);
+  t.is(interpolateGrafanaSql('SELECT $__timeGroup(ts, 5m), 1', ctx), `SELECT time_bucket('300.000s',ts) AS "time", 1`);
   t.is(
-    interpolate('WHERE ts > $__timeFrom() AND ts < $__timeTo()', ctx),
+    interpolateGrafanaSql('WHERE ts > $__timeFrom() AND ts < $__timeTo()', ctx),
     `WHERE ts > '2026-01-01T00:00:00Z' AND ts < '2026-01-01T06:00:00.5Z'`,
   );
-  t.throws(() => interpolate('SELECT $__timeFilterr(ts)', ctx), { message: /unknown macro/ });
-  t.throws(() => interpolate('SELECT 1 WHERE id IN ($vehicle)', ctx), { message: /not substituted: \$vehicle/ });
+  t.throws(() => interpolateGrafanaSql('SELECT $__timeFilterr(ts)', ctx), { message: /unknown macro/ });
+  t.throws(() => interpolateGrafanaSql('SELECT 1 WHERE id IN ($vehicle)', ctx), {
+    message: /not substituted: \$vehicle/,
+  });
   t.throws(
-    () => interpolate('SELECT $__timeGroupAlias(coalesce(a, b), 1h)', ctx),
+    () => interpolateGrafanaSql('SELECT $__timeGroupAlias(coalesce(a, b), 1h)', ctx),
     { message: /interval/ },
     'Grafana cuts arguments at the first ")"',
   );
-  t.throws(() => interpolate('SELECT $__timeFilter()', ctx), { message: /missing time column/ });
+  t.throws(() => interpolateGrafanaSql('SELECT $__timeFilter()', ctx), { message: /missing time column/ });
 });

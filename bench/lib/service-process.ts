@@ -97,3 +97,10 @@ export async function spawnService(env: Record<string, string>): Promise<Service
   }
   return { child, url, databasePid: childPids(child.pid!)[0], output, exited };
 }
+
+/** Stops a spawned service and fails when it did not shut down cleanly. */
+export async function stopService(service: ServiceProcess): Promise<void> {
+  service.child.kill('SIGTERM');
+  const code = await service.exited;
+  if (code !== 0) throw new Error(`service exited with ${code}:\n${service.output().slice(-2000)}`);
+}

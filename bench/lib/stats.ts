@@ -36,3 +36,6 @@ export function table(title: string, rows: Record<string, string | number | unde
     '',
   ].join('\n');
 }
+
+/** Whole readings (or requests) per second. */
+export const perSecond = (readings: number, seconds: number) => round(readings / seconds, 0);

@@ -1,25 +1,15 @@
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import type Router from '@koa/router';
 
 import type { AppState } from '../http/app-state.js';
+import { assetDir } from '../http/asset-dirs.js';
 import { REVALIDATE, serveStaticAssets, VENDOR, type StaticAsset } from '../http/static-assets.js';
 import type { AppContext } from '../http/validate.js';
 
-/**
- * The hand-written page in `public/` (no build step). `npm run build` copies it next to the
- * compiled module; when that copy is missing (a dist/ built by plain tsc) the sources are used.
- */
-function publicDir(): string {
-  const candidates = [
-    fileURLToPath(new URL('./public/', import.meta.url)),
-    fileURLToPath(new URL('../../src/dashboard/public/', import.meta.url)),
-  ];
-  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]!;
-}
+/** A file of the hand-written page (no build step; `npm run build` copies it to dist/). */
+const pageFile = (name: string) => join(assetDir('dashboard/public'), name);
 
 /** Chart.js ships its standalone browser build (`window.Chart`) next to its CommonJS entry. */
 function chartJsDist(): string {
@@ -46,22 +36,22 @@ export const DASHBOARD_CSP = [
 // The page and its own files revalidate (ETag) on every load; Chart.js is pinned in package.json.
 const ASSETS: Record<string, StaticAsset> = {
   '/dashboard': {
-    path: () => join(publicDir(), 'index.html'),
+    path: () => pageFile('index.html'),
     type: 'text/html; charset=utf-8',
     cacheControl: REVALIDATE,
   },
   '/dashboard/app.js': {
-    path: () => join(publicDir(), 'app.js'),
+    path: () => pageFile('app.js'),
     type: 'text/javascript; charset=utf-8',
     cacheControl: REVALIDATE,
   },
   '/dashboard/app.css': {
-    path: () => join(publicDir(), 'app.css'),
+    path: () => pageFile('app.css'),
     type: 'text/css; charset=utf-8',
     cacheControl: REVALIDATE,
   },
   '/dashboard/favicon.svg': {
-    path: () => join(publicDir(), 'favicon.svg'),
+    path: () => pageFile('favicon.svg'),
     type: 'image/svg+xml',
     cacheControl: REVALIDATE,
   },

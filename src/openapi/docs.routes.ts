@@ -1,22 +1,15 @@
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import type Router from '@koa/router';
 
 import type { AppState } from '../http/app-state.js';
+import { assetDir } from '../http/asset-dirs.js';
 import { REVALIDATE, serveStaticAssets, VENDOR } from '../http/static-assets.js';
 import type { AppContext } from '../http/validate.js';
 
-/** The page's own files; from src when a dist/ build has no copy of them. */
-function docsDir(): string {
-  const candidates = [
-    fileURLToPath(new URL('./docs/', import.meta.url)),
-    fileURLToPath(new URL('../../src/openapi/docs/', import.meta.url)),
-  ];
-  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]!;
-}
+/** One of the page's own files around Swagger UI (no build step; `npm run build` copies them to dist/). */
+const docsFile = (name: string) => join(assetDir('openapi/docs'), name);
 
 /** swagger-ui-dist ships the built UI; served from node_modules, never a CDN. */
 const swaggerUiDir = () => dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
@@ -40,17 +33,17 @@ export function registerDocsRoutes(router: Router<AppState, AppContext>): void {
     router,
     {
       '/docs': {
-        path: () => join(docsDir(), 'index.html'),
+        path: () => docsFile('index.html'),
         type: 'text/html; charset=utf-8',
         cacheControl: REVALIDATE,
       },
       '/docs/docs.js': {
-        path: () => join(docsDir(), 'docs.js'),
+        path: () => docsFile('docs.js'),
         type: 'text/javascript; charset=utf-8',
         cacheControl: REVALIDATE,
       },
       '/docs/docs.css': {
-        path: () => join(docsDir(), 'docs.css'),
+        path: () => docsFile('docs.css'),
         type: 'text/css; charset=utf-8',
         cacheControl: REVALIDATE,
       },
