@@ -28,6 +28,8 @@ export interface RunningService {
   ingestion: IngestionService;
   embedded: EmbeddedDb | undefined;
   jobs: JobScheduler | undefined;
+  /** The oldest accepted reading, following the policies in the database. */
+  acceptance: AcceptanceWindow;
   /** Graceful stop: no new requests, answer in-flight ones, flush the queue, close the database. */
   stop(): Promise<void>;
 }
@@ -137,5 +139,5 @@ export async function startService(
       logger.info('stopped');
     })());
 
-  return { url, databaseUrl, dbHandle, app, ingestion, embedded, jobs, stop };
+  return { url, databaseUrl, dbHandle, app, ingestion, embedded, jobs, acceptance, stop };
 }

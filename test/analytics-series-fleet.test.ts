@@ -27,6 +27,7 @@ test.before(async () => {
     { id: 'fl-c', ratio: 0.8 },
     { id: 'fl-d', ratio: 1.2 },
     { id: 'fl-e', ratio: 0.95 },
+    { id: 'fl-f', ratio: 3 },
   ];
   const mappings = await svc.put('/v1/mappings', [
     ...fleet.map((v) => ({ vehicleId: v.id, meterId: `${v.id}-m` })),
@@ -128,7 +129,7 @@ test('fleet: the same figures as the performance endpoint, lowest efficiency fir
   t.is(res.status, 200);
   t.deepEqual(
     res.body.items.map((i: { vehicleId: string }) => i.vehicleId),
-    ['fl-b', 'fl-c', 'fl-a', 'fl-e', 'fl-d', 'fl-silent'],
+    ['fl-b', 'fl-c', 'fl-a', 'fl-e', 'fl-d', 'fl-f', 'fl-silent'],
   );
   t.is(res.body.nextCursor, null);
   for (const item of res.body.items) {
@@ -154,19 +155,19 @@ test('fleet: the same figures as the performance endpoint, lowest efficiency fir
   const desc = await svc.get(`/v1/analytics/fleet?${window}&sort=-efficiency`);
   t.deepEqual(
     desc.body.items.map((i: { vehicleId: string }) => i.vehicleId),
-    ['fl-d', 'fl-e', 'fl-a', 'fl-c', 'fl-b', 'fl-silent'],
+    ['fl-f', 'fl-d', 'fl-e', 'fl-a', 'fl-c', 'fl-b', 'fl-silent'],
   );
 });
 
-test('fleet: sort=flagged lists low, then implausible, then normal vehicles', async (t) => {
+test('fleet: sort=flagged lists low (lowest first), then implausible (most implausible first), then normal', async (t) => {
   const res = await svc.get(`/v1/analytics/fleet?${window}&sort=flagged`);
   t.deepEqual(
     res.body.items.map((i: { vehicleId: string }) => i.vehicleId),
-    ['fl-b', 'fl-c', 'fl-d', 'fl-a', 'fl-e', 'fl-silent'],
+    ['fl-b', 'fl-c', 'fl-f', 'fl-d', 'fl-a', 'fl-e', 'fl-silent'],
   );
   t.deepEqual(
     res.body.items.map((i: { efficiencyStatus: string }) => i.efficiencyStatus),
-    ['low', 'low', 'implausible', 'normal', 'normal', 'no_data'],
+    ['low', 'low', 'implausible', 'implausible', 'normal', 'normal', 'no_data'],
   );
 });
 

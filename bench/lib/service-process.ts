@@ -4,7 +4,8 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-const START_TIMEOUT_MS = 90_000;
+// Generous: on a loaded 2-core machine a spawned service with its database takes over a minute.
+const START_TIMEOUT_MS = 180_000;
 const OUTPUT_TAIL_BYTES = 256 * 1024;
 
 /** The admin key spawned services get (never used outside tests and benchmarks). */

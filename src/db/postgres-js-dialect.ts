@@ -92,15 +92,19 @@ class PostgresJsConnection implements DatabaseConnection {
 
   async begin(statement: string): Promise<void> {
     this.reserved = await reserveWithin(this.sql, this.acquireTimeoutMs);
-    await this.reserved.unsafe(statement);
+    await this.timed(this.reserved.unsafe(statement));
   }
 
   async finish(command: 'COMMIT' | 'ROLLBACK'): Promise<void> {
     try {
-      await this.reserved?.unsafe(command);
+      if (this.reserved) await this.timed(this.reserved.unsafe(command));
     } finally {
       this.release();
     }
+  }
+
+  private timed<T>(query: Promise<T>): Promise<T> {
+    return this.queryTimeoutMs === undefined ? query : within(query, this.queryTimeoutMs);
   }
 
   release(): void {
@@ -110,8 +114,9 @@ class PostgresJsConnection implements DatabaseConnection {
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const target = this.reserved ?? this.sql;
-    const query = target.unsafe(compiled.sql, compiled.parameters as postgres.ParameterOrJSON<never>[]);
-    const result = this.queryTimeoutMs === undefined ? await query : await within(query, this.queryTimeoutMs);
+    const result = await this.timed(
+      target.unsafe(compiled.sql, compiled.parameters as postgres.ParameterOrJSON<never>[]),
+    );
     const changes = ['INSERT', 'UPDATE', 'DELETE', 'MERGE'].includes(result.command);
     return {
       rows: [...result] as R[],
@@ -125,15 +130,15 @@ class PostgresJsConnection implements DatabaseConnection {
 }
 
 /**
- * Waits at most `ms` for a query, then asks the server to cancel it and fails with
- * QUERY_TIMEOUT (a 503): the server-side statement_timeout normally fires first; this is for
- * a server that hangs or ignores it. The query's own late outcome is dropped.
+ * Waits at most `ms` for a query, then fails with QUERY_TIMEOUT (a 503). The server-side
+ * statement_timeout normally fires first and cancels the statement; this is for a server
+ * that hangs or ignores it (the embedded one), where a cancel request could not get through
+ * either: the query's late outcome is dropped.
  */
-function within<T>(query: Promise<T> & { cancel(): void }, ms: number): Promise<T> {
+function within<T>(query: Promise<T>, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       query.catch(() => undefined);
-      query.cancel();
       reject(Object.assign(new Error(`the database did not answer within ${ms} ms`), { code: 'QUERY_TIMEOUT' }));
     }, ms);
     query.then(

@@ -94,7 +94,8 @@ export class AcceptanceWindow {
     if (this.timer) clearInterval(this.timer);
   }
 
-  private async reload(): Promise<void> {
+  /** Reads the policies now (tests; otherwise every RELOAD_INTERVAL_MS). */
+  async reload(): Promise<void> {
     const next = deriveAcceptance(await readPolicies(this.db));
     if (next.problems.join('\n') !== this.current.problems.join('\n')) {
       for (const problem of next.problems) this.logger.error(`policy problem: ${problem}`);
