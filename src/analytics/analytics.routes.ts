@@ -1,3 +1,4 @@
+import type { Scope } from '../auth/api-key.table.js';
 import type { Db } from '../db/database.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { vehicleParams } from '../http/device-id.schema.js';
@@ -22,7 +23,7 @@ const WINDOW_RULES =
   'whole quarter hours at the edges from the quarter-hour ones, the rest from the raw history: exact for any window.';
 
 /** How vehicles charged: one vehicle over a window, per bucket, or the whole fleet. */
-export function registerAnalyticsRoutes(api: ApiRouter, db: Db, metrics: Metrics): void {
+export function registerAnalyticsRoutes(api: ApiRouter<Scope>, db: Db, metrics: Metrics): void {
   const watermarks = new AggregateWatermarks(db);
   /** Runs one analytics computation with the aggregates' watermarks, timed for /metrics. */
   const timed = async <T>(work: (materialized: Materialized) => Promise<T>): Promise<T> => {

@@ -6,6 +6,15 @@ import type { ApiKeyService, Principal } from './api-key.service.js';
 import type { Scope } from './api-key.table.js';
 import type { RateLimiter } from './rate-limiter.js';
 
+// What authentication keeps on ctx.state, declared from here so that http's AppState does
+// not depend on auth.
+declare module '../http/app-state.js' {
+  interface AppState {
+    /** Set by the authentication middleware on every /v1 request. */
+    principal?: Principal;
+  }
+}
+
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 /** Longer than any key we issue; anything bigger is not worth hashing. */
 const MAX_KEY_LENGTH = 256;

@@ -19,7 +19,11 @@ const healthy = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
 const ready = z.object({ status: z.literal('ready'), migrations: z.number().int() }).meta({ id: 'Readiness' });
 
 /** /healthz: the process answers. /readyz: the database answers and has every migration. */
-export function registerHealthRoutes(api: ApiRouter, db: Db, expectedMigrations: readonly string[]): void {
+export function registerHealthRoutes<Scope extends string>(
+  api: ApiRouter<Scope>,
+  db: Db,
+  expectedMigrations: readonly string[],
+): void {
   api.add({
     method: 'get',
     path: '/healthz',

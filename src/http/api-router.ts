@@ -2,8 +2,6 @@ import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { z } from 'zod';
 
-import type { Scope } from '../auth/api-key.table.js';
-import { requireScope } from '../auth/auth.middleware.js';
 import { AppError } from './app-error.js';
 import type { AppState } from './app-state.js';
 import { validated, type AppContext, type InputSchemas, type ValidatedInput } from './validate.js';
@@ -20,7 +18,11 @@ export type ErrorResponses = Partial<Record<400 | 404 | 409 | 413 | 415 | 503, s
  * object, so the document cannot drift from the code. Request schemas validate the input;
  * the response schema types what the handler must return.
  */
-export interface RouteSpec<S extends InputSchemas = InputSchemas, R extends z.ZodType = z.ZodType> {
+export interface RouteSpec<
+  S extends InputSchemas = InputSchemas,
+  R extends z.ZodType = z.ZodType,
+  Scope extends string = string,
+> {
   method: HttpMethod;
   /** Koa path, e.g. `/v1/vehicles/:vehicleId/meter`. */
   path: string;
@@ -55,16 +57,24 @@ function requireBodyType(types: readonly string[]): Middleware<AppState, AppCont
   };
 }
 
+export interface ApiRouterOptions<Scope extends string> {
+  /** The middleware that refuses a caller whose key lacks `scope`: the router knows no scopes itself. */
+  scopeCheck: (scope: Scope) => Middleware<AppState, AppContext>;
+}
+
 /** Registers routes on the Koa router and keeps their specs for the OpenAPI document. */
-export class ApiRouter {
-  readonly specs: RouteSpec[] = [];
+export class ApiRouter<Scope extends string> {
+  readonly specs: RouteSpec<InputSchemas, z.ZodType, Scope>[] = [];
 
-  constructor(readonly router: Router<AppState, AppContext>) {}
+  constructor(
+    readonly router: Router<AppState, AppContext>,
+    private readonly options: ApiRouterOptions<Scope>,
+  ) {}
 
-  add<S extends InputSchemas, R extends z.ZodType>(spec: RouteSpec<S, R>): void {
-    this.specs.push(spec as unknown as RouteSpec);
+  add<S extends InputSchemas, R extends z.ZodType>(spec: RouteSpec<S, R, Scope>): void {
+    this.specs.push(spec as unknown as RouteSpec<InputSchemas, z.ZodType, Scope>);
     const middleware: Middleware<AppState, AppContext>[] = [...(spec.before ?? [])];
-    if (spec.scope) middleware.push(requireScope(spec.scope));
+    if (spec.scope !== undefined) middleware.push(this.options.scopeCheck(spec.scope));
     if (spec.bodyTypes) middleware.push(requireBodyType(Object.keys(spec.bodyTypes)));
     else if (spec.request?.body) middleware.push(requireBodyType([JSON_TYPE]));
     middleware.push(
@@ -82,7 +92,7 @@ export class ApiRouter {
  * The routes that need no key, as `METHOD /path` (HEAD with GET): the authentication
  * middleware lets exactly these through.
  */
-export function openRoutes(api: ApiRouter): ReadonlySet<string> {
+export function openRoutes<Scope extends string>(api: ApiRouter<Scope>): ReadonlySet<string> {
   return new Set(
     api.specs
       .filter((spec) => spec.scope === undefined)

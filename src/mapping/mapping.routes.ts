@@ -1,3 +1,4 @@
+import type { Scope } from '../auth/api-key.table.js';
 import type { Db } from '../db/database.js';
 import { JSON_TYPE, type ApiRouter } from '../http/api-router.js';
 import { vehicleParams } from '../http/device-id.schema.js';
@@ -9,7 +10,7 @@ import { bulkMappingResult, mapping, mappingEntries, mappingsCsv, setMeterBody }
 const CSV_TYPE = 'text/csv';
 
 /** Which meter measures the AC side of which vehicle: one meter per vehicle. */
-export function registerMappingRoutes(api: ApiRouter, db: Db): void {
+export function registerMappingRoutes(api: ApiRouter<Scope>, db: Db): void {
   api.add({
     method: 'put',
     path: '/v1/vehicles/:vehicleId/meter',

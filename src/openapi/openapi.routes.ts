@@ -13,7 +13,7 @@ const packageVersion = (): string => {
  * routes registered so far (all of them, once the app is built) and cached. Open: a
  * reference is no secret, and /docs must load it without a key.
  */
-export function registerOpenApiRoutes(api: ApiRouter): void {
+export function registerOpenApiRoutes<Scope extends string>(api: ApiRouter<Scope>): void {
   let document: ReturnType<typeof buildOpenApiDocument> | undefined;
   api.add({
     method: 'get',

@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 
+import type { Scope } from '../auth/api-key.table.js';
 import { assertOwnDevice, principalOf } from '../auth/auth.middleware.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
@@ -40,7 +41,7 @@ const INGEST_RULES =
   'is counted as a duplicate and the first one kept. A device-bound key may only send its own device.';
 
 export function registerIngestionRoutes(
-  api: ApiRouter,
+  api: ApiRouter<Scope>,
   service: IngestionService,
   limits: IngestionLimits,
   metrics: Metrics,

@@ -1,3 +1,4 @@
+import type { Scope } from '../auth/api-key.table.js';
 import type { Db } from '../db/database.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
@@ -6,7 +7,7 @@ import { findMeterLive, findVehicleLive } from './live.repository.js';
 import { meterLive, vehicleLive } from './live.schema.js';
 
 /** The latest reading of each device (by device timestamp). */
-export function registerLiveRoutes(api: ApiRouter, db: Db): void {
+export function registerLiveRoutes(api: ApiRouter<Scope>, db: Db): void {
   api.add({
     method: 'get',
     path: '/v1/meters/:meterId/live',
