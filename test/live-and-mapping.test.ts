@@ -65,7 +65,9 @@ test('live state of unknown devices is 404; malformed ids are 400', async (t) =>
 });
 
 test('mapping: set, read, re-point; unknown vehicle 404; invalid body 400', async (t) => {
-  t.is((await svc.get('/v1/vehicles/map-v/meter')).status, 404);
+  const unmapped = await svc.get('/v1/vehicles/map-v/meter');
+  t.is(unmapped.status, 404);
+  t.is(unmapped.body.error.code, 'vehicle_not_mapped');
   const set = await svc.put('/v1/vehicles/map-v/meter', { meterId: 'map-m1' });
   t.is(set.status, 200);
   t.deepEqual(set.body, { vehicleId: 'map-v', meterId: 'map-m1' });

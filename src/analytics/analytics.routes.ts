@@ -2,7 +2,6 @@ import type { Scope } from '../auth/api-key.table.js';
 import type { Db } from '../db/database.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { vehicleParams } from '../http/device-id.schema.js';
-import { VEHICLE_NOT_MAPPED_DOC } from '../mapping/mapping.errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Materialized } from './analytics-window.js';
 import {
@@ -46,7 +45,7 @@ export function registerAnalyticsRoutes(api: ApiRouter<Scope>, db: Db, metrics: 
     request: { params: vehicleParams, query: performanceQuery },
     status: 200,
     response: { description: 'The window figures', schema: performanceReport },
-    errors: { 404: VEHICLE_NOT_MAPPED_DOC },
+    errors: ['vehicle_not_mapped'],
     handler: ({ params, query }) => timed((m) => getPerformance(db, params.vehicleId, query, m)),
   });
 
@@ -61,7 +60,7 @@ export function registerAnalyticsRoutes(api: ApiRouter<Scope>, db: Db, metrics: 
     request: { params: vehicleParams, query: seriesQuery },
     status: 200,
     response: { description: 'The buckets', schema: seriesReport },
-    errors: { 404: VEHICLE_NOT_MAPPED_DOC },
+    errors: ['vehicle_not_mapped'],
     handler: ({ params, query }) => timed((m) => getSeries(db, params.vehicleId, query, m)),
   });
 

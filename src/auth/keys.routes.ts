@@ -55,9 +55,9 @@ export function registerKeyRoutes(api: ApiRouter<Scope>, keys: ApiKeyService): v
     request: { params: keyParams },
     status: 204,
     response: { description: 'Revoked' },
-    errors: { 404: 'No active key with this id (key_not_found)' },
+    errors: ['key_not_found'],
     handler: async ({ params }) => {
-      if (!(await keys.revoke(params.id))) throw AppError.notFound('key_not_found', `No active key ${params.id}.`);
+      if (!(await keys.revoke(params.id))) throw new AppError('key_not_found', `No active key ${params.id}.`);
     },
   });
 }

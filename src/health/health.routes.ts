@@ -43,17 +43,17 @@ export function registerHealthRoutes<Scope extends string>(
     summary: 'Readiness: the database answers and every migration is applied (no key)',
     status: 200,
     response: { description: 'Ready', schema: ready },
-    errors: { 503: 'The database is unreachable or not migrated (not_ready)' },
+    errors: ['not_ready'],
     handler: async () => {
       let applied: string[];
       try {
         applied = await withTimeout(listAppliedMigrations(db), READY_TIMEOUT_MS);
       } catch {
-        throw new AppError(503, 'not_ready', 'The database is not reachable or not migrated.');
+        throw new AppError('not_ready', 'The database is not reachable or not migrated.');
       }
       const missing = expectedMigrations.filter((name) => !applied.includes(name));
       if (missing.length > 0) {
-        throw new AppError(503, 'not_ready', `Migrations not applied: ${missing.join(', ')}.`);
+        throw new AppError('not_ready', `Migrations not applied: ${missing.join(', ')}.`);
       }
       return { status: 'ready' as const, migrations: applied.length };
     },

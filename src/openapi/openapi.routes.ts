@@ -24,7 +24,7 @@ export function registerOpenApiRoutes<Scope extends string>(api: ApiRouter<Scope
     status: 200,
     response: { description: 'The OpenAPI document', contentType: 'application/json' },
     handler: (_input, ctx) => {
-      document ??= buildOpenApiDocument(api.specs, { version: packageVersion() });
+      document ??= buildOpenApiDocument(api.routes, { version: packageVersion() });
       ctx.body = document;
     },
   });
