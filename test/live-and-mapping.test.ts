@@ -92,6 +92,12 @@ test('health: /healthz and /readyz answer, unknown routes get the error shape', 
   t.is(unknown.status, 404);
   t.is(unknown.body.error.code, 'not_found');
   t.regex(unknown.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+  const wrongMethod = await fetch(`${svc.url}/healthz`, { method: 'POST' });
+  t.is(wrongMethod.status, 405);
+  t.like(await wrongMethod.json(), { error: { code: 'method_not_allowed' } });
+  const unknownMethod = await fetch(`${svc.url}/healthz`, { method: 'PROPFIND' });
+  t.is(unknownMethod.status, 501);
+  t.like(await unknownMethod.json(), { error: { code: 'not_implemented' } });
 });
 
 test('a well-formed client request id is echoed back, a malformed one replaced', async (t) => {

@@ -14,6 +14,8 @@ interface HttpLikeError {
 
 function fromHttpError(err: HttpLikeError): AppError | undefined {
   const status = err.status ?? err.statusCode;
+  // The router's answer to a method it does not know, before other 5xx are left to the 500 below.
+  if (status === 501) return new AppError('not_implemented', 'This method is not implemented.');
   if (status === undefined || status >= 500 || status < 400) return undefined;
   if (err.type === 'entity.too.large') {
     return new AppError('payload_too_large', 'The request body is larger than the limit.');
@@ -28,7 +30,6 @@ function fromHttpError(err: HttpLikeError): AppError | undefined {
     );
   }
   if (status === 405) return new AppError('method_not_allowed', 'This method is not allowed on this route.');
-  if (status === 501) return new AppError('not_implemented', 'This method is not implemented.');
   // Any other client error of the body parser (e.g. a body that does not match its length).
   return new AppError('bad_request', 'The request could not be processed.');
 }
