@@ -3,7 +3,8 @@ import Koa from 'koa';
 
 import { registerAnalyticsRoutes } from './analytics/analytics.routes.js';
 import type { ApiKeyService } from './auth/api-key.service.js';
-import { authenticate } from './auth/auth.middleware.js';
+import type { Scope } from './auth/api-key.table.js';
+import { authenticate, requireScope, SCOPED_ROUTE_ERRORS } from './auth/auth.middleware.js';
 import { registerKeyRoutes } from './auth/keys.routes.js';
 import type { RateLimiter } from './auth/rate-limiter.js';
 import { registerDashboardRoutes } from './dashboard/dashboard.routes.js';
@@ -42,7 +43,7 @@ export function createApp(deps: AppDeps): Koa<AppState, AppContext> {
   const app = new Koa<AppState, AppContext>();
   app.proxy = false;
   const router = new Router<AppState, AppContext>();
-  const api = new ApiRouter(router);
+  const api = new ApiRouter<Scope>(router, { scopeCheck: requireScope, scopeErrors: SCOPED_ROUTE_ERRORS });
 
   registerHealthRoutes(api, deps.db, deps.expectedMigrations);
   registerMetricsRoutes(api, deps.metrics);

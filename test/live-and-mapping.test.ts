@@ -65,7 +65,9 @@ test('live state of unknown devices is 404; malformed ids are 400', async (t) =>
 });
 
 test('mapping: set, read, re-point; unknown vehicle 404; invalid body 400', async (t) => {
-  t.is((await svc.get('/v1/vehicles/map-v/meter')).status, 404);
+  const unmapped = await svc.get('/v1/vehicles/map-v/meter');
+  t.is(unmapped.status, 404);
+  t.is(unmapped.body.error.code, 'vehicle_not_mapped');
   const set = await svc.put('/v1/vehicles/map-v/meter', { meterId: 'map-m1' });
   t.is(set.status, 200);
   t.deepEqual(set.body, { vehicleId: 'map-v', meterId: 'map-m1' });
@@ -90,6 +92,12 @@ test('health: /healthz and /readyz answer, unknown routes get the error shape', 
   t.is(unknown.status, 404);
   t.is(unknown.body.error.code, 'not_found');
   t.regex(unknown.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+  const wrongMethod = await fetch(`${svc.url}/healthz`, { method: 'POST' });
+  t.is(wrongMethod.status, 405);
+  t.like(await wrongMethod.json(), { error: { code: 'method_not_allowed' } });
+  const unknownMethod = await fetch(`${svc.url}/healthz`, { method: 'PROPFIND' });
+  t.is(unknownMethod.status, 501);
+  t.like(await unknownMethod.json(), { error: { code: 'not_implemented' } });
 });
 
 test('a well-formed client request id is echoed back, a malformed one replaced', async (t) => {

@@ -1,7 +1,7 @@
+import type { Scope } from '../auth/api-key.table.js';
 import type { Db } from '../db/database.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { vehicleParams } from '../http/device-id.schema.js';
-import { VEHICLE_NOT_MAPPED_DOC } from '../mapping/mapping.errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 import {
   fleetPage,
@@ -21,7 +21,7 @@ const WINDOW_RULES =
   'history: exact for any window, and every reading acknowledged (202) before the request is counted.';
 
 /** How vehicles charged: one vehicle over a window, per bucket, or the whole fleet. */
-export function registerAnalyticsRoutes(api: ApiRouter, db: Db, metrics: Metrics): void {
+export function registerAnalyticsRoutes(api: ApiRouter<Scope>, db: Db, metrics: Metrics): void {
   /** Runs one analytics computation, timed for /metrics. */
   const timed = async <T>(work: () => Promise<T>): Promise<T> => {
     const stopTimer = metrics.analyticsSeconds.startTimer();
@@ -43,7 +43,7 @@ export function registerAnalyticsRoutes(api: ApiRouter, db: Db, metrics: Metrics
     request: { params: vehicleParams, query: performanceQuery },
     status: 200,
     response: { description: 'The window figures', schema: performanceReport },
-    errors: { 404: VEHICLE_NOT_MAPPED_DOC },
+    errors: ['vehicle_not_mapped'],
     handler: ({ params, query }) => timed(() => getPerformance(db, params.vehicleId, query)),
   });
 
@@ -58,7 +58,7 @@ export function registerAnalyticsRoutes(api: ApiRouter, db: Db, metrics: Metrics
     request: { params: vehicleParams, query: seriesQuery },
     status: 200,
     response: { description: 'The buckets', schema: seriesReport },
-    errors: { 404: VEHICLE_NOT_MAPPED_DOC },
+    errors: ['vehicle_not_mapped'],
     handler: ({ params, query }) => timed(() => getSeries(db, params.vehicleId, query)),
   });
 

@@ -2,9 +2,19 @@ import type { Middleware } from 'koa';
 
 import { AppError } from '../http/app-error.js';
 import type { AppState } from '../http/app-state.js';
+import type { ErrorCode } from '../http/error-codes.js';
 import type { ApiKeyService, Principal } from './api-key.service.js';
 import type { Scope } from './api-key.table.js';
 import type { RateLimiter } from './rate-limiter.js';
+
+// What authentication keeps on ctx.state, declared from here so that http's AppState does
+// not depend on auth.
+declare module '../http/app-state.js' {
+  interface AppState {
+    /** Set by the authentication middleware on every /v1 request. */
+    principal?: Principal;
+  }
+}
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 /** Longer than any key we issue; anything bigger is not worth hashing. */
@@ -37,17 +47,13 @@ export function authenticate(
     const principal = key === undefined ? undefined : await keys.authenticate(key);
     if (!principal) {
       ctx.set('WWW-Authenticate', 'Bearer');
-      throw new AppError(
-        401,
-        'unauthorized',
-        key === undefined ? 'An API key is required.' : 'The API key is not valid.',
-      );
+      throw new AppError('unauthorized', key === undefined ? 'An API key is required.' : 'The API key is not valid.');
     }
     if (limiter.enabled && !principal.isEnvAdmin) {
       const wait = limiter.take(principal.keyId);
       if (wait > 0) {
-        throw new AppError(429, 'rate_limited', 'Too many requests for this key; retry later.', undefined, {
-          'Retry-After': String(wait),
+        throw new AppError('rate_limited', 'Too many requests for this key; retry later.', {
+          headers: { 'Retry-After': String(wait) },
         });
       }
     }
@@ -61,11 +67,22 @@ export function principalOf(state: AppState): Principal {
   return state.principal;
 }
 
+/**
+ * What a route that needs a key can answer because of the key: none or not valid, without the
+ * route's scope, over its rate, or the database that holds the keys (and the data) unavailable.
+ */
+export const SCOPED_ROUTE_ERRORS = [
+  'unauthorized',
+  'forbidden',
+  'rate_limited',
+  'database_unavailable',
+] as const satisfies readonly ErrorCode[];
+
 /** 403 unless the caller's key carries `scope`. */
 export function requireScope(scope: Scope): Middleware<AppState> {
   return async (ctx, next) => {
     if (!principalOf(ctx.state).scopes.has(scope)) {
-      throw new AppError(403, 'forbidden', `This API key lacks the "${scope}" scope.`);
+      throw new AppError('forbidden', `This API key lacks the "${scope}" scope.`);
     }
     await next();
   };
@@ -83,6 +100,8 @@ export function assertOwnDevice(principal: Principal, ids: readonly string[], fi
       : [{ index, path: field, message: `this key may only send readings of ${principal.deviceId}` }],
   );
   if (details.length > 0) {
-    throw new AppError(403, 'device_forbidden', 'This API key is bound to another device.', details.slice(0, 100));
+    throw new AppError('device_forbidden', 'This API key is bound to another device.', {
+      details: details.slice(0, 100),
+    });
   }
 }

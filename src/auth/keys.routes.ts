@@ -2,6 +2,7 @@ import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
 import type { StoredKey } from './api-key.repository.js';
 import type { ApiKeyService } from './api-key.service.js';
+import type { Scope } from './api-key.table.js';
 import { apiKeyList, createdApiKey, createKeyBody, keyParams } from './keys.schema.js';
 
 const present = (key: StoredKey) => ({
@@ -13,7 +14,7 @@ const present = (key: StoredKey) => ({
 });
 
 /** Key management (admin scope). The plaintext key is shown once, at creation. */
-export function registerKeyRoutes(api: ApiRouter, keys: ApiKeyService): void {
+export function registerKeyRoutes(api: ApiRouter<Scope>, keys: ApiKeyService): void {
   api.add({
     method: 'post',
     path: '/v1/keys',
@@ -54,9 +55,9 @@ export function registerKeyRoutes(api: ApiRouter, keys: ApiKeyService): void {
     request: { params: keyParams },
     status: 204,
     response: { description: 'Revoked' },
-    errors: { 404: 'No active key with this id (key_not_found)' },
+    errors: ['key_not_found'],
     handler: async ({ params }) => {
-      if (!(await keys.revoke(params.id))) throw AppError.notFound('key_not_found', `No active key ${params.id}.`);
+      if (!(await keys.revoke(params.id))) throw new AppError('key_not_found', `No active key ${params.id}.`);
     },
   });
 }

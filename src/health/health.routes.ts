@@ -19,7 +19,11 @@ const healthy = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
 const ready = z.object({ status: z.literal('ready'), migrations: z.number().int() }).meta({ id: 'Readiness' });
 
 /** /healthz: the process answers. /readyz: the database answers and has every migration. */
-export function registerHealthRoutes(api: ApiRouter, db: Db, expectedMigrations: readonly string[]): void {
+export function registerHealthRoutes<Scope extends string>(
+  api: ApiRouter<Scope>,
+  db: Db,
+  expectedMigrations: readonly string[],
+): void {
   api.add({
     method: 'get',
     path: '/healthz',
@@ -39,17 +43,17 @@ export function registerHealthRoutes(api: ApiRouter, db: Db, expectedMigrations:
     summary: 'Readiness: the database answers and every migration is applied (no key)',
     status: 200,
     response: { description: 'Ready', schema: ready },
-    errors: { 503: 'The database is unreachable or not migrated (not_ready)' },
+    errors: ['not_ready'],
     handler: async () => {
       let applied: string[];
       try {
         applied = await withTimeout(listAppliedMigrations(db), READY_TIMEOUT_MS);
       } catch {
-        throw new AppError(503, 'not_ready', 'The database is not reachable or not migrated.');
+        throw new AppError('not_ready', 'The database is not reachable or not migrated.');
       }
       const missing = expectedMigrations.filter((name) => !applied.includes(name));
       if (missing.length > 0) {
-        throw new AppError(503, 'not_ready', `Migrations not applied: ${missing.join(', ')}.`);
+        throw new AppError('not_ready', `Migrations not applied: ${missing.join(', ')}.`);
       }
       return { status: 'ready' as const, migrations: applied.length };
     },

@@ -2,25 +2,25 @@ import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { z } from 'zod';
 
-import type { Scope } from '../auth/api-key.table.js';
-import { requireScope } from '../auth/auth.middleware.js';
 import { AppError } from './app-error.js';
 import type { AppState } from './app-state.js';
+import type { ErrorCode } from './error-codes.js';
 import { validated, type AppContext, type InputSchemas, type ValidatedInput } from './validate.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
 
 export const JSON_TYPE = 'application/json';
 
-/** A documented error status of a route and when it happens. */
-export type ErrorResponses = Partial<Record<400 | 404 | 409 | 413 | 415 | 503, string>>;
-
 /**
  * One route: what the API reference shows and what the router runs come from this one
  * object, so the document cannot drift from the code. Request schemas validate the input;
  * the response schema types what the handler must return.
  */
-export interface RouteSpec<S extends InputSchemas = InputSchemas, R extends z.ZodType = z.ZodType> {
+export interface RouteSpec<
+  S extends InputSchemas = InputSchemas,
+  R extends z.ZodType = z.ZodType,
+  Scope extends string = string,
+> {
   method: HttpMethod;
   /** Koa path, e.g. `/v1/vehicles/:vehicleId/meter`. */
   path: string;
@@ -39,7 +39,11 @@ export interface RouteSpec<S extends InputSchemas = InputSchemas, R extends z.Zo
   status: 200 | 201 | 202 | 204;
   /** What a success returns: a schema (JSON) or a media type for routes that set ctx.body themselves. */
   response: { description: string; schema?: R; contentType?: string };
-  errors?: ErrorResponses;
+  /**
+   * The errors the handler answers, by code (the catalogue in error-codes.ts has their status
+   * and meaning). Those of the router's own checks (scope, media type, validation) are added.
+   */
+  errors?: readonly ErrorCode[];
   /** Middleware run before validation (e.g. metrics that must see refused requests). */
   before?: Middleware<AppState, AppContext>[];
   handler: (input: ValidatedInput<S>, ctx: AppContext) => Promise<z.input<R> | void> | z.input<R> | void;
@@ -49,22 +53,51 @@ export interface RouteSpec<S extends InputSchemas = InputSchemas, R extends z.Zo
 function requireBodyType(types: readonly string[]): Middleware<AppState, AppContext> {
   return async (ctx, next) => {
     if (!ctx.is(...types)) {
-      throw new AppError(415, 'unsupported_media_type', `The request body must be ${types.join(' or ')}.`);
+      throw new AppError('unsupported_media_type', `The request body must be ${types.join(' or ')}.`);
     }
     await next();
   };
 }
 
-/** Registers routes on the Koa router and keeps their specs for the OpenAPI document. */
-export class ApiRouter {
-  readonly specs: RouteSpec[] = [];
+/** A registered route: its declaration and every error code it can answer. */
+export interface ApiRoute<Scope extends string = string> {
+  spec: RouteSpec<InputSchemas, z.ZodType, Scope>;
+  errors: readonly ErrorCode[];
+}
 
-  constructor(readonly router: Router<AppState, AppContext>) {}
+export interface ApiRouterOptions<Scope extends string> {
+  /** The middleware that refuses a caller whose key lacks `scope`: the router knows no scopes itself. */
+  scopeCheck: (scope: Scope) => Middleware<AppState, AppContext>;
+  /** What every route with a scope can answer besides its own errors (no key, wrong scope, ...). */
+  scopeErrors: readonly ErrorCode[];
+}
 
-  add<S extends InputSchemas, R extends z.ZodType>(spec: RouteSpec<S, R>): void {
-    this.specs.push(spec as unknown as RouteSpec);
+/** The codes a route answers: those of the checks the router runs for it, then its own. */
+function errorCodesOf(spec: RouteSpec, scopeErrors: readonly ErrorCode[]): ErrorCode[] {
+  const bodyTypes = spec.bodyTypes ? Object.keys(spec.bodyTypes) : spec.request?.body ? [JSON_TYPE] : [];
+  const codes: ErrorCode[] = [];
+  if (spec.request?.params || spec.request?.query || bodyTypes.length > 0) codes.push('validation_failed');
+  // The body parser runs before every route: what it refuses matters to the routes that take a body.
+  if (bodyTypes.includes(JSON_TYPE)) codes.push('malformed_json', 'too_deeply_nested');
+  if (bodyTypes.length > 0) codes.push('payload_too_large', 'unsupported_media_type');
+  if (spec.scope !== undefined) codes.push(...scopeErrors);
+  return [...new Set([...codes, ...(spec.errors ?? [])])];
+}
+
+/** Registers routes on the Koa router and keeps them, with their errors, for the OpenAPI document. */
+export class ApiRouter<Scope extends string> {
+  readonly routes: ApiRoute<Scope>[] = [];
+
+  constructor(
+    readonly router: Router<AppState, AppContext>,
+    private readonly options: ApiRouterOptions<Scope>,
+  ) {}
+
+  add<S extends InputSchemas, R extends z.ZodType>(spec: RouteSpec<S, R, Scope>): void {
+    const registered = spec as unknown as RouteSpec<InputSchemas, z.ZodType, Scope>;
+    this.routes.push({ spec: registered, errors: errorCodesOf(registered, this.options.scopeErrors) });
     const middleware: Middleware<AppState, AppContext>[] = [...(spec.before ?? [])];
-    if (spec.scope) middleware.push(requireScope(spec.scope));
+    if (spec.scope !== undefined) middleware.push(this.options.scopeCheck(spec.scope));
     if (spec.bodyTypes) middleware.push(requireBodyType(Object.keys(spec.bodyTypes)));
     else if (spec.request?.body) middleware.push(requireBodyType([JSON_TYPE]));
     middleware.push(
@@ -82,9 +115,10 @@ export class ApiRouter {
  * The routes that need no key, as `METHOD /path` (HEAD with GET): the authentication
  * middleware lets exactly these through.
  */
-export function openRoutes(api: ApiRouter): ReadonlySet<string> {
+export function openRoutes<Scope extends string>(api: ApiRouter<Scope>): ReadonlySet<string> {
   return new Set(
-    api.specs
+    api.routes
+      .map((route) => route.spec)
       .filter((spec) => spec.scope === undefined)
       .flatMap((spec) => [
         `${spec.method.toUpperCase()} ${spec.path}`,

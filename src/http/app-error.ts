@@ -1,3 +1,5 @@
+import { ERROR_CODES, type ErrorCode, type ErrorStatus } from './error-codes.js';
+
 /** One entry of an error's details: which reading or line (for batches), which field, and why. */
 export interface ErrorDetail {
   index?: number;
@@ -7,40 +9,47 @@ export interface ErrorDetail {
   message: string;
 }
 
+export interface AppErrorOptions {
+  details?: ErrorDetail[];
+  headers?: Record<string, string>;
+}
+
 /**
  * The one error type the service throws on purpose. The error middleware turns it into
- * `{ error: { code, message, details? } }` with `status`; anything else becomes a 500.
+ * `{ error: { code, message, details? } }`. The code is one of the catalogue's
+ * (`error-codes.ts`) and the status comes from there, so the two cannot disagree; the
+ * message tells this case.
  */
 export class AppError extends Error {
   override name = 'AppError';
+  readonly status: ErrorStatus;
+  readonly details: ErrorDetail[] | undefined;
+  readonly headers: Record<string, string> | undefined;
 
   constructor(
-    readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
-    readonly details?: ErrorDetail[],
-    readonly headers?: Record<string, string>,
+    options: AppErrorOptions = {},
   ) {
     super(message);
-  }
-
-  static notFound(code: string, message: string): AppError {
-    return new AppError(404, code, message);
+    this.status = ERROR_CODES[code].status;
+    this.details = options.details;
+    this.headers = options.headers;
   }
 
   static validation(details: ErrorDetail[], message = 'The request is invalid.'): AppError {
-    return new AppError(400, 'validation_failed', message, details);
+    return new AppError('validation_failed', message, { details });
   }
 
   static overloaded(retryAfterSeconds: number): AppError {
-    return new AppError(503, 'overloaded', 'The ingest queue is full; retry later.', undefined, {
-      'Retry-After': String(retryAfterSeconds),
+    return new AppError('overloaded', 'The ingest queue is full; retry later.', {
+      headers: { 'Retry-After': String(retryAfterSeconds) },
     });
   }
 
   static databaseUnavailable(): AppError {
-    return new AppError(503, 'database_unavailable', 'The database is unavailable; retry later.', undefined, {
-      'Retry-After': '1',
+    return new AppError('database_unavailable', 'The database is unavailable; retry later.', {
+      headers: { 'Retry-After': '1' },
     });
   }
 }

@@ -1,7 +1,10 @@
-import type { Principal } from '../auth/api-key.service.js';
 import type { Logger } from '../logger.js';
 
-/** What the middleware chain keeps on `ctx.state`. */
+/**
+ * What the middleware chain keeps on `ctx.state`. Features that add to it (authentication
+ * adds the caller's `principal`) declare their fields by augmenting this interface from
+ * their own folder, so this one imports none of them.
+ */
 export interface AppState {
   requestId: string;
   /**
@@ -9,6 +12,4 @@ export interface AppState {
    * `requestId`. Log through it, not the service logger, while handling a request.
    */
   logger: Logger;
-  /** Set by the authentication middleware on every /v1 request. */
-  principal?: Principal;
 }

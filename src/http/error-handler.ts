@@ -14,23 +14,24 @@ interface HttpLikeError {
 
 function fromHttpError(err: HttpLikeError): AppError | undefined {
   const status = err.status ?? err.statusCode;
+  // The router's answer to a method it does not know, before other 5xx are left to the 500 below.
+  if (status === 501) return new AppError('not_implemented', 'This method is not implemented.');
   if (status === undefined || status >= 500 || status < 400) return undefined;
   if (err.type === 'entity.too.large') {
-    return new AppError(413, 'payload_too_large', 'The request body is larger than the limit.');
+    return new AppError('payload_too_large', 'The request body is larger than the limit.');
   }
   if (err.type === 'entity.parse.failed' || (status === 400 && err.type === undefined)) {
-    return new AppError(400, 'malformed_json', 'The request body is not valid JSON.');
+    return new AppError('malformed_json', 'The request body is not valid JSON.');
   }
   if (err.type === 'encoding.unsupported' || status === 415) {
     return new AppError(
-      415,
       'unsupported_media_type',
       'The request body is in a media type or encoding this route does not take.',
     );
   }
-  if (status === 405) return new AppError(405, 'method_not_allowed', 'This method is not allowed on this route.');
-  if (status === 501) return new AppError(501, 'not_implemented', 'This method is not implemented.');
-  return new AppError(status, 'bad_request', 'The request could not be processed.');
+  if (status === 405) return new AppError('method_not_allowed', 'This method is not allowed on this route.');
+  // Any other client error of the body parser (e.g. a body that does not match its length).
+  return new AppError('bad_request', 'The request could not be processed.');
 }
 
 /**
@@ -62,10 +63,10 @@ export function errorHandler(logger: Logger): Middleware<AppState> {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
-        throw new AppError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}.`);
+        throw new AppError('not_found', `No route for ${ctx.method} ${ctx.path}.`);
       }
     } catch (err: unknown) {
-      const appError =
+      let appError =
         err instanceof AppError
           ? err
           : isConnectionError(err)
@@ -77,14 +78,7 @@ export function errorHandler(logger: Logger): Middleware<AppState> {
         // The request's logger adds requestId; the service logger if this runs without request-log.
         const log = ctx.state.logger ?? logger.child({ requestId: ctx.state.requestId });
         log.error('unhandled error', { method: ctx.method, path: ctx.path, err });
-        ctx.status = 500;
-        ctx.body = {
-          error: {
-            code: 'internal_error',
-            message: `An unexpected error occurred (request ${ctx.state.requestId}).`,
-          },
-        };
-        return;
+        appError = new AppError('internal_error', `An unexpected error occurred (request ${ctx.state.requestId}).`);
       }
       ctx.status = appError.status;
       for (const [name, value] of Object.entries(appError.headers ?? {})) ctx.set(name, value);

@@ -37,7 +37,7 @@ export function jsonBody(maxBytes: number): Middleware<AppState>[] {
   const limitDepth: Middleware<AppState> = async (ctx, next) => {
     const body: unknown = (ctx.request as { body?: unknown }).body;
     if (jsonDepth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
-      throw new AppError(400, 'too_deeply_nested', `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels.`);
+      throw new AppError('too_deeply_nested', `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels.`);
     }
     await next();
   };

@@ -1,15 +1,16 @@
+import type { Scope } from '../auth/api-key.table.js';
 import type { Db } from '../db/database.js';
 import { JSON_TYPE, type ApiRouter } from '../http/api-router.js';
 import { vehicleParams } from '../http/device-id.schema.js';
 import { parseMappingsCsv, parseMappingsJson } from './bulk-mappings.js';
-import { vehicleNotMapped, VEHICLE_NOT_MAPPED_DOC } from './mapping.errors.js';
+import { vehicleNotMapped } from './mapping.errors.js';
 import { findMeterOfVehicle, setMeterOfVehicle, upsertMappings } from './mapping.repository.js';
 import { bulkMappingResult, mapping, mappingEntries, mappingsCsv, setMeterBody } from './mapping.schema.js';
 
 const CSV_TYPE = 'text/csv';
 
 /** Which meter measures the AC side of which vehicle: one meter per vehicle. */
-export function registerMappingRoutes(api: ApiRouter, db: Db): void {
+export function registerMappingRoutes(api: ApiRouter<Scope>, db: Db): void {
   api.add({
     method: 'put',
     path: '/v1/vehicles/:vehicleId/meter',
@@ -37,7 +38,7 @@ export function registerMappingRoutes(api: ApiRouter, db: Db): void {
     request: { params: vehicleParams },
     status: 200,
     response: { description: 'The mapping', schema: mapping },
-    errors: { 404: VEHICLE_NOT_MAPPED_DOC },
+    errors: ['vehicle_not_mapped'],
     handler: async ({ params }) => {
       const row = await findMeterOfVehicle(db, params.vehicleId);
       if (!row) throw vehicleNotMapped(params.vehicleId);
@@ -58,7 +59,6 @@ export function registerMappingRoutes(api: ApiRouter, db: Db): void {
     bodyTypes: { [JSON_TYPE]: mappingEntries, [CSV_TYPE]: mappingsCsv },
     status: 200,
     response: { description: 'Applied', schema: bulkMappingResult },
-    errors: { 400: 'Invalid entries or lines; nothing was applied (validation_failed)', 413: 'Body over the limit' },
     handler: async (_input, ctx) => {
       const body: unknown = (ctx.request as { body?: unknown }).body;
       const entries = ctx.is(CSV_TYPE)

@@ -2,7 +2,7 @@ import type { ApiRouter } from '../http/api-router.js';
 import type { Metrics } from './metrics.js';
 
 /** GET /metrics in the Prometheus text format, open like /healthz (scrape it on a private network). */
-export function registerMetricsRoutes(api: ApiRouter, metrics: Metrics): void {
+export function registerMetricsRoutes<Scope extends string>(api: ApiRouter<Scope>, metrics: Metrics): void {
   api.add({
     method: 'get',
     path: '/metrics',

@@ -1,35 +1,44 @@
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 
-import { type RouteSpec, JSON_TYPE } from '../http/api-router.js';
+import { type ApiRoute, JSON_TYPE } from '../http/api-router.js';
 import { errorResponse } from '../http/common.schema.js';
+import { ALL_ERROR_CODES, errorCodeSpec, type ErrorCode } from '../http/error-codes.js';
 
 /** Koa's `/v1/vehicles/:vehicleId/meter` as OpenAPI's `/v1/vehicles/{vehicleId}/meter`. */
 export const openApiPath = (koaPath: string) => koaPath.replace(/:(\w+)/g, '{$1}');
 
 const errorContent = { content: { [JSON_TYPE]: { schema: errorResponse } } };
 
-/** Error statuses every route of a kind can answer, besides the ones a route names. */
-function commonErrors(spec: RouteSpec): Record<string, string> {
-  const errors: Record<string, string> = {};
-  if (spec.request?.params || spec.request?.query || spec.request?.body || spec.bodyTypes) {
-    errors['400'] = 'The input is invalid (validation_failed, with the field and reason of each problem)';
+/** One code as the reference describes it, from the catalogue. */
+const describe = (code: ErrorCode) => `\`${code}\`: ${errorCodeSpec(code).description}`;
+
+/** The route's error responses by status, each describing every code it can carry there. */
+function errorResponses({ spec, errors }: ApiRoute) {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of errors) {
+    const status = errorCodeSpec(code).status;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
-  if (spec.scope) {
-    errors['401'] = 'No API key, or not a valid one (unauthorized)';
-    errors['403'] = `The key lacks the "${spec.scope}" scope (forbidden)`;
-    errors['429'] = "The key's request rate is over its limit (rate_limited); retry after Retry-After";
-    errors['503'] = 'The database is unavailable (database_unavailable); retry after Retry-After';
-  }
-  if (spec.request?.body || spec.bodyTypes) {
-    errors['413'] = 'The body is larger than the limit (payload_too_large)';
-    errors['415'] = 'The body is not in an accepted media type (unsupported_media_type)';
-  }
-  return errors;
+  return Object.fromEntries(
+    [...byStatus.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([status, codes]) => {
+        const described = codes.map(describe);
+        if (status === 403 && spec.scope !== undefined)
+          described.push(`This route requires the "${spec.scope}" scope.`);
+        return [String(status), { description: described.join('\n\n'), ...errorContent }];
+      }),
+  );
 }
 
-function operation(spec: RouteSpec): ZodOpenApiOperationObject {
+/** The errors any request may get, whatever its route: listed once, in the document's description. */
+const anyRequestErrors = ALL_ERROR_CODES.filter((code) => errorCodeSpec(code).anyRequest === true)
+  .map((code) => `- ${errorCodeSpec(code).status} ${describe(code)}`)
+  .join('\n');
+
+function operation(route: ApiRoute): ZodOpenApiOperationObject {
+  const { spec } = route;
   const bodies = spec.bodyTypes ?? (spec.request?.body ? { [JSON_TYPE]: spec.request.body } : undefined);
-  const errors = { ...commonErrors(spec), ...spec.errors };
   const success = spec.response.schema
     ? { content: { [spec.response.contentType ?? JSON_TYPE]: { schema: spec.response.schema } } }
     : spec.response.contentType
@@ -61,9 +70,7 @@ function operation(spec: RouteSpec): ZodOpenApiOperationObject {
       : {}),
     responses: {
       [String(spec.status)]: { description: spec.response.description, ...success },
-      ...Object.fromEntries(
-        Object.entries(errors).map(([status, description]) => [status, { description, ...errorContent }]),
-      ),
+      ...errorResponses(route),
     },
   };
 }
@@ -74,11 +81,11 @@ export interface DocumentInfo {
 }
 
 /** The OpenAPI 3.1 document of every route registered through the ApiRouter. */
-export function buildOpenApiDocument(specs: readonly RouteSpec[], info: DocumentInfo) {
+export function buildOpenApiDocument(routes: readonly ApiRoute[], info: DocumentInfo) {
   const paths: ZodOpenApiPathsObject = {};
-  for (const spec of specs) {
-    const path = openApiPath(spec.path);
-    paths[path] = { ...paths[path], [spec.method]: operation(spec) };
+  for (const route of routes) {
+    const path = openApiPath(route.spec.path);
+    paths[path] = { ...paths[path], [route.spec.method]: operation(route) };
   }
   return createDocument({
     openapi: '3.1.0',
@@ -88,7 +95,8 @@ export function buildOpenApiDocument(specs: readonly RouteSpec[], info: Document
       description:
         'Smart meters and vehicles post readings once a minute; analysts ask how each vehicle charged. ' +
         'Every /v1 route needs an API key (`Authorization: Bearer <key>` or `X-API-Key`) with the scope it names. ' +
-        'Errors share one shape: `{ "error": { "code", "message", "details"? } }`.',
+        'Errors share one shape: `{ "error": { "code", "message", "details"? } }`; each operation lists the codes ' +
+        `it can answer. Any request may also get:\n\n${anyRequestErrors}`,
     },
     ...(info.serverUrl ? { servers: [{ url: info.serverUrl }] } : {}),
     // The order the reference shows them in: what devices do, what analysts read, then admin.

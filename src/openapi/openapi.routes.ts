@@ -13,7 +13,7 @@ const packageVersion = (): string => {
  * routes registered so far (all of them, once the app is built) and cached. Open: a
  * reference is no secret, and /docs must load it without a key.
  */
-export function registerOpenApiRoutes(api: ApiRouter): void {
+export function registerOpenApiRoutes<Scope extends string>(api: ApiRouter<Scope>): void {
   let document: ReturnType<typeof buildOpenApiDocument> | undefined;
   api.add({
     method: 'get',
@@ -24,7 +24,7 @@ export function registerOpenApiRoutes(api: ApiRouter): void {
     status: 200,
     response: { description: 'The OpenAPI document', contentType: 'application/json' },
     handler: (_input, ctx) => {
-      document ??= buildOpenApiDocument(api.specs, { version: packageVersion() });
+      document ??= buildOpenApiDocument(api.routes, { version: packageVersion() });
       ctx.body = document;
     },
   });

@@ -71,8 +71,8 @@ export class IngestQueue {
   submit(stream: Stream, readings: MeterReading[] | VehicleReading[]): Promise<IngestResult> {
     if (this.closed) {
       return Promise.reject(
-        new AppError(503, 'shutting_down', 'The service is shutting down; retry later.', undefined, {
-          'Retry-After': '1',
+        new AppError('shutting_down', 'The service is shutting down; retry later.', {
+          headers: { 'Retry-After': '1' },
         }),
       );
     }

@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 
+import type { Scope } from '../auth/api-key.table.js';
 import { assertOwnDevice, principalOf } from '../auth/auth.middleware.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
@@ -28,11 +29,8 @@ function countRejections(metrics: Metrics, stream: Stream): Middleware<AppState>
   };
 }
 
-const ingestErrors = {
-  400: 'A reading is invalid: nothing of the request was stored (validation_failed, with the index and field of each problem)',
-  413: 'The body is larger than the limit (payload_too_large)',
-  503: 'The ingest queue is full or the database is unavailable: nothing was stored; retry after Retry-After',
-} as const;
+/** Besides those of every keyed route with a body: a device-bound key, and the ingest queue refusing. */
+const ingestErrors = ['device_forbidden', 'overloaded', 'shutting_down'] as const;
 
 const INGEST_RULES =
   'One reading or an array of readings (up to the configured maximum). All or nothing: one invalid reading refuses the ' +
@@ -40,7 +38,7 @@ const INGEST_RULES =
   'is counted as a duplicate and the first one kept. A device-bound key may only send its own device.';
 
 export function registerIngestionRoutes(
-  api: ApiRouter,
+  api: ApiRouter<Scope>,
   service: IngestionService,
   limits: IngestionLimits,
   metrics: Metrics,

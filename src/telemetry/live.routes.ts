@@ -1,3 +1,4 @@
+import type { Scope } from '../auth/api-key.table.js';
 import type { Db } from '../db/database.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
@@ -6,7 +7,7 @@ import { findMeterLive, findVehicleLive } from './live.repository.js';
 import { meterLive, vehicleLive } from './live.schema.js';
 
 /** The latest reading of each device (by device timestamp). */
-export function registerLiveRoutes(api: ApiRouter, db: Db): void {
+export function registerLiveRoutes(api: ApiRouter<Scope>, db: Db): void {
   api.add({
     method: 'get',
     path: '/v1/meters/:meterId/live',
@@ -18,10 +19,10 @@ export function registerLiveRoutes(api: ApiRouter, db: Db): void {
     request: { params: meterParams },
     status: 200,
     response: { description: 'The latest reading', schema: meterLive },
-    errors: { 404: 'No reading received from this meter (meter_not_found)' },
+    errors: ['meter_not_found'],
     handler: async ({ params }) => {
       const row = await findMeterLive(db, params.meterId);
-      if (!row) throw AppError.notFound('meter_not_found', `No reading received from meter ${params.meterId}.`);
+      if (!row) throw new AppError('meter_not_found', `No reading received from meter ${params.meterId}.`);
       return {
         meterId: row.meter_id,
         kwhConsumedAc: row.kwh_consumed_ac,
@@ -43,10 +44,10 @@ export function registerLiveRoutes(api: ApiRouter, db: Db): void {
     request: { params: vehicleParams },
     status: 200,
     response: { description: 'The latest reading', schema: vehicleLive },
-    errors: { 404: 'No reading received from this vehicle (vehicle_not_found)' },
+    errors: ['vehicle_not_found'],
     handler: async ({ params }) => {
       const row = await findVehicleLive(db, params.vehicleId);
-      if (!row) throw AppError.notFound('vehicle_not_found', `No reading received from vehicle ${params.vehicleId}.`);
+      if (!row) throw new AppError('vehicle_not_found', `No reading received from vehicle ${params.vehicleId}.`);
       return {
         vehicleId: row.vehicle_id,
         soc: row.soc,
