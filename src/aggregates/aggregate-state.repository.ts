@@ -15,7 +15,7 @@ export interface AggregateStateRow {
   thresholdMs: number;
   /** Start of the raw hypertable's oldest chunk; null when it has no chunk at all. */
   rawFromMs: number | null;
-  /** The raw hypertable's retention policy (drop_after); null without one. */
+  /** The raw hypertable's retention policy (drop_after, from the job catalog); null without one. */
   rawRetentionMs: number | null;
   /** Invalidated ranges (both logs) overlapping the window, clipped to it, half-open. */
   stale: Interval[];
@@ -44,26 +44,29 @@ export async function readAggregateStates(db: Db, window: Interval): Promise<Agg
   const fromUs = String(window.from * 1000);
   const toUs = String(window.to * 1000);
   const result = await sql<Row>`
-    WITH cagg AS (
+    WITH cagg AS MATERIALIZED (
       SELECT ca.user_view_name AS view, ca.mat_hypertable_id AS mat_id, ca.raw_hypertable_id AS raw_id,
-             h.schema_name AS raw_schema, h.table_name AS raw_table,
              _timescaledb_functions.cagg_watermark(ca.mat_hypertable_id) AS watermark
       FROM _timescaledb_catalog.continuous_agg ca
-      JOIN _timescaledb_catalog.hypertable h ON h.id = ca.raw_hypertable_id
       WHERE ca.user_view_schema = current_schema()
+    ), raw AS MATERIALIZED (
+      -- Once per raw hypertable (two), not per aggregate (four).
+      SELECT r.raw_id,
+        (SELECT floor(min(ds.range_start) / 1000.0)::float8
+           FROM _timescaledb_catalog.chunk ch
+           JOIN _timescaledb_catalog.chunk_constraint cc ON cc.chunk_id = ch.id
+           JOIN _timescaledb_catalog.dimension_slice ds ON ds.id = cc.dimension_slice_id
+          WHERE ch.hypertable_id = r.raw_id AND NOT ch.dropped) AS raw_from_ms,
+        (SELECT min(extract(epoch FROM (j.config->>'drop_after')::interval))::float8 * 1000
+           FROM _timescaledb_config.bgw_job j
+          WHERE j.proc_name = 'policy_retention' AND j.hypertable_id = r.raw_id) AS raw_retention_ms
+      FROM (SELECT DISTINCT raw_id FROM cagg) r
     )
     SELECT c.view,
       floor(c.watermark / 1000.0)::float8 AS watermark_ms,
       floor(t.watermark / 1000.0)::float8 AS threshold_ms,
-      (SELECT floor(min(ds.range_start) / 1000.0)::float8
-         FROM _timescaledb_catalog.chunk ch
-         JOIN _timescaledb_catalog.chunk_constraint cc ON cc.chunk_id = ch.id
-         JOIN _timescaledb_catalog.dimension_slice ds ON ds.id = cc.dimension_slice_id
-        WHERE ch.hypertable_id = c.raw_id AND NOT ch.dropped) AS raw_from_ms,
-      (SELECT min(extract(epoch FROM (j.config->>'drop_after')::interval))::float8 * 1000
-         FROM timescaledb_information.jobs j
-        WHERE j.proc_name = 'policy_retention' AND j.hypertable_schema = c.raw_schema
-          AND j.hypertable_name = c.raw_table) AS raw_retention_ms,
+      r.raw_from_ms,
+      r.raw_retention_ms,
       (SELECT coalesce(json_agg(json_build_array(
                 floor(greatest(i.lo, ${fromUs}::int8) / 1000.0),
                 floor(least(i.hi, ${toUs}::int8) / 1000.0) + 1)), '[]'::json)
@@ -78,9 +81,10 @@ export async function readAggregateStates(db: Db, window: Interval): Promise<Agg
          ) i
         WHERE i.hi >= ${fromUs}::int8 AND i.lo < ${toUs}::int8) AS stale
     FROM cagg c
+    JOIN raw r ON r.raw_id = c.raw_id
     LEFT JOIN _timescaledb_catalog.continuous_aggs_invalidation_threshold t ON t.hypertable_id = c.raw_id`.execute(db);
-  // int8 minimum ("nothing yet") becomes about -9.2e15 ms: treat anything that far out as -Infinity.
-  const time = (ms: number | null) => (ms === null || ms < -1e15 ? -Infinity : ms);
+  // "Nothing yet" is the smallest timestamp (4714 BC) or the int8 minimum: -Infinity for both.
+  const time = (ms: number | null) => (ms === null || ms < -1e14 ? -Infinity : ms);
   return result.rows.map((row) => ({
     view: row.view,
     watermarkMs: time(row.watermark_ms),
