@@ -47,7 +47,24 @@ export const DASHBOARD_CSP = [
  * The page's ES modules: app.js is the entry index.html loads, the others are what it imports.
  * A module missing here is a 404 that stops the page.
  */
-export const DASHBOARD_MODULES = ['app.js'];
+export const DASHBOARD_MODULES = [
+  'app.js',
+  'api-client.js',
+  'api-error.js',
+  'api-key-storage.js',
+  'charts.js',
+  'dom.js',
+  'efficiency-status.js',
+  'error-messages.js',
+  'fleet-row.js',
+  'fleet-table.js',
+  'format.js',
+  'key-prompt.js',
+  'state.js',
+  'time-ranges.js',
+  'vehicle-summary.js',
+  'vehicle-view.js',
+];
 
 // Module scripts are refused unless served with a JavaScript type (and nosniff is always set).
 const JAVASCRIPT = 'text/javascript; charset=utf-8';
