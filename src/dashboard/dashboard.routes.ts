@@ -45,7 +45,7 @@ export const DASHBOARD_CSP = [
 
 /**
  * The page's ES modules: app.js is the entry index.html loads, the others are what it imports.
- * A module missing here is a 404 that stops the page.
+ * A module missing here is a 404 that stops the page (test/dashboard-modules.test.ts checks the list).
  */
 export const DASHBOARD_MODULES = [
   'app.js',
