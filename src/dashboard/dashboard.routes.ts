@@ -33,31 +33,48 @@ export const DASHBOARD_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-// The page and its own files revalidate (ETag) on every load; Chart.js is pinned in package.json.
+/**
+ * The page's ES modules: app.js is the entry index.html loads, the others are what it imports.
+ * A module missing here is a 404 that stops the page (test/dashboard-modules.test.ts checks the list).
+ */
+export const DASHBOARD_MODULES = [
+  'app.js',
+  'api-client.js',
+  'api-error.js',
+  'api-key-storage.js',
+  'charts.js',
+  'dom.js',
+  'efficiency-status.js',
+  'error-messages.js',
+  'fleet-row.js',
+  'fleet-table.js',
+  'format.js',
+  'key-prompt.js',
+  'state.js',
+  'time-ranges.js',
+  'vehicle-summary.js',
+  'vehicle-view.js',
+];
+
+// Module scripts are refused unless served with a JavaScript type (and nosniff is always set).
+const JAVASCRIPT = 'text/javascript; charset=utf-8';
+
+/** A file of `public/`; these revalidate (ETag) on every load, as they change with the service. */
+const ownFile = (name: string, type: string): StaticAsset => ({
+  path: () => pageFile(name),
+  type,
+  cacheControl: REVALIDATE,
+});
+
 const ASSETS: Record<string, StaticAsset> = {
-  '/dashboard': {
-    path: () => pageFile('index.html'),
-    type: 'text/html; charset=utf-8',
-    cacheControl: REVALIDATE,
-  },
-  '/dashboard/app.js': {
-    path: () => pageFile('app.js'),
-    type: 'text/javascript; charset=utf-8',
-    cacheControl: REVALIDATE,
-  },
-  '/dashboard/app.css': {
-    path: () => pageFile('app.css'),
-    type: 'text/css; charset=utf-8',
-    cacheControl: REVALIDATE,
-  },
-  '/dashboard/favicon.svg': {
-    path: () => pageFile('favicon.svg'),
-    type: 'image/svg+xml',
-    cacheControl: REVALIDATE,
-  },
+  '/dashboard': ownFile('index.html', 'text/html; charset=utf-8'),
+  ...Object.fromEntries(DASHBOARD_MODULES.map((name) => [`/dashboard/${name}`, ownFile(name, JAVASCRIPT)])),
+  '/dashboard/app.css': ownFile('app.css', 'text/css; charset=utf-8'),
+  '/dashboard/favicon.svg': ownFile('favicon.svg', 'image/svg+xml'),
+  // Chart.js is pinned in package.json: a day of caching is safe.
   '/dashboard/vendor/chart.umd.min.js': {
     path: () => join(chartJsDist(), 'chart.umd.min.js'),
-    type: 'text/javascript; charset=utf-8',
+    type: JAVASCRIPT,
     cacheControl: VENDOR,
   },
   '/dashboard/vendor/chart.umd.min.js.map': {
