@@ -57,7 +57,11 @@ export function createApp(deps: AppDeps): Koa<AppState, AppContext> {
   registerDashboardRoutes(router);
 
   app.use(requestId());
-  app.use(requestLog(deps.logger, deps.metrics));
+  app.use(
+    requestLog(deps.logger, ({ method, route, status, seconds }) =>
+      deps.metrics.httpSeconds.observe({ method, route, status: String(status) }, seconds),
+    ),
+  );
   app.use(errorHandler(deps.logger));
   app.use(authenticate(deps.keys, deps.rateLimiter, openRoutes(api)));
   for (const middleware of jsonBody(deps.limits.maxBodyBytes)) app.use(middleware);

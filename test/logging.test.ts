@@ -9,7 +9,6 @@ import { errorHandler } from '../src/http/error-handler.js';
 import { requestId } from '../src/http/request-id.js';
 import { requestLog } from '../src/http/request-log.js';
 import { createLogger, shouldPrettyPrint, type LogLevel } from '../src/logger.js';
-import { createMetrics } from '../src/metrics/metrics.js';
 import { startService } from '../src/service.js';
 
 const ADMIN_KEY = 'logging-admin-key-0123456789abcdef0123456789';
@@ -132,7 +131,7 @@ test('request middleware: the request id on every line of a request, one request
   const secret = 'evt_never-in-the-logs';
   const app = new Koa<AppState>();
   app.use(requestId());
-  app.use(requestLog(log.logger, createMetrics()));
+  app.use(requestLog(log.logger));
   app.use(errorHandler(log.logger));
   app.use(async (ctx, next) => {
     ctx.state.principal = { keyId: 'key-7', name: 'k', scopes: new Set(), deviceId: null, isEnvAdmin: false };

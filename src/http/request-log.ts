@@ -1,7 +1,6 @@
 import type { Middleware } from 'koa';
 
 import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics/metrics.js';
 import type { AppState } from './app-state.js';
 
 /**
@@ -9,7 +8,10 @@ import type { AppState } from './app-state.js';
  * writes one structured line per request when it is answered. Never the headers or the
  * body: keys travel in headers and must not reach the logs.
  */
-export function requestLog(logger: Logger, metrics: Metrics): Middleware<AppState> {
+/** Told of every answered request (metrics); `route` is the route pattern, not the path. */
+export type RequestObserver = (request: { method: string; route: string; status: number; seconds: number }) => void;
+
+export function requestLog(logger: Logger, observe: RequestObserver = () => undefined): Middleware<AppState> {
   return async (ctx, next) => {
     const started = performance.now();
     const log = logger.child({ requestId: ctx.state.requestId });
@@ -28,7 +30,7 @@ export function requestLog(logger: Logger, metrics: Metrics): Middleware<AppStat
       };
       // The route pattern, not the path: ids must not explode the label set.
       const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
-      metrics.httpSeconds.observe({ method: ctx.method, route, status: String(status) }, fields.durationMs / 1000);
+      observe({ method: ctx.method, route, status, seconds: fields.durationMs / 1000 });
       if (status >= 500) log.warn('request', fields);
       else log.info('request', fields);
     }
