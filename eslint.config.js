@@ -25,6 +25,28 @@ export default tseslint.config(
       '@typescript-eslint/no-import-type-side-effects': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'import-x/no-cycle': 'error',
+      // Folders depend one way: features on http/db/aggregates, never the reverse.
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: './src/http',
+              from: [
+                './src/auth',
+                './src/metrics',
+                './src/analytics',
+                './src/telemetry',
+                './src/mapping',
+                './src/policies',
+              ],
+            },
+            { target: './src/telemetry', from: ['./src/analytics', './src/aggregates', './src/policies'] },
+            { target: './src/aggregates', from: ['./src/analytics', './src/policies', './src/http'] },
+            { target: './src/policies', from: ['./src/analytics', './src/telemetry', './src/http'] },
+          ],
+        },
+      ],
       // Default exports named like a member (koa's Router, postgres) are how those packages are used.
       'import-x/no-named-as-default': 'off',
       'import-x/no-named-as-default-member': 'off',
