@@ -12,8 +12,8 @@ import type { Db } from './db/database.js';
 import { registerHealthRoutes } from './health/health.routes.js';
 import { ApiRouter, openRoutes } from './http/api-router.js';
 import type { AppState } from './http/app-state.js';
+import { bodyParsers } from './http/body-parser.js';
 import { errorHandler } from './http/error-handler.js';
-import { jsonBody } from './http/json-body.js';
 import { requestId } from './http/request-id.js';
 import { requestLog } from './http/request-log.js';
 import type { AppContext } from './http/validate.js';
@@ -64,7 +64,7 @@ export function createApp(deps: AppDeps): Koa<AppState, AppContext> {
   );
   app.use(errorHandler(deps.logger));
   app.use(authenticate(deps.keys, deps.rateLimiter, openRoutes(api)));
-  for (const middleware of jsonBody(deps.limits.maxBodyBytes)) app.use(middleware);
+  for (const middleware of bodyParsers(deps.limits.maxBodyBytes)) app.use(middleware);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   return app;

@@ -8,9 +8,9 @@ import { sql } from 'kysely';
 import { ALL_AGGREGATE_VIEWS } from '../src/aggregates/aggregate-levels.js';
 import { JobScheduler } from '../src/db/job-scheduler.js';
 import { createLogger } from '../src/logger.js';
-import { seededRandom } from '../src/simulator/random.js';
 import { READING_BOUNDS } from '../src/telemetry/reading-bounds.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, QUARTER_HOUR_MS } from '../src/time.js';
+import { seededRandom } from '../tools/simulator/random.js';
 import { startTestService, type TestService } from './helpers/test-service.js';
 
 /**

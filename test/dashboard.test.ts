@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import test, { type ExecutionContext } from 'ava';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-import { runSimulation, type SimulationStats } from '../src/simulator/simulation.js';
+import { runSimulation, type SimulationStats } from '../tools/simulator/simulation.js';
 import {
   meterReading,
   minutesAgo,

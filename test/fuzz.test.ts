@@ -1,7 +1,7 @@
 import test from 'ava';
 import { sql } from 'kysely';
 
-import { seededRandom, type Random } from '../src/simulator/random.js';
+import { seededRandom, type Random } from '../tools/simulator/random.js';
 import { startTestService, TEST_ADMIN_KEY, type TestService } from './helpers/test-service.js';
 
 /**

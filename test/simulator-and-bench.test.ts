@@ -6,8 +6,7 @@ import { promisify } from 'node:util';
 
 import test from 'ava';
 
-import { parseDuration } from '../src/simulator/duration.js';
-import { runSimulation } from '../src/simulator/simulation.js';
+import { runSimulation } from '../tools/simulator/simulation.js';
 import { startTestService, TEST_ADMIN_KEY, type TestService } from './helpers/test-service.js';
 
 let svc: TestService;
@@ -47,12 +46,6 @@ test('simulator backfill: every reading accepted, mappings set, analytics meanin
   t.true(report.body.readings.meter >= 119 && report.body.readings.meter <= 120);
   t.true(report.body.acEnergyKwh > 0);
   t.true(report.body.avgBatteryTempC > -50 && report.body.avgBatteryTempC < 150);
-});
-
-test('durations parse; nonsense is refused', (t) => {
-  t.is(parseDuration('24h'), 86_400_000);
-  t.is(parseDuration('90m'), 5_400_000);
-  t.throws(() => parseDuration('soon'));
 });
 
 test('benchmark harness smoke run: tables, JSON with machine and commit, nothing acknowledged missing', async (t) => {

@@ -1,5 +1,5 @@
-import type { JsonClient } from '../../src/simulator/http-client.js';
 import { DAY_MS } from '../../src/time.js';
+import type { JsonClient } from '../../tools/simulator/http-client.js';
 import { phaseMs, type BenchMode } from '../mode.js';
 import { randomWindow, type AnalyticsDataset } from './analytics-dataset.js';
 import { benchVehicle } from './direct-db.js';

@@ -1,4 +1,4 @@
-import type { JsonClient } from '../../src/simulator/http-client.js';
+import type { JsonClient } from '../../tools/simulator/http-client.js';
 import { percentile, round } from './stats.js';
 
 export interface LoadResult {

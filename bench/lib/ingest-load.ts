@@ -1,5 +1,5 @@
-import type { JsonClient } from '../../src/simulator/http-client.js';
 import { MINUTE_MS } from '../../src/time.js';
+import type { JsonClient } from '../../tools/simulator/http-client.js';
 import { runLoad } from './http-load.js';
 
 /**

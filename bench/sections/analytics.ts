@@ -3,8 +3,8 @@ import { sql } from 'kysely';
 
 import { findPerformance } from '../../src/analytics/performance.repository.js';
 import { readWindow } from '../../src/analytics/window-snapshot.js';
-import { JsonClient } from '../../src/simulator/http-client.js';
 import { DAY_MS } from '../../src/time.js';
+import { JsonClient } from '../../tools/simulator/http-client.js';
 import type { BenchContext } from '../context.js';
 import { randomWindow, type AnalyticsDataset } from '../lib/analytics-dataset.js';
 import { httpAnalytics, pickLatency, warmUp } from '../lib/analytics-load.js';

@@ -1,6 +1,6 @@
 // Sections 1-3: ingest through HTTP, the naive baseline and the bulk ceiling, on one database.
-import { JsonClient } from '../../src/simulator/http-client.js';
 import { DAY_MS } from '../../src/time.js';
+import { JsonClient } from '../../tools/simulator/http-client.js';
 import type { BenchContext } from '../context.js';
 import { bulkInsertCeiling, countReadings, naiveIngest, openDirect } from '../lib/direct-db.js';
 import { batchedIngest, singleIngest } from '../lib/ingest-load.js';

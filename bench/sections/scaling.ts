@@ -1,6 +1,6 @@
 // Section 5: how cost grows with the fleet.
-import { JsonClient } from '../../src/simulator/http-client.js';
 import { DAY_MS } from '../../src/time.js';
+import { JsonClient } from '../../tools/simulator/http-client.js';
 import type { BenchContext } from '../context.js';
 import { loadDataset, randomWindow, type AnalyticsDataset } from '../lib/analytics-dataset.js';
 import { httpAnalytics, warmUp } from '../lib/analytics-load.js';

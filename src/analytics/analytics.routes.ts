@@ -5,10 +5,10 @@ import { vehicleParams } from '../http/device-id.schema.js';
 import type { Metrics } from '../metrics/metrics.js';
 import {
   fleetPage,
-  fleetQuery,
-  performanceQuery,
+  fleetQuerySchema,
+  performanceQuerySchema,
   performanceReport,
-  seriesQuery,
+  seriesQuerySchema,
   seriesReport,
 } from './analytics.schema.js';
 import { getFleetPage } from './fleet.service.js';
@@ -40,7 +40,7 @@ export function registerAnalyticsRoutes(api: ApiRouter<Scope>, db: Db, metrics: 
     summary: 'How a vehicle charged over a window',
     description: `AC energy in (mapped meter), DC energy delivered, efficiency (DC/AC) and mean battery temperature. ${WINDOW_RULES}`,
     scope: 'read',
-    request: { params: vehicleParams, query: performanceQuery },
+    request: { params: vehicleParams, query: performanceQuerySchema },
     status: 200,
     response: { description: 'The window figures', schema: performanceReport },
     errors: ['vehicle_not_mapped'],
@@ -55,7 +55,7 @@ export function registerAnalyticsRoutes(api: ApiRouter<Scope>, db: Db, metrics: 
     summary: "A vehicle's figures per bucket (15m, 1h, 1d)",
     description: `Every bucket of the window in order, empty buckets with zeros; the first and last are clipped to the window. ${WINDOW_RULES}`,
     scope: 'read',
-    request: { params: vehicleParams, query: seriesQuery },
+    request: { params: vehicleParams, query: seriesQuerySchema },
     status: 200,
     response: { description: 'The buckets', schema: seriesReport },
     errors: ['vehicle_not_mapped'],
@@ -73,7 +73,7 @@ export function registerAnalyticsRoutes(api: ApiRouter<Scope>, db: Db, metrics: 
       'Sort by efficiency to see "which vehicles are losing energy right now"; `belowThreshold=true` keeps only those. ' +
       `Keyset pagination: pass \`nextCursor\` back as \`cursor\`. ${WINDOW_RULES}`,
     scope: 'read',
-    request: { query: fleetQuery },
+    request: { query: fleetQuerySchema },
     status: 200,
     response: { description: 'One page of vehicles', schema: fleetPage },
     handler: ({ query }) => timed(() => getFleetPage(db, query)),

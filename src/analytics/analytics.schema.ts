@@ -7,12 +7,12 @@ const windowQuery = {
   to: instantQuery.optional().meta({ description: 'Window end (exclusive). Default: now.' }),
 };
 
-export const performanceQuery = z.object(windowQuery);
+export const performanceQuerySchema = z.object(windowQuery);
 
 export const SERIES_BUCKETS = ['15m', '1h', '1d'] as const;
 export type SeriesBucket = (typeof SERIES_BUCKETS)[number];
 
-export const seriesQuery = z.object({
+export const seriesQuerySchema = z.object({
   ...windowQuery,
   bucket: z
     .enum(SERIES_BUCKETS, { message: 'must be one of 15m, 1h, 1d' })
@@ -22,7 +22,7 @@ export const seriesQuery = z.object({
 
 export const FLEET_SORTS = ['efficiency', '-efficiency', 'flagged', 'vehicleId'] as const;
 
-export const fleetQuery = z.object({
+export const fleetQuerySchema = z.object({
   ...windowQuery,
   sort: z
     .enum(FLEET_SORTS, { message: 'must be one of efficiency, -efficiency, flagged, vehicleId' })
@@ -49,7 +49,9 @@ export const fleetQuery = z.object({
   }),
 });
 
-const efficiencyStatus = z.enum(['normal', 'low', 'implausible', 'no_data']).meta({
+export const EFFICIENCY_STATUSES = ['normal', 'low', 'implausible', 'no_data'] as const;
+
+const efficiencyStatus = z.enum(EFFICIENCY_STATUSES).meta({
   description: 'low: below the threshold; implausible: DC > AC (wrong mapping or faulty meter); no_data: no AC energy.',
 });
 
@@ -132,3 +134,7 @@ export const fleetPage = z
 export type PerformanceReport = z.infer<typeof performanceReport>;
 export type SeriesReport = z.infer<typeof seriesReport>;
 export type FleetPage = z.infer<typeof fleetPage>;
+export type FleetSort = (typeof FLEET_SORTS)[number];
+export type EfficiencyStatus = (typeof EFFICIENCY_STATUSES)[number];
+/** The fleet query as validated (the cursor, when sent, carries the rest). */
+export type FleetQuery = z.infer<typeof fleetQuerySchema>;

@@ -1,11 +1,9 @@
 import type { z } from 'zod';
 
-import type { seriesPoint } from './analytics.schema.js';
+import type { EfficiencyStatus, seriesPoint } from './analytics.schema.js';
 
 /** Below this DC/AC ratio a charger or battery loses energy it should not: a fault. */
 export const EFFICIENCY_FAULT_THRESHOLD = 0.85;
-
-export type EfficiencyStatus = 'normal' | 'low' | 'implausible' | 'no_data';
 
 /** Energies are shown (and compared) to this many decimals of a kWh: a microwatt-hour. */
 export const KWH_DECIMALS = 9;

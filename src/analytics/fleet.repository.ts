@@ -1,12 +1,11 @@
 import { sql } from 'kysely';
 
 import type { Db } from '../db/database.js';
+import type { FleetSort } from './analytics.schema.js';
 import { KWH_DECIMALS } from './energy-figures.js';
 import { meterRows, vehicleRows } from './energy-rows.js';
 import type { VehicleEnergySums } from './performance.repository.js';
 import type { WindowPlan } from './window-plan.js';
-
-export type FleetSort = 'flagged' | 'efficiency' | '-efficiency' | 'vehicleId';
 
 /** Where the previous page ended: the last row's sort key and id. */
 export interface FleetPosition {

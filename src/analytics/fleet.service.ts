@@ -1,20 +1,11 @@
 import type { Db } from '../db/database.js';
 import { AppError } from '../http/app-error.js';
-import type { FleetPage } from './analytics.schema.js';
+import type { FleetPage, FleetQuery } from './analytics.schema.js';
 import { EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
 import { decodeFleetCursor, encodeFleetCursor, type FleetCursor } from './fleet-cursor.js';
-import { findFleetPage, type FleetSort } from './fleet.repository.js';
+import { findFleetPage } from './fleet.repository.js';
 import { resolveWindow } from './requested-window.js';
 import { readWindow } from './window-snapshot.js';
-
-export interface FleetQuery {
-  from?: Date;
-  to?: Date;
-  sort?: FleetSort;
-  belowThreshold?: boolean;
-  limit: number;
-  cursor?: string;
-}
 
 /** The first page takes window, sort and filter from the query; later pages from the cursor. */
 function resolvePage(query: FleetQuery): Omit<FleetCursor, 'after'> & { after: FleetCursor['after'] | null } {

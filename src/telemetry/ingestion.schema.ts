@@ -76,8 +76,8 @@ export const ingestResult = z
   })
   .meta({ id: 'IngestResult' });
 
-export function meterBatchSchema(limits: TimestampLimits, maxReadings: number) {
-  const reading = z
+function meterReadingSchema(limits: TimestampLimits) {
+  return z
     .object({
       meterId: deviceIdSchema,
       kwhConsumedAc: bounded('kwhConsumedAc'),
@@ -85,11 +85,10 @@ export function meterBatchSchema(limits: TimestampLimits, maxReadings: number) {
       timestamp: timestampSchema(limits),
     })
     .meta({ id: 'MeterReading' });
-  return batchOf(reading, maxReadings);
 }
 
-export function vehicleBatchSchema(limits: TimestampLimits, maxReadings: number) {
-  const reading = z
+function vehicleReadingSchema(limits: TimestampLimits) {
+  return z
     .object({
       vehicleId: deviceIdSchema,
       soc: bounded('soc'),
@@ -98,5 +97,17 @@ export function vehicleBatchSchema(limits: TimestampLimits, maxReadings: number)
       timestamp: timestampSchema(limits),
     })
     .meta({ id: 'VehicleReading' });
-  return batchOf(reading, maxReadings);
+}
+
+/** A meter reading as a client sends it (JSON: the timestamp is a string). */
+export type MeterReadingBody = z.input<ReturnType<typeof meterReadingSchema>>;
+/** A vehicle reading as a client sends it. */
+export type VehicleReadingBody = z.input<ReturnType<typeof vehicleReadingSchema>>;
+
+export function meterBatchSchema(limits: TimestampLimits, maxReadings: number) {
+  return batchOf(meterReadingSchema(limits), maxReadings);
+}
+
+export function vehicleBatchSchema(limits: TimestampLimits, maxReadings: number) {
+  return batchOf(vehicleReadingSchema(limits), maxReadings);
 }

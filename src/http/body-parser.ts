@@ -26,7 +26,7 @@ export function jsonDepth(value: unknown, limit: number): number {
  * (else 413), JSON that parses (else 400) and stays under the nesting limit (else 400).
  * Which media type a route accepts is checked by the route itself (415, see api-router.ts).
  */
-export function jsonBody(maxBytes: number): Middleware<AppState>[] {
+export function bodyParsers(maxBytes: number): Middleware<AppState>[] {
   const parse = bodyParser({
     enableTypes: ['json', 'text'],
     extendTypes: { text: ['text/csv'] },

@@ -1,19 +1,9 @@
+import type { MeterReadingBody, VehicleReadingBody } from '../../src/telemetry/ingestion.schema.js';
 import { between, seededRandom, type Random } from './random.js';
 
-export interface MeterPayload {
-  meterId: string;
-  kwhConsumedAc: number;
-  voltage: number;
-  timestamp: string;
-}
-
-export interface VehiclePayload {
-  vehicleId: string;
-  soc: number;
-  kwhDeliveredDc: number;
-  batteryTemp: number;
-  timestamp: string;
-}
+/** What the simulator sends: the API's own reading bodies. */
+export type MeterPayload = MeterReadingBody;
+export type VehiclePayload = VehicleReadingBody;
 
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
 

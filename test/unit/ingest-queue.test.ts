@@ -1,10 +1,10 @@
 import test from 'ava';
 
-import { createLogger } from '../src/logger.js';
-import { LIVE_READING_AGE_MS, selectBatch, type QueuedRequest } from '../src/telemetry/batch-selection.js';
-import { IngestQueue, type BatchWriter } from '../src/telemetry/ingest-queue.js';
-import type { MeterReading, ReadingsByStream } from '../src/telemetry/reading.js';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/time.js';
+import { createLogger } from '../../src/logger.js';
+import { LIVE_READING_AGE_MS, selectBatch, type QueuedRequest } from '../../src/telemetry/batch-selection.js';
+import { IngestQueue, type BatchWriter } from '../../src/telemetry/ingest-queue.js';
+import type { MeterReading, ReadingsByStream } from '../../src/telemetry/reading.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/time.js';
 
 /** Unit tier: the queue and batch selection with a fake writer, no database. */
 const silent = createLogger('silent');

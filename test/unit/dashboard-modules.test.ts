@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import test from 'ava';
 
-import { DASHBOARD_MODULES } from '../src/dashboard/dashboard.routes.js';
+import { DASHBOARD_MODULES } from '../../src/dashboard/dashboard.routes.js';
 
 /*
  * The dashboard is plain ES modules served one by one, each declared in dashboard.routes.ts.

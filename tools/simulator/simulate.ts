@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { ADMIN_KEY_FILE } from '../auth/admin-key.js';
+import { ADMIN_KEY_FILE } from '../../src/auth/admin-key.js';
 import { parseDuration } from './duration.js';
 import { runSimulation, type SimulationStats } from './simulation.js';
 

@@ -3,11 +3,11 @@ import type { AddressInfo } from 'node:net';
 
 import test from 'ava';
 
-import { createApp, type AppDeps } from '../src/app.js';
-import { RateLimiter } from '../src/auth/rate-limiter.js';
-import { ALL_ERROR_CODES, errorCodeSpec, type ErrorCode } from '../src/http/error-codes.js';
-import { createLogger } from '../src/logger.js';
-import { createMetrics } from '../src/metrics/metrics.js';
+import { createApp, type AppDeps } from '../../src/app.js';
+import { RateLimiter } from '../../src/auth/rate-limiter.js';
+import { ALL_ERROR_CODES, errorCodeSpec, type ErrorCode } from '../../src/http/error-codes.js';
+import { createLogger } from '../../src/logger.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
 
 /**
  * The error catalogue (src/http/error-codes.ts) is the one place a code is declared. These
@@ -15,7 +15,7 @@ import { createMetrics } from '../src/metrics/metrics.js';
  * built from the registered routes. No database: the document needs none.
  */
 
-const root = new URL('../', import.meta.url);
+const root = new URL('../../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
 
 /** The rows of README's error table: code -> status and meaning. */

@@ -1,10 +1,10 @@
 import test from 'ava';
 
-import { usableSpans } from '../src/aggregates/aggregate-freshness.js';
-import { BUCKET_MS } from '../src/aggregates/aggregate-levels.js';
-import { planSegments, type Segment } from '../src/analytics/window-plan.js';
-import { seededRandom } from '../src/simulator/random.js';
-import { MINUTE_MS, type Interval } from '../src/time.js';
+import { usableSpans } from '../../src/aggregates/aggregate-freshness.js';
+import { BUCKET_MS } from '../../src/aggregates/aggregate-levels.js';
+import { planSegments, type Segment } from '../../src/analytics/window-plan.js';
+import { MINUTE_MS, type Interval } from '../../src/time.js';
+import { seededRandom } from '../../tools/simulator/random.js';
 
 const base = Date.UTC(2026, 10, 27, 0, 0);
 const at = (minutes: number) => base + minutes * MINUTE_MS;
