@@ -2,6 +2,7 @@ import test from 'ava';
 
 import { JobScheduler } from '../src/db/job-scheduler.js';
 import { createLogger } from '../src/logger.js';
+import { HOUR_MS, MINUTE_MS } from '../src/time.js';
 import {
   meterReading,
   startTestService,
@@ -10,11 +11,9 @@ import {
   type TestService,
 } from './helpers/test-service.js';
 
-const HOUR = 3_600_000;
-const MINUTE = 60_000;
 /** A day boundary 30+ hours back, so windows cross days, hours and quarter hours. */
-const anchor = Math.floor((Date.now() - 30 * HOUR) / (24 * HOUR)) * 24 * HOUR - 24 * HOUR;
-const at = (minutes: number) => new Date(anchor + minutes * MINUTE);
+const anchor = Math.floor((Date.now() - 30 * HOUR_MS) / (24 * HOUR_MS)) * 24 * HOUR_MS - 24 * HOUR_MS;
+const at = (minutes: number) => new Date(anchor + minutes * MINUTE_MS);
 const iso = (minutes: number) => encodeURIComponent(at(minutes).toISOString());
 
 let svc: TestService;
@@ -108,9 +107,9 @@ test('series: empty buckets are zeros with no efficiency; unknown vehicle 404; b
     avgBatteryTempC: null,
   });
   t.is((await svc.get('/v1/analytics/performance/nobody/series')).body.error.code, 'vehicle_not_mapped');
-  const old = new Date(Date.now() - 100 * 24 * HOUR);
+  const old = new Date(Date.now() - 100 * 24 * HOUR_MS);
   const tooOld = await svc.get(
-    `/v1/analytics/performance/fl-a/series?bucket=15m&from=${encodeURIComponent(old.toISOString())}&to=${encodeURIComponent(new Date(old.getTime() + HOUR).toISOString())}`,
+    `/v1/analytics/performance/fl-a/series?bucket=15m&from=${encodeURIComponent(old.toISOString())}&to=${encodeURIComponent(new Date(old.getTime() + HOUR_MS).toISOString())}`,
   );
   t.is(tooOld.status, 400, '15-minute buckets are kept 90 days');
   t.regex(tooOld.body.error.details[0].message, /90 days/);

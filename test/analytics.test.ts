@@ -5,14 +5,13 @@ import { selectPerformance } from '../src/analytics/performance.repository.js';
 import { planSegments, planWindow } from '../src/analytics/window-plan.js';
 import { JobScheduler } from '../src/db/job-scheduler.js';
 import { createLogger } from '../src/logger.js';
+import { HOUR_MS, MINUTE_MS } from '../src/time.js';
 import { meterReading, startTestService, vehicleReading, type TestService } from './helpers/test-service.js';
 
-const HOUR = 3_600_000;
-const MINUTE = 60_000;
 let svc: TestService;
 /** A whole hour 30 hours back: inside the refresh policy's window and far from "now". */
-const anchor = Math.floor((Date.now() - 30 * HOUR) / HOUR) * HOUR;
-const at = (minutes: number) => new Date(anchor + minutes * MINUTE);
+const anchor = Math.floor((Date.now() - 30 * HOUR_MS) / HOUR_MS) * HOUR_MS;
+const at = (minutes: number) => new Date(anchor + minutes * MINUTE_MS);
 const iso = (minutes: number) => at(minutes).toISOString();
 
 test.before(async () => {
@@ -128,9 +127,9 @@ test('defaults: "to" is now and "from" 24 hours before it', async (t) => {
   t.is(res.status, 200);
   const to = Date.parse(res.body.window.to);
   t.true(to >= before && to <= Date.now());
-  t.is(to - Date.parse(res.body.window.from), 24 * HOUR);
+  t.is(to - Date.parse(res.body.window.from), 24 * HOUR_MS);
   const onlyTo = await svc.get(`/v1/analytics/performance/an-default?to=${encodeURIComponent(iso(120))}`);
-  t.is(onlyTo.body.window.from, new Date(anchor + 120 * MINUTE - 24 * HOUR).toISOString());
+  t.is(onlyTo.body.window.from, new Date(anchor + 120 * MINUTE_MS - 24 * HOUR_MS).toISOString());
 });
 
 test.serial('a late reading for an hour already materialized is counted at once, with no refresh', async (t) => {
@@ -160,11 +159,11 @@ test('the plan reads only chunks that overlap the window', async (t) => {
   await mapped('an-plan', 'an-plan-m');
   // Ten days of hourly readings: ten daily chunks.
   const tenDays = Array.from({ length: 240 }, (_, i) =>
-    meterReading('an-plan-m', new Date(anchor - 9 * 24 * HOUR + i * HOUR), 1),
+    meterReading('an-plan-m', new Date(anchor - 9 * 24 * HOUR_MS + i * HOUR_MS), 1),
   );
   await svc.post('/v1/ingestion/meter', tenDays);
-  const from = new Date(anchor - 2 * 24 * HOUR + 17 * MINUTE);
-  const to = new Date(anchor - 24 * HOUR - 13 * MINUTE);
+  const from = new Date(anchor - 2 * 24 * HOUR_MS + 17 * MINUTE_MS);
+  const to = new Date(anchor - 24 * HOUR_MS - 13 * MINUTE_MS);
   const everywhere = [{ from: -Infinity, to: Infinity }];
   const usable = { hourly: everywhere, quarter: everywhere };
   const plan = planWindow({ from: from.getTime(), to: to.getTime() }, { meter: { usable }, vehicle: { usable } });

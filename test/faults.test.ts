@@ -7,8 +7,7 @@ import { sql } from 'kysely';
 
 import { openDirect } from '../bench/lib/direct-db.js';
 import { adminHeaders, spawnService } from '../bench/lib/service-process.js';
-
-const SECOND = 1000;
+import { SECOND_MS } from '../src/time.js';
 
 async function tempDataDir(t: { teardown(fn: () => unknown): void }) {
   const dir = await mkdtemp(join(tmpdir(), 'ev-faults-'));
@@ -21,7 +20,7 @@ function batch(meterId: string, size: number, base: number) {
     meterId,
     kwhConsumedAc: 0.1,
     voltage: 230,
-    timestamp: new Date(base + j * SECOND).toISOString(),
+    timestamp: new Date(base + j * SECOND_MS).toISOString(),
   }));
 }
 
@@ -33,7 +32,7 @@ test('crash: SIGKILL of the service and its database mid-ingest loses no acknowl
   const service = await spawnService({ DATA_DIR: dataDir });
   const acknowledged: string[] = [];
   let killed = false;
-  const base = Date.now() - 10 * 60 * SECOND;
+  const base = Date.now() - 10 * 60 * SECOND_MS;
   const client = async (id: number) => {
     for (let i = 0; !killed; i += 1) {
       const meterId = `crash-${id}-${i}`; // one meter per request: easy to check whole
@@ -47,7 +46,7 @@ test('crash: SIGKILL of the service and its database mid-ingest loses no acknowl
   };
   const clients = Array.from({ length: 4 }, (_, id) => client(id));
   // Kill mid-stream: once some requests were acknowledged (a fixed delay flakes on a loaded machine).
-  for (let waited = 0; acknowledged.length < 5 && waited < 60 * SECOND; waited += 100) {
+  for (let waited = 0; acknowledged.length < 5 && waited < 60 * SECOND_MS; waited += 100) {
     await new Promise((done) => setTimeout(done, 100));
   }
   killed = true;
@@ -80,7 +79,7 @@ test('database killed while the API lives: 503 quickly, not ready, then recovers
     service.child.kill('SIGTERM');
     return service.exited;
   });
-  const base = Date.now() - 5 * 60 * SECOND;
+  const base = Date.now() - 5 * 60 * SECOND_MS;
   t.is((await post(service.url, batch('outage-before', 10, base))).status, 202);
 
   process.kill(service.databasePid!, 'SIGKILL');

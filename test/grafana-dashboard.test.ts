@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import test, { type ExecutionContext } from 'ava';
 import { sql } from 'kysely';
 
+import { HOUR_MS } from '../src/time.js';
 import { grafanaIntervalSeconds, interpolateGrafanaSql, type GrafanaQueryContext } from './helpers/grafana-macros.js';
 import {
   meterReading,
@@ -19,7 +20,6 @@ import {
  * and checks the columns and values each panel gets.
  */
 
-const HOUR = 3_600_000;
 const root = new URL('../', import.meta.url);
 const text = (path: string) => readFile(new URL(path, root), 'utf8');
 
@@ -139,7 +139,7 @@ async function run(rawSql: string, ctx: GrafanaQueryContext): Promise<Row[]> {
 async function allVehicles(): Promise<string[]> {
   const variable = dashboard.templating.list.find((v) => v.name === 'vehicle')!;
   const rows = await run(variableQuery(variable), {
-    from: new Date(Date.now() - 6 * HOUR),
+    from: new Date(Date.now() - 6 * HOUR_MS),
     to: new Date(),
     interval: '1h',
     variables: {},
@@ -148,7 +148,7 @@ async function allVehicles(): Promise<string[]> {
 }
 
 const lastHours = (hours: number, vehicles: string[], interval = '1h'): GrafanaQueryContext => ({
-  from: new Date(Date.now() - hours * HOUR),
+  from: new Date(Date.now() - hours * HOUR_MS),
   to: new Date(),
   interval,
   variables: { vehicle: vehicles },
@@ -375,8 +375,8 @@ test('one vehicle selected: the panels show only that vehicle', async (t) => {
 
 test('a window without readings: time-bound panels are empty, the live table is not', async (t) => {
   const ctx: GrafanaQueryContext = {
-    from: new Date(seededAt - 72 * HOUR),
-    to: new Date(seededAt - 48 * HOUR),
+    from: new Date(seededAt - 72 * HOUR_MS),
+    to: new Date(seededAt - 48 * HOUR_MS),
     interval: '1h',
     variables: { vehicle: await allVehicles() },
   };

@@ -7,8 +7,7 @@ import { fileURLToPath } from 'node:url';
 import test from 'ava';
 
 import { adminHeaders, SPAWNED_ADMIN_KEY, spawnService } from '../bench/lib/service-process.js';
-
-const MINUTE = 60_000;
+import { MINUTE_MS } from '../src/time.js';
 
 test('an invalid environment stops start-up with a message naming the variable', async (t) => {
   const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -29,7 +28,7 @@ test('SIGTERM under load: every 202 is stored after a restart, every other answe
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
   const first = await spawnService({ DATA_DIR: dataDir });
 
-  const base = Date.now() - 600 * MINUTE;
+  const base = Date.now() - 600 * MINUTE_MS;
   let acknowledged = 0;
   let refused = 0;
   let unreachable = 0;
@@ -93,7 +92,7 @@ async function countMeterReadings(url: string): Promise<number> {
       headers: adminHeaders,
       body: JSON.stringify({ meterId: `life-${id}` }),
     });
-    const from = new Date(Date.now() - 24 * 60 * MINUTE).toISOString();
+    const from = new Date(Date.now() - 24 * 60 * MINUTE_MS).toISOString();
     const res = await fetch(`${url}/v1/analytics/performance/life-v${id}?from=${from}`, { headers: adminHeaders });
     const body = (await res.json()) as { readings: { meter: number } };
     total += body.readings.meter;

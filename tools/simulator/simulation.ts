@@ -1,3 +1,4 @@
+import { MINUTE_MS } from '../../src/time.js';
 import { createFleet, type MeterPayload, type VehiclePayload } from './fleet-model.js';
 import { forEachConcurrent, JsonClient } from './http-client.js';
 
@@ -33,7 +34,6 @@ export interface SimulationStats {
   faultyVehicles: string[];
 }
 
-const MINUTE = 60_000;
 /** Within the API's bulk limit (MAX_BULK_MAPPINGS). */
 const MAPPINGS_PER_REQUEST = 10_000;
 
@@ -100,12 +100,12 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     }
 
     if (options.backfillMs !== undefined) {
-      const end = Math.floor((options.backfillEndMs ?? Date.now()) / MINUTE) * MINUTE;
-      const start = end - Math.floor(options.backfillMs / MINUTE) * MINUTE;
+      const end = Math.floor((options.backfillEndMs ?? Date.now()) / MINUTE_MS) * MINUTE_MS;
+      const start = end - Math.floor(options.backfillMs / MINUTE_MS) * MINUTE_MS;
       const requests = function* () {
         let meters: MeterPayload[] = [];
         let vehicles: VehiclePayload[] = [];
-        for (let t = start; t < end && !options.signal?.aborted; t += MINUTE) {
+        for (let t = start; t < end && !options.signal?.aborted; t += MINUTE_MS) {
           for (const vehicle of fleet) {
             const { meter, vehicle: reading } = vehicle.step(new Date(t));
             meters.push(meter);
@@ -126,9 +126,9 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       await forEachConcurrent(requests(), options.concurrency, ([path, readings]) => post(path, readings));
     } else {
       // Live: every simulated minute each device posts its own reading, as real ones do.
-      const tickMs = MINUTE / options.speed;
+      const tickMs = MINUTE_MS / options.speed;
       const stopAt = options.durationMs === undefined ? Infinity : Date.now() + options.durationMs;
-      let simulated = Math.floor(Date.now() / MINUTE) * MINUTE;
+      let simulated = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
       while (!options.signal?.aborted && Date.now() < stopAt) {
         const tickStarted = Date.now();
         const at = new Date(Math.min(simulated, Date.now()));
@@ -137,7 +137,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
           await post('/v1/ingestion/meter', meter);
           await post('/v1/ingestion/vehicle', vehicle);
         });
-        simulated += MINUTE;
+        simulated += MINUTE_MS;
         const wait = tickMs - (Date.now() - tickStarted);
         if (wait > 0 && Date.now() + wait < stopAt) await new Promise((done) => setTimeout(done, wait));
         else if (wait > 0) break;
