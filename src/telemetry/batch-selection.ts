@@ -102,3 +102,23 @@ export function dedupeBatch(requests: readonly Pick<QueuedRequest, 'stream' | 'r
   });
   return { rows, owners, contributed };
 }
+
+/**
+ * Positions of `readings` grouped into runs of touching UTC hours, oldest run first. A
+ * batch is written one run per transaction, so the range TimescaleDB invalidates (oldest to
+ * newest change of each transaction) covers the hours that received readings, even when one
+ * request holds a 20-day-old and a 90-minute-old reading.
+ */
+export function hourRuns(readings: readonly { timestamp: Date }[]): number[][] {
+  const order = readings
+    .map((reading, position) => ({ position, hour: Math.floor(reading.timestamp.getTime() / HOUR_MS) }))
+    .sort((a, b) => a.hour - b.hour);
+  const runs: number[][] = [];
+  let lastHour = -Infinity;
+  for (const { position, hour } of order) {
+    if (hour > lastHour + 1) runs.push([]);
+    runs.at(-1)!.push(position);
+    lastHour = hour;
+  }
+  return runs;
+}

@@ -1,20 +1,19 @@
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
+import { writeBatch } from './batch-writer.js';
 import { IngestQueue, type IngestObserver, type IngestQueueOptions } from './ingest-queue.js';
-import { insertReadings } from './ingestion.repository.js';
 import type { IngestResult, MeterReading, VehicleReading } from './reading.js';
 
 /**
  * Ingest: validated readings go through the group-commit queue into one statement per
- * batch. Nothing else happens on this path: a committed reading is counted by analytics at
+ * batch (per run of touching hours for late ones). Nothing else happens on this path: a committed reading is counted by analytics at
  * once (aggregate-freshness.ts), so no refresh is needed before answering.
  */
 export class IngestionService {
   private readonly queue: IngestQueue;
 
   constructor(db: Db, options: IngestQueueOptions, logger: Logger, observer?: IngestObserver) {
-    // One statement for the whole batch: atomic without an explicit transaction.
-    this.queue = new IngestQueue((batch) => insertReadings(db, batch), options, logger, observer);
+    this.queue = new IngestQueue((batch) => writeBatch(db, batch), options, logger, observer);
   }
 
   ingestMeterReadings(readings: MeterReading[]): Promise<IngestResult> {

@@ -1,7 +1,7 @@
 import test from 'ava';
 
 import { createLogger } from '../../src/logger.js';
-import { LIVE_READING_AGE_MS, selectBatch, type QueuedRequest } from '../../src/telemetry/batch-selection.js';
+import { hourRuns, LIVE_READING_AGE_MS, selectBatch, type QueuedRequest } from '../../src/telemetry/batch-selection.js';
 import { IngestQueue, type BatchWriter } from '../../src/telemetry/ingest-queue.js';
 import type { MeterReading, ReadingsByStream } from '../../src/telemetry/reading.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/time.js';
@@ -137,4 +137,15 @@ test('drain writes everything accepted, then refuses new requests with 503 shutt
     code: 'shutting_down',
   });
   t.is(queue.depth, 0);
+});
+
+test('a batch is written per run of touching hours: one request of a 20-day-old and a 90-minute-old reading is two runs', (t) => {
+  const at = (hoursAgo: number, minute = 0) => ({ timestamp: new Date(Date.UTC(2026, 10, 28, 12 - hoursAgo, minute)) });
+  // Oldest first, by hour: 481 and 480 hours ago touch; 1.5 hours ago and now touch.
+  t.deepEqual(hourRuns([at(0), at(480), at(1, 30), at(481), at(0, 59)]), [
+    [3, 1],
+    [2, 0, 4],
+  ]);
+  t.deepEqual(hourRuns([]), []);
+  t.deepEqual(hourRuns([at(2), at(4)]), [[1], [0]], 'a gap of one hour splits');
 });
