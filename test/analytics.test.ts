@@ -1,4 +1,5 @@
 import test from 'ava';
+import { sql } from 'kysely';
 
 import { loadFreshness } from '../src/aggregates/aggregate-freshness.js';
 import { selectPerformance } from '../src/analytics/performance.repository.js';
@@ -154,6 +155,36 @@ test.serial('a late reading for an hour already materialized is counted at once,
   t.deepEqual(await source(), ['hourly']);
   t.like((await performance('an-late', 180, 240)).body, { acEnergyKwh: 7, readings: { meter: 3, vehicle: 0 } });
 });
+
+test.serial(
+  'late readings invalidate the hours they fall in, not the span between them (refresh cost follows readings)',
+  async (t) => {
+    await new JobScheduler(svc.dbHandle.db, 60_000, createLogger('silent')).runDueJobs();
+    const log = async () =>
+      (
+        await sql<{ lo: number; hi: number }>`
+        SELECT (l.lowest_modified_value / 1000)::float8 AS lo, (l.greatest_modified_value / 1000)::float8 AS hi
+        FROM _timescaledb_catalog.continuous_aggs_hypertable_invalidation_log l
+        JOIN _timescaledb_catalog.hypertable h ON h.id = l.hypertable_id
+        WHERE h.table_name = 'meter_telemetry_history'`.execute(svc.dbHandle.db)
+      ).rows;
+    t.deepEqual(await log(), [], 'the jobs processed every invalidation');
+    const now = Date.now();
+    // Two devices in concurrent requests (one group-commit window), and one request mixing ages.
+    await Promise.all([
+      svc.post('/v1/ingestion/meter', [meterReading('an-cost-a', new Date(now - 20 * 24 * HOUR_MS))]),
+      svc.post('/v1/ingestion/meter', [meterReading('an-cost-b', new Date(now - 90 * MINUTE_MS))]),
+    ]);
+    await svc.post('/v1/ingestion/meter', [
+      meterReading('an-cost-c', new Date(now - 10 * 24 * HOUR_MS)),
+      meterReading('an-cost-c', new Date(now - 3 * HOUR_MS)),
+    ]);
+    const ranges = await log();
+    t.true(ranges.length >= 3, JSON.stringify(ranges));
+    for (const range of ranges)
+      t.true(range.hi - range.lo < HOUR_MS, `a range of ${(range.hi - range.lo) / HOUR_MS} h`);
+  },
+);
 
 test('the plan reads only chunks that overlap the window', async (t) => {
   await mapped('an-plan', 'an-plan-m');

@@ -5,7 +5,8 @@ import { listScheduledJobs, runJob } from './jobs.repository.js';
 /**
  * Runs TimescaleDB's policies (aggregate refresh, compression, retention) on their
  * schedule. Only for the embedded database, which has no background workers; a real
- * TimescaleDB runs its own scheduler and this one must stay off there.
+ * TimescaleDB runs its own scheduler and this one must stay off there. Analytics never
+ * depend on when (or whether) it ran: see src/aggregates/aggregate-freshness.ts.
  */
 export class JobScheduler {
   private readonly lastRun = new Map<number, number>();
