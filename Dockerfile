@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
+# Node 22 (LTS): Node 20 reached end of life in April 2026. The code also runs on Node 20,
+# which the development and CI machines have (package.json engines).
 # Build stage: install everything, compile TypeScript, then drop the dev dependencies.
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
@@ -10,7 +12,7 @@ COPY scripts ./scripts
 RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: production dependencies, compiled code and migrations; runs as "node".
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production \
     PORT=3000 \
     DATA_DIR=/app/data

@@ -83,8 +83,9 @@ test('mapping: set, read, re-point; unknown vehicle 404; invalid body 400', asyn
   t.deepEqual((await svc.get('/v1/vehicles/map-v/meter')).body.meterId, 'map-m2');
 });
 
-test('health: /healthz and /readyz answer, unknown routes get the error shape', async (t) => {
-  t.deepEqual((await svc.get('/healthz')).body, { status: 'ok' });
+test('health: /healthz, /health and /readyz answer without a key, unknown routes get the error shape', async (t) => {
+  t.deepEqual((await svc.get('/healthz', {})).body, { status: 'ok' });
+  t.deepEqual((await svc.get('/health', {})).body, { status: 'ok' });
   const ready = await svc.get('/readyz');
   t.is(ready.status, 200);
   t.is(ready.body.status, 'ready');

@@ -171,6 +171,7 @@ test('real responses of the main routes match their documented schemas', async (
   );
   assertDocumented(t, '/readyz', 'get', await svc.get('/readyz', {}));
   assertDocumented(t, '/healthz', 'get', await svc.get('/healthz', {}));
+  assertDocumented(t, '/health', 'get', await svc.get('/health', {}));
 });
 
 test('a response with a field the document does not have fails the check (the check can fail)', (t) => {

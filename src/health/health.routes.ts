@@ -18,22 +18,30 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 const healthy = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
 const ready = z.object({ status: z.literal('ready'), migrations: z.number().int() }).meta({ id: 'Readiness' });
 
-/** /healthz: the process answers. /readyz: the database answers and has every migration. */
+/**
+ * /healthz (and /health, the path many orchestrators and the seed's clients probe): the
+ * process answers. /readyz: the database answers and has every migration.
+ */
 export function registerHealthRoutes<Scope extends string>(
   api: ApiRouter<Scope>,
   db: Db,
   expectedMigrations: readonly string[],
 ): void {
-  api.add({
-    method: 'get',
-    path: '/healthz',
-    operationId: 'getHealth',
-    tag: 'Operations',
-    summary: 'Liveness: the process answers (no key)',
-    status: 200,
-    response: { description: 'Alive', schema: healthy },
-    handler: () => ({ status: 'ok' as const }),
-  });
+  for (const [path, operationId] of [
+    ['/healthz', 'getHealth'],
+    ['/health', 'getHealthAlias'],
+  ] as const) {
+    api.add({
+      method: 'get',
+      path,
+      operationId,
+      tag: 'Operations',
+      summary: path === '/health' ? 'Liveness, as /healthz (no key)' : 'Liveness: the process answers (no key)',
+      status: 200,
+      response: { description: 'Alive', schema: healthy },
+      handler: () => ({ status: 'ok' as const }),
+    });
+  }
 
   api.add({
     method: 'get',
