@@ -10,3 +10,10 @@ export interface Interval {
   from: number;
   to: number;
 }
+
+/**
+ * PostgreSQL's 'infinity' and '-infinity' timestamps as JavaScript Dates (the largest and
+ * smallest a Date holds); the database client maps them both ways.
+ */
+export const END_OF_TIME = new Date(8.64e15);
+export const START_OF_TIME = new Date(-8.64e15);

@@ -198,7 +198,8 @@ test('the plan reads only chunks that overlap the window', async (t) => {
   const everywhere = [{ from: -Infinity, to: Infinity }];
   const usable = { hourly: everywhere, quarter: everywhere };
   const plan = planWindow({ from: from.getTime(), to: to.getTime() }, { meter: { usable }, vehicle: { usable } });
-  const rows = await selectPerformance(svc.dbHandle.db, 'an-plan', plan).explain('json');
+  const parts = [{ segments: plan.meter, meterIds: ['an-plan-m'], group: 0 }];
+  const rows = await selectPerformance(svc.dbHandle.db, 'an-plan', plan.vehicle, parts).explain('json');
   const rawChunks = new Set(JSON.stringify(rows).match(/_hyper_1_\d+_chunk/g) ?? []);
   // The window spans two calendar days: at most those two daily chunks of the raw history.
   t.true(rawChunks.size >= 1 && rawChunks.size <= 2, `raw chunks in plan: ${[...rawChunks].join(', ')}`);

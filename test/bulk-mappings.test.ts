@@ -56,7 +56,7 @@ test('CSV: one bad line refuses the whole body; every bad line is reported by nu
     'bm-x1,bm-xm1',
     'bad id,bm-xm2',
     'bm-x3',
-    'bm-x4,bm-xm4,extra',
+    'bm-x4,bm-xm4,not-an-instant',
     'bm-x1,bm-xm5',
     'bm-x6,',
   ].join('\n');
@@ -65,7 +65,7 @@ test('CSV: one bad line refuses the whole body; every bad line is reported by nu
   t.is(res.body.error.code, 'validation_failed');
   t.deepEqual(
     res.body.error.details.map((d: { line: number; path: string }) => `${d.line}:${d.path}`),
-    ['3:vehicle_id', '4:line', '5:line', '7:meter_id', '6:vehicle_id'],
+    ['3:vehicle_id', '4:line', '5:from', '7:meter_id', '6:vehicle_id'],
   );
   t.regex(res.body.error.details.find((d: { line: number }) => d.line === 6).message, /already listed at line 2/);
   t.is((await svc.get('/v1/vehicles/bm-x1/meter')).status, 404, 'nothing was applied');

@@ -205,11 +205,11 @@ const specs: Record<string, PanelSpec> = {
     },
   },
   'Efficiency per vehicle (lowest first)': {
-    columns: ['Vehicle', 'Meter', 'AC drawn (kWh)', 'DC delivered (kWh)', 'Efficiency', 'Status'],
+    columns: ['Vehicle', 'Meters', 'AC drawn (kWh)', 'DC delivered (kWh)', 'Efficiency', 'Status'],
     timeBound: true,
     check(t, rows) {
       t.deepEqual(
-        rows.map((r) => [r.Vehicle, r.Meter, r.Status]),
+        rows.map((r) => [r.Vehicle, r.Meters, r.Status]),
         [
           ['gf-ev-low', 'gf-meter-low', 'low'],
           ['gf-ev-b', 'gf-meter-b', 'normal'],

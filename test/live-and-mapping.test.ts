@@ -68,12 +68,21 @@ test('mapping: set, read, re-point; unknown vehicle 404; invalid body 400', asyn
   const unmapped = await svc.get('/v1/vehicles/map-v/meter');
   t.is(unmapped.status, 404);
   t.is(unmapped.body.error.code, 'vehicle_not_mapped');
+  // A first assignment holds since the meter was free (here: since the beginning).
   const set = await svc.put('/v1/vehicles/map-v/meter', { meterId: 'map-m1' });
   t.is(set.status, 200);
-  t.deepEqual(set.body, { vehicleId: 'map-v', meterId: 'map-m1' });
-  t.deepEqual((await svc.get('/v1/vehicles/map-v/meter')).body, { vehicleId: 'map-v', meterId: 'map-m1' });
-  await svc.put('/v1/vehicles/map-v/meter', { meterId: 'map-m2' });
-  t.deepEqual((await svc.get('/v1/vehicles/map-v/meter')).body, { vehicleId: 'map-v', meterId: 'map-m2' });
+  t.deepEqual(set.body, { vehicleId: 'map-v', meterId: 'map-m1', from: null });
+  t.deepEqual((await svc.get('/v1/vehicles/map-v/meter')).body, { vehicleId: 'map-v', meterId: 'map-m1', from: null });
+  // A move happens now: the first assignment ends there.
+  const before = Date.now();
+  const moved = await svc.put('/v1/vehicles/map-v/meter', { meterId: 'map-m2' });
+  t.true(Date.parse(moved.body.from) >= before && Date.parse(moved.body.from) <= Date.now());
+  t.like((await svc.get('/v1/vehicles/map-v/meter')).body, { vehicleId: 'map-v', meterId: 'map-m2' });
+  const history = (await svc.get('/v1/vehicles/map-v/meter/history')).body.assignments;
+  t.like(history, [
+    { meterId: 'map-m1', from: null, to: moved.body.from },
+    { meterId: 'map-m2', from: moved.body.from, to: null },
+  ]);
 
   const invalid = await svc.put('/v1/vehicles/map-v/meter', { meterId: 'bad id' });
   t.is(invalid.status, 400);

@@ -51,6 +51,8 @@ test.serial('migrates up from empty, down to empty, up again; a second up is a n
     'meter_telemetry_history',
     'meter_telemetry_hourly',
     'vehicle_live',
+    'vehicle_meter_assignment',
+    'vehicle_meter_assignment_audit',
     'vehicle_meter_mapping',
     'vehicle_telemetry_15m',
     'vehicle_telemetry_history',
@@ -81,3 +83,59 @@ async function retry<T>(fn: () => Promise<T>): Promise<T> {
     }
   }
 }
+
+test.serial(
+  'mappings become assignments since the beginning; a shared meter goes to its vehicles in turn; down restores',
+  async (t) => {
+    const all = await listMigrationNames();
+    const before = all.indexOf('1764201600008_meter_assignments');
+    await retry(() => migrate({ databaseUrl: edb.url, direction: 'down' }));
+    await retry(() => migrate({ databaseUrl: edb.url, count: before }));
+    const query = async <T>(run: (sql: postgres.Sql) => Promise<T>) => {
+      for (let attempt = 0; ; attempt += 1) {
+        const sql = postgres(edb.url, { max: 1, onnotice: () => undefined });
+        try {
+          return await run(sql);
+        } catch (error) {
+          if (attempt > 20) throw error;
+          await new Promise((done) => setTimeout(done, 100));
+        } finally {
+          await sql.end();
+        }
+      }
+    };
+    await query(
+      (sql) => sql`INSERT INTO vehicle_meter_mapping (vehicle_id, meter_id, updated_at) VALUES
+    ('mig-a', 'mig-m1', '2026-11-01T00:00:00Z'), ('mig-b', 'mig-m1', '2026-11-10T00:00:00Z'),
+    ('mig-c', 'mig-m2', '2026-11-05T00:00:00Z')`,
+    );
+    await retry(() => migrate({ databaseUrl: edb.url }));
+    const rows = await query(
+      (sql) => sql<{ vehicle_id: string; meter_id: string; valid_from: string; valid_to: string }[]>`
+      SELECT vehicle_id, meter_id, valid_from::text, valid_to::text FROM vehicle_meter_assignment ORDER BY vehicle_id`,
+    );
+    t.deepEqual(
+      rows.map((r) => [r.vehicle_id, r.meter_id, r.valid_from, r.valid_to]),
+      [
+        ['mig-a', 'mig-m1', '-infinity', '2026-11-10 00:00:00+00'],
+        ['mig-b', 'mig-m1', '2026-11-10 00:00:00+00', 'infinity'],
+        ['mig-c', 'mig-m2', '-infinity', 'infinity'],
+      ],
+    );
+    await retry(() => migrate({ databaseUrl: edb.url, direction: 'down', count: 1 }));
+    const restored = await query(
+      (sql) => sql<{ vehicle_id: string; meter_id: string }[]>`
+      SELECT vehicle_id, meter_id FROM vehicle_meter_mapping ORDER BY vehicle_id`,
+    );
+    t.deepEqual(
+      restored.map((r) => [r.vehicle_id, r.meter_id]),
+      [
+        ['mig-a', 'mig-m1'],
+        ['mig-b', 'mig-m1'],
+        ['mig-c', 'mig-m2'],
+      ],
+      "each vehicle's assignment in force now, or else its latest: the original mappings",
+    );
+    await retry(() => migrate({ databaseUrl: edb.url }));
+  },
+);

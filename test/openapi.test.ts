@@ -172,6 +172,27 @@ test('real responses of the main routes match their documented schemas', async (
   assertDocumented(t, '/readyz', 'get', await svc.get('/readyz', {}));
   assertDocumented(t, '/healthz', 'get', await svc.get('/healthz', {}));
   assertDocumented(t, '/health', 'get', await svc.get('/health', {}));
+  // Assignments: history, the meter side, a conflict, a correction, the audit.
+  assertDocumented(
+    t,
+    '/v1/vehicles/{vehicleId}/meter/history',
+    'get',
+    await svc.get('/v1/vehicles/oa-ev2/meter/history'),
+  );
+  assertDocumented(t, '/v1/meters/{meterId}/vehicle/history', 'get', await svc.get('/v1/meters/oa-m2/vehicle/history'));
+  const conflict = await svc.put('/v1/vehicles/oa-ev3/meter', { meterId: 'oa-m2' });
+  t.is(conflict.status, 409);
+  assertDocumented(t, '/v1/vehicles/{vehicleId}/meter', 'put', conflict);
+  const id = (await svc.get('/v1/vehicles/oa-ev2/meter/history')).body.assignments[0].id;
+  const corrected = await svc.patch(`/v1/assignments/${id}`, { from: '2026-01-01T00:00:00Z', to: null });
+  assertDocumented(t, '/v1/assignments/{id}', 'patch', corrected);
+  assertDocumented(
+    t,
+    '/v1/assignments/{id}',
+    'patch',
+    await svc.patch('/v1/assignments/999999', { from: null, to: null }),
+  );
+  assertDocumented(t, '/v1/assignments/audit', 'get', await svc.get('/v1/assignments/audit?vehicleId=oa-ev2'));
 });
 
 test('a response with a field the document does not have fails the check (the check can fail)', (t) => {

@@ -40,7 +40,7 @@ test('simulator backfill: every reading accepted, mappings set, analytics meanin
   t.is(again.duplicates, again.sent);
 
   const mapping = await svc.get('/v1/vehicles/sim-ev-00000/meter');
-  t.deepEqual(mapping.body, { vehicleId: 'sim-ev-00000', meterId: 'sim-meter-00000' });
+  t.deepEqual(mapping.body, { vehicleId: 'sim-ev-00000', meterId: 'sim-meter-00000', from: null });
   const report = await svc.get('/v1/analytics/performance/sim-ev-00000');
   t.is(report.status, 200);
   t.true(report.body.readings.meter >= 119 && report.body.readings.meter <= 120);

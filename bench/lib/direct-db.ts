@@ -102,10 +102,11 @@ export async function bulkInsertCeiling(direct: DirectDb, durationMs: number, de
 export async function loadHistory(direct: DirectDb, firstVehicle: number, vehicles: number, from: Date, to: Date) {
   const db = direct.handle.db;
   const last = firstVehicle + vehicles - 1;
-  await sql`INSERT INTO vehicle_meter_mapping (vehicle_id, meter_id)
-            SELECT 'bench-ev-' || lpad(v::text, 5, '0'), 'bench-meter-' || lpad(v::text, 5, '0')
+  await sql`INSERT INTO vehicle_meter_assignment (vehicle_id, meter_id, valid_from)
+            SELECT 'bench-ev-' || lpad(v::text, 5, '0'), 'bench-meter-' || lpad(v::text, 5, '0'), '-infinity'
             FROM generate_series(${firstVehicle}::int, ${last}::int) v
-            ON CONFLICT (vehicle_id) DO NOTHING`.execute(db);
+            WHERE NOT EXISTS (SELECT 1 FROM vehicle_meter_assignment a
+                              WHERE a.vehicle_id = 'bench-ev-' || lpad(v::text, 5, '0'))`.execute(db);
   await sql`INSERT INTO meter_telemetry_history (meter_id, ts, kwh_consumed_ac, voltage)
             SELECT 'bench-meter-' || lpad(v::text, 5, '0'), t,
                    0.05 + (v % 13) * 0.01 + (extract(minute FROM t) % 7) * 0.003, 228 + (v % 5)

@@ -1,8 +1,7 @@
 // Section 4: analytics at scale, ours against the raw-scan baseline, and under nominal ingest.
 import { sql } from 'kysely';
 
-import { findPerformance } from '../../src/analytics/performance.repository.js';
-import { readWindow } from '../../src/analytics/window-snapshot.js';
+import { getPerformance } from '../../src/analytics/performance.service.js';
 import { DAY_MS } from '../../src/time.js';
 import { JsonClient } from '../../tools/simulator/http-client.js';
 import type { BenchContext } from '../context.js';
@@ -34,7 +33,7 @@ async function directComparison(mode: BenchMode, dataset: AnalyticsDataset, samp
   const pick = (n: number) => benchVehicle(Math.floor(Math.random() * n));
   const ours = (length: number, n: number) => () => {
     const w = randomWindow(dataset.now, length);
-    return readWindow(direct.handle.db, w, 'hourly', (trx, plan) => findPerformance(trx, pick(n), plan));
+    return getPerformance(direct.handle.db, pick(n), w);
   };
   const raw = (length: number, n: number) => () => {
     const w = randomWindow(dataset.now, length);

@@ -69,7 +69,7 @@ export function registerAnalyticsRoutes(api: ApiRouter<Scope>, db: Db, metrics: 
     tag: 'Analytics',
     summary: 'Every mapped vehicle with its window figures, sorted and paginated',
     description:
-      'The same figures as the performance endpoint, one row per mapped vehicle, with its live state. ' +
+      'The same figures as the performance endpoint, one row per vehicle assigned to a meter during the window (its `meters` and spans), with its live state. ' +
       'Sort by efficiency to see "which vehicles are losing energy right now"; `belowThreshold=true` keeps only those. ' +
       `Keyset pagination: pass \`nextCursor\` back as \`cursor\`. ${WINDOW_RULES}`,
     scope: 'read',

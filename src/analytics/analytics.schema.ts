@@ -69,10 +69,20 @@ const energyFigures = {
 
 const windowJson = z.object({ from: instantJson, to: instantJson });
 
+/** Which meters measured the AC side during which parts of the window (one per assignment). */
+const metersJson = z
+  .array(z.object({ meterId: z.string(), from: instantJson, to: instantJson }))
+  .meta({ description: "The meters that measured the vehicle's AC side, each over its part of the window, in order" });
+const latestMeterJson = z
+  .string()
+  .nullable()
+  .meta({ description: 'The meter of the last part of the window; null when no meter was assigned during it' });
+
 export const performanceReport = z
   .object({
     vehicleId: z.string(),
-    meterId: z.string(),
+    meterId: latestMeterJson,
+    meters: metersJson,
     window: windowJson,
     ...energyFigures,
     efficiencyThreshold: z.number(),
@@ -100,7 +110,8 @@ export const seriesPoint = z
 export const seriesReport = z
   .object({
     vehicleId: z.string(),
-    meterId: z.string(),
+    meterId: latestMeterJson,
+    meters: metersJson,
     window: windowJson,
     bucket: z.enum(SERIES_BUCKETS),
     efficiencyThreshold: z.number(),
@@ -111,7 +122,8 @@ export const seriesReport = z
 export const fleetItem = z
   .object({
     vehicleId: z.string(),
-    meterId: z.string(),
+    meterId: latestMeterJson,
+    meters: metersJson,
     ...energyFigures,
     live: z
       .object({ soc: z.number(), batteryTemp: z.number(), kwhDeliveredDc: z.number(), timestamp: instantJson })

@@ -1,6 +1,6 @@
-import { sql, type ExpressionBuilder } from 'kysely';
+import { sql } from 'kysely';
 
-import type { Database } from '../db/database.js';
+import type { Db } from '../db/database.js';
 import type { Segment } from './window-plan.js';
 
 /**
@@ -12,6 +12,8 @@ export interface MeterEnergyRow {
   ts: Date;
   kwh: number;
   readings: number;
+  /** Which part of the request the row belongs to (MeterPart.group). */
+  grp: number;
 }
 
 export interface VehicleEnergyRow {
@@ -24,35 +26,46 @@ export interface VehicleEnergyRow {
   soc_max: number;
 }
 
-/** Query scope with the vehicle-to-meter mapping aliased `m`. */
-export type MappingScope = ExpressionBuilder<Database & { m: Database['vehicle_meter_mapping'] }, 'm'>;
-
-/** 'mapped': only the device of the mapping row `m` in scope (lateral use); 'all': every device. */
-export type DeviceScope = 'mapped' | 'all';
+/**
+ * Meter rows of one span of the window (an assignment's): its segments, only the given
+ * meters (all of them when `meterIds` is absent), tagged with `group`.
+ */
+export interface MeterPart {
+  segments: readonly Segment[];
+  meterIds?: readonly string[];
+  group: number;
+}
 
 /** `(A UNION ALL B ...)`: Kysely parenthesizes each part, the whole needs its own pair. */
 const unionAll = <Row>(parts: { compile(): unknown }[]) => sql<Row>`(${sql.join(parts, sql` UNION ALL `)})`;
 
-function meterSegment(eb: MappingScope, segment: Segment, scope: DeviceScope) {
+/** An empty row set of the same shape, for a window part with nothing to read. */
+const noMeterRows = sql<MeterEnergyRow>`(SELECT NULL::text AS meter_id, NULL::timestamptz AS ts,
+  0::float8 AS kwh, 0::int8 AS readings, 0 AS grp WHERE false)`;
+
+function meterSegment(db: Db, segment: Segment, part: MeterPart) {
+  const grp = sql<number>`${sql.lit(part.group)}::int`.as('grp');
   const base =
     segment.source === 'raw'
-      ? eb
+      ? db
           .selectFrom('meter_telemetry_history as r')
-          .select(['r.meter_id', 'r.ts', 'r.kwh_consumed_ac as kwh', sql<number>`1::int8`.as('readings')])
+          .select(['r.meter_id', 'r.ts', 'r.kwh_consumed_ac as kwh', sql<number>`1::int8`.as('readings'), grp])
           .where('r.ts', '>=', segment.from)
           .where('r.ts', '<', segment.to)
-      : eb
+      : db
           .selectFrom(segment.source === 'hourly' ? 'meter_telemetry_hourly as r' : 'meter_telemetry_15m as r')
-          .select(['r.meter_id', 'r.bucket as ts', 'r.kwh_consumed_ac as kwh', 'r.readings'])
+          .select(['r.meter_id', 'r.bucket as ts', 'r.kwh_consumed_ac as kwh', 'r.readings', grp])
           .where('r.bucket', '>=', segment.from)
           .where('r.bucket', '<', segment.to);
-  return scope === 'mapped' ? base.whereRef('r.meter_id', '=', 'm.meter_id') : base;
+  const ids = part.meterIds;
+  if (ids === undefined) return base;
+  return ids.length === 1 ? base.where('r.meter_id', '=', ids[0]!) : base.where('r.meter_id', 'in', [...ids]);
 }
 
-function vehicleSegment(eb: MappingScope, segment: Segment, scope: DeviceScope) {
+function vehicleSegment(db: Db, segment: Segment, vehicleId: string | undefined) {
   const base =
     segment.source === 'raw'
-      ? eb
+      ? db
           .selectFrom('vehicle_telemetry_history as r')
           .select([
             'r.vehicle_id',
@@ -65,7 +78,7 @@ function vehicleSegment(eb: MappingScope, segment: Segment, scope: DeviceScope) 
           ])
           .where('r.ts', '>=', segment.from)
           .where('r.ts', '<', segment.to)
-      : eb
+      : db
           .selectFrom(segment.source === 'hourly' ? 'vehicle_telemetry_hourly as r' : 'vehicle_telemetry_15m as r')
           .select([
             'r.vehicle_id',
@@ -78,19 +91,20 @@ function vehicleSegment(eb: MappingScope, segment: Segment, scope: DeviceScope) 
           ])
           .where('r.bucket', '>=', segment.from)
           .where('r.bucket', '<', segment.to);
-  return scope === 'mapped' ? base.whereRef('r.vehicle_id', '=', 'm.vehicle_id') : base;
+  return vehicleId === undefined ? base : base.where('r.vehicle_id', '=', vehicleId);
 }
 
 /**
- * AC rows of the planned window: aggregate buckets and raw readings. Every branch is
- * bounded by a time range inside the window (and by the meter when 'mapped'), so no scan
- * reaches beyond it.
+ * AC rows of the planned parts: aggregate buckets and raw readings. Every branch is bounded
+ * by a time range inside its part (and by its meters when given), so no scan reaches beyond
+ * it; a reading counts for the part (the assignment) whose span holds its timestamp.
  */
-export function meterRows(eb: MappingScope, segments: readonly Segment[], scope: DeviceScope) {
-  return unionAll<MeterEnergyRow>(segments.map((segment) => meterSegment(eb, segment, scope))).as('u');
+export function meterRows(db: Db, parts: readonly MeterPart[]) {
+  const branches = parts.flatMap((part) => part.segments.map((segment) => meterSegment(db, segment, part)));
+  return (branches.length === 0 ? noMeterRows : unionAll<MeterEnergyRow>(branches)).as('u');
 }
 
-/** DC rows of the planned window, split the same way as the AC side. */
-export function vehicleRows(eb: MappingScope, segments: readonly Segment[], scope: DeviceScope) {
-  return unionAll<VehicleEnergyRow>(segments.map((segment) => vehicleSegment(eb, segment, scope))).as('u');
+/** DC rows of the window, of one vehicle or of all. */
+export function vehicleRows(db: Db, segments: readonly Segment[], vehicleId?: string) {
+  return unionAll<VehicleEnergyRow>(segments.map((segment) => vehicleSegment(db, segment, vehicleId))).as('u');
 }

@@ -2,10 +2,9 @@ import { sql } from 'kysely';
 
 import type { Db } from '../db/database.js';
 import type { FleetSort } from './analytics.schema.js';
-import { KWH_DECIMALS } from './energy-figures.js';
-import { meterRows, vehicleRows } from './energy-rows.js';
-import type { VehicleEnergySums } from './performance.repository.js';
-import type { WindowPlan } from './window-plan.js';
+import { KWH_DECIMALS, type EnergySums } from './energy-figures.js';
+import { meterRows, vehicleRows, type MeterPart } from './energy-rows.js';
+import type { Segment } from './window-plan.js';
 
 /** Where the previous page ended: the last row's sort key and id. */
 export interface FleetPosition {
@@ -13,8 +12,19 @@ export interface FleetPosition {
   vehicleId: string;
 }
 
+/** An assignment's part of the window, by the group of parts (spans) it was planned in. */
+export interface FleetAssignment {
+  vehicleId: string;
+  meterId: string;
+  group: number;
+}
+
 export interface FleetPageQuery {
-  plan: WindowPlan;
+  vehicleSegments: readonly Segment[];
+  /** One part per distinct span of the assignments (most share the whole window). */
+  meterParts: readonly MeterPart[];
+  /** The assignments holding during the window: the fleet's vehicles. */
+  assignments: readonly FleetAssignment[];
   sort: FleetSort;
   /** The efficiency fault threshold: 'flagged' sorting and the `belowOnly` filter use it. */
   threshold: number;
@@ -24,7 +34,8 @@ export interface FleetPageQuery {
   limit: number;
 }
 
-export interface FleetRow extends VehicleEnergySums {
+export interface FleetRow extends EnergySums {
+  vehicle_id: string;
   efficiency: number | null;
   sort_key: number | null;
   live_soc: number | null;
@@ -67,42 +78,38 @@ function sortKey(sort: FleetSort, threshold: number) {
  * and cut at the keyset position.
  */
 export function fleetPageQuery(db: Db, query: FleetPageQuery) {
-  const { plan } = query;
+  const { assignments } = query;
+  // The assignments as a row set (unnest: three bind parameters whatever the fleet's size).
+  const assigned = <A extends string>(alias: A) =>
+    sql<{ vehicle_id: string; meter_id: string; grp: number }>`(
+      SELECT * FROM unnest(
+        ${assignments.map((a) => a.vehicleId)}::text[],
+        ${assignments.map((a) => a.meterId)}::text[],
+        ${assignments.map((a) => a.group)}::int[]
+      ) AS t (vehicle_id, meter_id, grp))`.as(alias);
+  // Meter rows are summed per vehicle through the assignment whose part they were read for:
+  // a reading counts for the vehicle its meter served at the reading's timestamp.
+  const ac = db
+    .selectFrom(meterRows(db, query.meterParts))
+    .innerJoin(assigned('a'), (join) => join.onRef('a.meter_id', '=', 'u.meter_id').onRef('a.grp', '=', 'u.grp'))
+    .select((e) => ['a.vehicle_id', e.fn.sum<number>('u.kwh').as('kwh'), e.fn.sum<number>('u.readings').as('readings')])
+    .groupBy('a.vehicle_id');
+  const dc = db
+    .selectFrom(vehicleRows(db, query.vehicleSegments))
+    .select((e) => [
+      'u.vehicle_id',
+      e.fn.sum<number>('u.kwh').as('kwh'),
+      e.fn.sum<number>('u.readings').as('readings'),
+      e.fn.sum<number>('u.temp_sum').as('temp_sum'),
+    ])
+    .groupBy('u.vehicle_id');
   const figures = db
-    .selectFrom('vehicle_meter_mapping as m')
-    // Lateral only for the typed scope: neither subquery refers to `m`, so the planner
-    // treats them as plain subqueries aggregated once and hash-joined.
-    .leftJoinLateral(
-      (eb) =>
-        eb
-          .selectFrom(meterRows(eb, plan.meter, 'all'))
-          .select((e) => [
-            'u.meter_id',
-            e.fn.sum<number>('u.kwh').as('kwh'),
-            e.fn.sum<number>('u.readings').as('readings'),
-          ])
-          .groupBy('u.meter_id')
-          .as('ac'),
-      (join) => join.onRef('ac.meter_id', '=', 'm.meter_id'),
-    )
-    .leftJoinLateral(
-      (eb) =>
-        eb
-          .selectFrom(vehicleRows(eb, plan.vehicle, 'all'))
-          .select((e) => [
-            'u.vehicle_id',
-            e.fn.sum<number>('u.kwh').as('kwh'),
-            e.fn.sum<number>('u.readings').as('readings'),
-            e.fn.sum<number>('u.temp_sum').as('temp_sum'),
-          ])
-          .groupBy('u.vehicle_id')
-          .as('dc'),
-      (join) => join.onRef('dc.vehicle_id', '=', 'm.vehicle_id'),
-    )
+    .selectFrom(db.selectFrom(assigned('m')).select('m.vehicle_id').distinct().as('m'))
+    .leftJoin(ac.as('ac'), 'ac.vehicle_id', 'm.vehicle_id')
+    .leftJoin(dc.as('dc'), 'dc.vehicle_id', 'm.vehicle_id')
     .leftJoin('vehicle_live as l', 'l.vehicle_id', 'm.vehicle_id')
     .select((e) => [
       'm.vehicle_id',
-      'm.meter_id',
       e.fn.coalesce('ac.kwh', sql<number>`0`).as('ac_kwh'),
       e.fn.coalesce('ac.readings', sql<number>`0`).as('meter_readings'),
       e.fn.coalesce('dc.kwh', sql<number>`0`).as('dc_kwh'),

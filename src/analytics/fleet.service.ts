@@ -1,10 +1,12 @@
 import type { Db } from '../db/database.js';
 import { AppError } from '../http/app-error.js';
+import { findAssignmentsOverlapping } from '../mapping/mapping.repository.js';
 import type { FleetPage, FleetQuery } from './analytics.schema.js';
 import { EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
 import { decodeFleetCursor, encodeFleetCursor, type FleetCursor } from './fleet-cursor.js';
-import { findFleetPage } from './fleet.repository.js';
-import { resolveWindow } from './requested-window.js';
+import { findFleetPage, type FleetAssignment } from './fleet.repository.js';
+import { latestMeter, spansInWindow, spansJson, toInterval, type MeterSpan } from './meter-spans.js';
+import { resolveWindow, type Window } from './requested-window.js';
 import { readWindow } from './window-snapshot.js';
 
 /** The first page takes window, sort and filter from the query; later pages from the cursor. */
@@ -34,20 +36,61 @@ function resolvePage(query: FleetQuery): Omit<FleetCursor, 'after'> & { after: F
   return cursor;
 }
 
+/**
+ * The fleet's assignments during the window, grouped by the span they cover: one group (one
+ * plan) per distinct span. Most assignments hold over the whole window and share a group read
+ * for every meter at once; a vehicle that moved during the window adds small groups read for
+ * its meters only.
+ */
+function groupBySpan(spans: readonly { vehicleId: string; span: MeterSpan }[], window: Window) {
+  const groups = new Map<string, { span: MeterSpan; meterIds: string[]; group: number }>();
+  const assignments: FleetAssignment[] = [];
+  for (const { vehicleId, span } of spans) {
+    const key = `${span.from.getTime()}-${span.to.getTime()}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = { span, meterIds: [], group: groups.size };
+      groups.set(key, group);
+    }
+    group.meterIds.push(span.meterId);
+    assignments.push({ vehicleId, meterId: span.meterId, group: group.group });
+  }
+  const whole = (span: MeterSpan) =>
+    span.from.getTime() === window.from.getTime() && span.to.getTime() === window.to.getTime();
+  return { groups: [...groups.values()].map((g) => ({ ...g, whole: whole(g.span) })), assignments };
+}
+
 /** One page of the fleet's window figures, sorted and filtered in the database. */
 export async function getFleetPage(db: Db, query: FleetQuery): Promise<FleetPage> {
   const page = resolvePage(query);
   const window = { from: new Date(page.from), to: new Date(page.to) };
-  const rows = await readWindow(db, window, 'hourly', (trx, plan) =>
-    findFleetPage(trx, {
-      plan,
+  const { rows, spansOf } = await readWindow(db, window, 'hourly', async (trx, planner) => {
+    const spansOf = new Map<string, MeterSpan[]>();
+    for (const a of await findAssignmentsOverlapping(trx, { from: window.from.getTime(), to: window.to.getTime() })) {
+      spansOf.set(a.vehicle_id, [...(spansOf.get(a.vehicle_id) ?? []), ...spansInWindow([a], window)]);
+    }
+    const { groups, assignments } = groupBySpan(
+      [...spansOf].flatMap(([vehicleId, spans]) => spans.map((span) => ({ vehicleId, span }))),
+      window,
+    );
+    const rows = await findFleetPage(trx, {
+      vehicleSegments: planner.vehicle,
+      // The whole-window group reads every meter (cheaper than a list of thousands); the
+      // join to the assignments keeps each meter's rows for its own vehicle and span only.
+      meterParts: groups.map((g) => ({
+        segments: planner.meter(toInterval(g.span)),
+        group: g.group,
+        ...(g.whole ? {} : { meterIds: g.meterIds }),
+      })),
+      assignments,
       sort: page.sort,
       threshold: EFFICIENCY_FAULT_THRESHOLD,
       belowOnly: page.belowThreshold,
       after: page.after,
       limit: query.limit + 1,
-    }),
-  );
+    });
+    return { rows, spansOf };
+  });
   const items = rows.slice(0, query.limit);
   const last = items.at(-1);
   const nextCursor =
@@ -67,7 +110,8 @@ export async function getFleetPage(db: Db, query: FleetQuery): Promise<FleetPage
     belowThreshold: page.belowThreshold,
     items: items.map((row) => ({
       vehicleId: row.vehicle_id,
-      meterId: row.meter_id,
+      meterId: latestMeter(spansOf.get(row.vehicle_id) ?? []),
+      meters: spansJson(spansOf.get(row.vehicle_id) ?? []),
       ...energyFigures(row),
       live:
         row.live_ts === null

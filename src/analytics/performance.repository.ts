@@ -2,34 +2,28 @@ import { sql } from 'kysely';
 
 import type { Db } from '../db/database.js';
 import type { EnergySums } from './energy-figures.js';
-import { meterRows, vehicleRows, type DeviceScope, type MappingScope } from './energy-rows.js';
-import type { Segment, WindowPlan } from './window-plan.js';
+import { meterRows, vehicleRows, type MeterPart } from './energy-rows.js';
+import type { Segment } from './window-plan.js';
 
-/** A mapped vehicle's window sums (see EnergySums). */
-export interface VehicleEnergySums extends EnergySums {
-  vehicle_id: string;
-  meter_id: string;
-}
-
-export interface PerformanceRow extends VehicleEnergySums {
+export interface PerformanceRow extends EnergySums {
   soc_min: number | null;
   soc_max: number | null;
 }
 
 const zero = sql<number>`0`;
 
-function meterTotals(eb: MappingScope, segments: readonly Segment[], scope: DeviceScope) {
-  return eb
-    .selectFrom(meterRows(eb, segments, scope))
+function meterTotals(db: Db, parts: readonly MeterPart[]) {
+  return db
+    .selectFrom(meterRows(db, parts))
     .select((e) => [
       e.fn.coalesce(e.fn.sum<number>('u.kwh'), zero).as('ac_kwh'),
       e.fn.coalesce(e.fn.sum<number>('u.readings'), zero).as('meter_readings'),
     ]);
 }
 
-function vehicleTotals(eb: MappingScope, segments: readonly Segment[], scope: DeviceScope) {
-  return eb
-    .selectFrom(vehicleRows(eb, segments, scope))
+function vehicleTotals(db: Db, segments: readonly Segment[], vehicleId: string) {
+  return db
+    .selectFrom(vehicleRows(db, segments, vehicleId))
     .select((e) => [
       e.fn.coalesce(e.fn.sum<number>('u.kwh'), zero).as('dc_kwh'),
       e.fn.coalesce(e.fn.sum<number>('u.readings'), zero).as('vehicle_readings'),
@@ -40,23 +34,18 @@ function vehicleTotals(eb: MappingScope, segments: readonly Segment[], scope: De
 }
 
 /**
- * One statement: the vehicle's mapping joined laterally to the AC and DC figures of the
- * window. Undefined when the vehicle has no mapping.
+ * One statement: the AC figures of the meters' parts of the window (one part per
+ * assignment, each read for its own meter and span) next to the vehicle's DC figures.
  */
-export function selectPerformance(db: Db, vehicleId: string, plan: WindowPlan) {
+export function selectPerformance(
+  db: Db,
+  vehicleId: string,
+  vehicleSegments: readonly Segment[],
+  meterParts: readonly MeterPart[],
+) {
   return db
-    .selectFrom('vehicle_meter_mapping as m')
-    .innerJoinLateral(
-      (eb) => meterTotals(eb, plan.meter, 'mapped').as('ac'),
-      (join) => join.onTrue(),
-    )
-    .innerJoinLateral(
-      (eb) => vehicleTotals(eb, plan.vehicle, 'mapped').as('dc'),
-      (join) => join.onTrue(),
-    )
+    .selectFrom([meterTotals(db, meterParts).as('ac'), vehicleTotals(db, vehicleSegments, vehicleId).as('dc')])
     .select([
-      'm.vehicle_id',
-      'm.meter_id',
       'ac.ac_kwh',
       'ac.meter_readings',
       'dc.dc_kwh',
@@ -64,10 +53,14 @@ export function selectPerformance(db: Db, vehicleId: string, plan: WindowPlan) {
       'dc.battery_temp_sum',
       'dc.soc_min',
       'dc.soc_max',
-    ])
-    .where('m.vehicle_id', '=', vehicleId);
+    ]);
 }
 
-export function findPerformance(db: Db, vehicleId: string, plan: WindowPlan): Promise<PerformanceRow | undefined> {
-  return selectPerformance(db, vehicleId, plan).executeTakeFirst();
+export async function findPerformance(
+  db: Db,
+  vehicleId: string,
+  vehicleSegments: readonly Segment[],
+  meterParts: readonly MeterPart[],
+): Promise<PerformanceRow> {
+  return (await selectPerformance(db, vehicleId, vehicleSegments, meterParts).executeTakeFirst())!;
 }

@@ -1,8 +1,10 @@
 import type { Db } from '../db/database.js';
 import { vehicleNotMapped } from '../mapping/mapping.errors.js';
+import { findAssignmentsOfVehicle } from '../mapping/mapping.repository.js';
 import { MINUTE_MS } from '../time.js';
 import type { PerformanceReport } from './analytics.schema.js';
 import { dropFloatNoise, EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
+import { latestMeter, spansInWindow, spansJson, toInterval } from './meter-spans.js';
 import { findPerformance } from './performance.repository.js';
 import { resolveWindow } from './requested-window.js';
 import { readWindow } from './window-snapshot.js';
@@ -10,22 +12,35 @@ import { readWindow } from './window-snapshot.js';
 /** Devices report once a minute: the reading count a fully covered window would have. */
 const NOMINAL_READING_INTERVAL_MS = MINUTE_MS;
 
-/** How one vehicle charged over a window: its figures, extremes and reading coverage. */
+/**
+ * How one vehicle charged over a window: its figures, extremes and reading coverage. The AC
+ * side adds up the meter of each assignment over the part of the window it held.
+ */
 export async function getPerformance(
   db: Db,
   vehicleId: string,
   query: { from?: Date | undefined; to?: Date | undefined },
 ): Promise<PerformanceReport> {
   const window = resolveWindow(query);
-  const row = await readWindow(db, window, 'hourly', (trx, plan) => findPerformance(trx, vehicleId, plan));
-  if (!row) throw vehicleNotMapped(vehicleId);
+  const { assignments, spans, row } = await readWindow(db, window, 'hourly', async (trx, planner) => {
+    const assignments = await findAssignmentsOfVehicle(trx, vehicleId);
+    const spans = spansInWindow(assignments, window);
+    const parts = spans.map((span, group) => ({
+      segments: planner.meter(toInterval(span)),
+      meterIds: [span.meterId],
+      group,
+    }));
+    return { assignments, spans, row: await findPerformance(trx, vehicleId, planner.vehicle, parts) };
+  });
+  if (assignments.length === 0) throw vehicleNotMapped(vehicleId);
 
   const { from, to } = window;
   const expected = Math.floor((to.getTime() - from.getTime()) / NOMINAL_READING_INTERVAL_MS);
   const coverage = (count: number) => (expected > 0 ? dropFloatNoise(Math.min(1, count / expected), 4) : 0);
   return {
-    vehicleId: row.vehicle_id,
-    meterId: row.meter_id,
+    vehicleId,
+    meterId: latestMeter(spans),
+    meters: spansJson(spans),
     window: { from: from.toISOString(), to: to.toISOString() },
     ...energyFigures(row),
     efficiencyThreshold: EFFICIENCY_FAULT_THRESHOLD,

@@ -2,10 +2,11 @@ import type { AggregateLevel } from '../aggregates/aggregate-levels.js';
 import type { Db } from '../db/database.js';
 import { AppError } from '../http/app-error.js';
 import { vehicleNotMapped } from '../mapping/mapping.errors.js';
-import { findMeterOfVehicle } from '../mapping/mapping.repository.js';
+import { findAssignmentsOfVehicle } from '../mapping/mapping.repository.js';
 import { DAY_MS, HOUR_MS, QUARTER_HOUR_MS } from '../time.js';
 import type { SeriesBucket, SeriesReport } from './analytics.schema.js';
 import { EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
+import { latestMeter, spansInWindow, spansJson, toInterval } from './meter-spans.js';
 import { resolveWindow } from './requested-window.js';
 import { findMeterSeries, findVehicleSeries, type BucketInterval } from './series.repository.js';
 import { readWindow } from './window-snapshot.js';
@@ -38,12 +39,22 @@ export async function getSeries(
     );
   }
   const bucket = BUCKETS[query.bucket];
-  const { mapping, acRows, dcRows } = await readWindow(db, window, bucket.coarsest, async (trx, plan) => ({
-    mapping: await findMeterOfVehicle(trx, vehicleId),
-    acRows: await findMeterSeries(trx, vehicleId, plan.meter, bucket.interval),
-    dcRows: await findVehicleSeries(trx, vehicleId, plan.vehicle, bucket.interval),
-  }));
-  if (!mapping) throw vehicleNotMapped(vehicleId);
+  const { assignments, spans, acRows, dcRows } = await readWindow(db, window, bucket.coarsest, async (trx, planner) => {
+    const assignments = await findAssignmentsOfVehicle(trx, vehicleId);
+    const spans = spansInWindow(assignments, window);
+    const parts = spans.map((span, group) => ({
+      segments: planner.meter(toInterval(span)),
+      meterIds: [span.meterId],
+      group,
+    }));
+    return {
+      assignments,
+      spans,
+      acRows: await findMeterSeries(trx, parts, bucket.interval),
+      dcRows: await findVehicleSeries(trx, vehicleId, planner.vehicle, bucket.interval),
+    };
+  });
+  if (assignments.length === 0) throw vehicleNotMapped(vehicleId);
   const ac = new Map(acRows.map((row) => [row.start.getTime(), row]));
   const dc = new Map(dcRows.map((row) => [row.start.getTime(), row]));
 
@@ -65,7 +76,8 @@ export async function getSeries(
   }
   return {
     vehicleId,
-    meterId: mapping.meter_id,
+    meterId: latestMeter(spans),
+    meters: spansJson(spans),
     window: { from: from.toISOString(), to: to.toISOString() },
     bucket: query.bucket,
     efficiencyThreshold: EFFICIENCY_FAULT_THRESHOLD,

@@ -2,7 +2,9 @@ import { Kysely, type LogEvent } from 'kysely';
 import postgres from 'postgres';
 
 import type { Logger } from '../logger.js';
+import { END_OF_TIME, START_OF_TIME } from '../time.js';
 import type { Db } from './database.js';
+import { pgInstant } from './instants.js';
 import { PostgresJsDialect } from './postgres-js-dialect.js';
 
 export interface DbConfig {
@@ -36,14 +38,22 @@ export interface DbHandle {
  */
 export const QUERY_TIMEOUT_GRACE_MS = 2_000;
 
-/** Longest wait for a connection for a transaction before giving up with a 503. */
-const ACQUIRE_TIMEOUT_MS = 5_000;
+/**
+ * Longest wait for a connection for a transaction (analytics reads, assignment changes)
+ * before giving up with a 503: as long as a statement may run, since on the embedded
+ * database (one connection) the wait is for the statements ahead in line.
+ */
+const acquireTimeoutMs = (config: DbConfig) => config.statementTimeoutMs;
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
+const DATE_OID = 1082;
+const TIMESTAMP_OID = 1114;
+const TIMESTAMPTZ_OID = 1184;
 
 /**
  * postgres.js + Kysely with explicit type parsers: counts (int8) and numerics become
- * numbers (every count here is far below 2^53), timestamps are Dates, the session runs in
+ * numbers (every count here is far below 2^53), timestamps are Dates (±infinity the
+ * END_OF_TIME / START_OF_TIME sentinels), the session runs in
  * UTC, notices go to the debug log and failed queries to the error log.
  */
 export function createDb(config: DbConfig): DbHandle {
@@ -62,6 +72,15 @@ export function createDb(config: DbConfig): DbHandle {
     types: {
       int8: { to: INT8_OID, from: [INT8_OID], serialize: (value: number) => String(value), parse: Number },
       numeric: { to: NUMERIC_OID, from: [NUMERIC_OID], serialize: (value: number) => String(value), parse: Number },
+      // Open-ended assignments end at 'infinity' (and migrated ones start at '-infinity').
+      date: {
+        to: TIMESTAMPTZ_OID,
+        from: [DATE_OID, TIMESTAMP_OID, TIMESTAMPTZ_OID],
+        // Strings (instants in unnest arrays, see instants.ts) go as they are.
+        serialize: (value: Date | string) => (typeof value === 'string' ? value : pgInstant(value)),
+        parse: (text: string) =>
+          text === 'infinity' ? END_OF_TIME : text === '-infinity' ? START_OF_TIME : new Date(text),
+      },
     },
   });
   const log = (event: LogEvent) => {
@@ -75,8 +94,8 @@ export function createDb(config: DbConfig): DbHandle {
     }
   };
   const queryTimeoutMs = config.statementTimeoutMs + QUERY_TIMEOUT_GRACE_MS;
-  const db: Db = new Kysely({ dialect: new PostgresJsDialect(sql, ACQUIRE_TIMEOUT_MS, queryTimeoutMs), log });
-  const maintenanceDb: Db = new Kysely({ dialect: new PostgresJsDialect(sql, ACQUIRE_TIMEOUT_MS), log });
+  const db: Db = new Kysely({ dialect: new PostgresJsDialect(sql, acquireTimeoutMs(config), queryTimeoutMs), log });
+  const maintenanceDb: Db = new Kysely({ dialect: new PostgresJsDialect(sql, acquireTimeoutMs(config)), log });
   return {
     db,
     maintenanceDb,

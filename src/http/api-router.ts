@@ -7,7 +7,7 @@ import type { AppState } from './app-state.js';
 import type { ErrorCode } from './error-codes.js';
 import { validated, type AppContext, type InputSchemas, type ValidatedInput } from './validate.js';
 
-export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export const JSON_TYPE = 'application/json';
 

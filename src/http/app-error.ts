@@ -7,6 +7,8 @@ export interface ErrorDetail {
   line?: number;
   path: string;
   message: string;
+  /** For assignment_conflict: the assignment the request collides with (instants in ISO, null when unbounded). */
+  conflict?: { assignmentId: number; vehicleId: string; meterId: string; from: string | null; to: string | null };
 }
 
 export interface AppErrorOptions {

@@ -25,6 +25,16 @@ export const errorResponse = z
             line: z.number().int().optional().meta({ description: 'Line (1-based) of a CSV body' }),
             path: z.string().meta({ description: 'The field, e.g. `kwhConsumedAc` or `query.from`' }),
             message: z.string(),
+            conflict: z
+              .object({
+                assignmentId: z.number().int(),
+                vehicleId: z.string(),
+                meterId: z.string(),
+                from: instantJson.nullable().meta({ description: 'null: since the beginning' }),
+                to: instantJson.nullable().meta({ description: 'null: open-ended (in force now)' }),
+              })
+              .optional()
+              .meta({ description: 'For assignment_conflict: the assignment the request collides with' }),
           }),
         )
         .optional(),

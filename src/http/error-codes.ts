@@ -1,5 +1,5 @@
 /** The HTTP statuses the service answers errors with. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 413 | 415 | 429 | 500 | 501 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 500 | 501 | 503;
 
 export interface ErrorCodeSpec {
   status: ErrorStatus;
@@ -69,6 +69,17 @@ export const ERROR_CODES = {
   vehicle_not_mapped: {
     status: 404,
     description: 'The vehicle has no meter mapped, so its AC side is unknown.',
+  },
+  assignment_not_found: {
+    status: 404,
+    description: 'No vehicle-to-meter assignment has this id. Nothing was changed.',
+  },
+  assignment_conflict: {
+    status: 409,
+    description:
+      'The assignment would overlap another one of the same vehicle or of the same meter (a meter serves one vehicle ' +
+      'at a time, a vehicle draws from one meter at a time): each detail names the assignment it collides with ' +
+      '(`conflict`). Nothing was changed.',
   },
   key_not_found: {
     status: 404,

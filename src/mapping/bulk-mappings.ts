@@ -5,10 +5,14 @@ import { MAX_BULK_MAPPINGS, mappingEntries, mappingEntry } from './mapping.schem
 export interface MappingInput {
   vehicleId: string;
   meterId: string;
+  /** Unset: now. */
+  from?: Date | undefined;
+  /** For CSV bodies: the 1-based line it came from. */
+  line?: number;
 }
 
-const COLUMNS = ['vehicle_id', 'meter_id'];
-const HEADER = COLUMNS.join(',');
+const COLUMNS = ['vehicle_id', 'meter_id', 'from'];
+const HEADERS = ['vehicle_id,meter_id', 'vehicle_id,meter_id,from'];
 /** Beyond this many problems the rest would only repeat them. */
 const MAX_DETAILS = 100;
 
@@ -25,22 +29,26 @@ export function parseMappingsCsv(text: string): MappingInput[] {
     const fields = raw.split(',').map(unquote);
     if (line === 1 && fields.some((field) => COLUMNS.includes(field.toLowerCase()))) {
       // A header: it must name the columns in this order, or the pairs would be read swapped.
-      if (fields.map((field) => field.toLowerCase()).join(',') !== HEADER) {
-        details.push({ line, path: 'line', message: `a header must be exactly ${HEADER}` });
+      if (!HEADERS.includes(fields.map((field) => field.toLowerCase()).join(','))) {
+        details.push({ line, path: 'line', message: `a header must be exactly ${HEADERS.join(' or ')}` });
       }
       return;
     }
-    if (fields.length !== 2) {
+    if (fields.length !== 2 && fields.length !== 3) {
       details.push({
         line,
         path: 'line',
-        message: `must hold exactly 2 fields (vehicle_id,meter_id), found ${fields.length}`,
+        message: `must hold 2 or 3 fields (vehicle_id,meter_id[,from]), found ${fields.length}`,
       });
       return;
     }
-    const parsed = mappingEntry.safeParse({ vehicleId: fields[0], meterId: fields[1] });
+    const parsed = mappingEntry.safeParse({
+      vehicleId: fields[0],
+      meterId: fields[1],
+      from: fields[2] === undefined || fields[2] === '' ? undefined : fields[2],
+    });
     if (!parsed.success) {
-      const columns: Record<string, string> = { vehicleId: 'vehicle_id', meterId: 'meter_id' };
+      const columns: Record<string, string> = { vehicleId: 'vehicle_id', meterId: 'meter_id', from: 'from' };
       for (const d of issuesToDetails(parsed.error.issues))
         details.push({ line, path: columns[d.path] ?? d.path, message: d.message });
       return;
@@ -52,7 +60,7 @@ export function parseMappingsCsv(text: string): MappingInput[] {
     details.push({ path: 'body', message: `holds at most ${MAX_BULK_MAPPINGS} mappings` });
   details.push(...duplicateVehicles(entries.map(({ line, entry }) => ({ entry, where: { line } }))));
   if (details.length > 0) throw refusal(details);
-  return entries.map(({ entry }) => entry);
+  return entries.map(({ line, entry }) => ({ ...entry, line }));
 }
 
 /** Validates a JSON body (an array of { vehicleId, meterId }); errors name the index. */

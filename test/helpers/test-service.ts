@@ -8,6 +8,7 @@ export interface TestService extends RunningService {
   /** JSON requests with the admin key unless `headers` say otherwise. */
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<TestResponse>;
   put(path: string, body: unknown, headers?: Record<string, string>): Promise<TestResponse>;
+  patch(path: string, body: unknown, headers?: Record<string, string>): Promise<TestResponse>;
   get(path: string, headers?: Record<string, string>): Promise<TestResponse>;
   delete(path: string, headers?: Record<string, string>): Promise<TestResponse>;
 }
@@ -57,6 +58,7 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     ...service,
     post: (path, body, headers) => json('POST', path, body, headers),
     put: (path, body, headers) => json('PUT', path, body, headers),
+    patch: (path, body, headers) => json('PATCH', path, body, headers),
     get: (path, headers = auth) => call(service.url + path, { method: 'GET', headers }),
     delete: (path, headers = auth) => call(service.url + path, { method: 'DELETE', headers }),
   };

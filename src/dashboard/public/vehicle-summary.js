@@ -2,11 +2,24 @@
 // The key figures above one vehicle's charts.
 import { requireElement } from './dom.js';
 import { statusBadge } from './efficiency-status.js';
-import { formatAgo, formatNumber, formatPercent } from './format.js';
+import { dateTimeFormat, formatAgo, formatNumber, formatPercent } from './format.js';
 /** @import { FleetItem, PerformanceReport } from './api-client.js' */
 
 const vehicleStatus = requireElement('vehicle-status', HTMLElement);
 const vehicleSummary = requireElement('vehicle-summary', HTMLElement);
+
+/**
+ * The meters that measured the vehicle during the range, with when it moved between them
+ * (the assignment history as the analytics used it).
+ * @param {PerformanceReport} totals
+ */
+function describeMeters(totals) {
+  if (totals.meters.length === 0) return '—';
+  if (totals.meters.length === 1) return totals.meters[0]?.meterId ?? '—';
+  return totals.meters
+    .map((span, i) => (i === 0 ? span.meterId : `${span.meterId} from ${dateTimeFormat.format(new Date(span.from))}`))
+    .join(', ');
+}
 
 /**
  * @param {PerformanceReport} totals the vehicle's figures over the chosen range
@@ -17,7 +30,7 @@ export function renderVehicleSummary(totals, live) {
   const coverage = totals.coverage || null;
   /** @type {[string, string][]} */
   const entries = [
-    ['Meter', totals.meterId || '—'],
+    ['Meters', describeMeters(totals)],
     ['Efficiency', formatNumber(totals.efficiencyRatio, 3)],
     ['AC drawn', formatNumber(totals.acEnergyKwh, 2) + ' kWh'],
     ['DC delivered', formatNumber(totals.dcEnergyKwh, 2) + ' kWh'],
