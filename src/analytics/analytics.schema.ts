@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { instantJson, instantQuery } from '../http/common.schema.js';
+import { instantJson, instantQuery, pageLimitQuery } from '../http/common.schema.js';
 
 const windowQuery = {
   from: instantQuery.optional().meta({ description: 'Window start (inclusive). Default: `to` minus 24 hours.' }),
@@ -37,12 +37,7 @@ export const fleetQuerySchema = z.object({
     .transform((flag) => flag === 'true')
     .optional()
     .meta({ description: 'true: only vehicles whose efficiency is below the fault threshold (0.85).' }),
-  limit: z.coerce
-    .number({ message: 'must be a number' })
-    .int('must be an integer')
-    .min(1, 'must be between 1 and 1000')
-    .max(1000, 'must be between 1 and 1000')
-    .default(100),
+  limit: pageLimitQuery,
   cursor: z.string().max(1000, 'is not a cursor this service issued').optional().meta({
     description:
       '`nextCursor` of the previous page; it carries the window, sort and filter, so send it alone (with `limit`).',

@@ -1,5 +1,8 @@
-import type { Assignment } from '../mapping/mapping.repository.js';
+import type { Db } from '../db/database.js';
+import { findAssignmentsOfVehicle, type Assignment } from '../mapping/mapping.repository.js';
+import type { MeterPart } from './energy-rows.js';
 import type { Window } from './requested-window.js';
+import type { WindowPlanner } from './window-snapshot.js';
 
 /** The part of a window during which one meter measured a vehicle's AC side. */
 export interface MeterSpan {
@@ -31,3 +34,18 @@ export const spansJson = (spans: readonly MeterSpan[]) =>
 export const latestMeter = (spans: readonly MeterSpan[]) => spans.at(-1)?.meterId ?? null;
 
 export const toInterval = (span: MeterSpan) => ({ from: span.from.getTime(), to: span.to.getTime() });
+
+/**
+ * One vehicle's assignments and, for the window, the meter parts to read: one per
+ * assignment span, each for its own meter (inside the caller's snapshot).
+ */
+export async function vehicleMeterParts(db: Db, vehicleId: string, window: Window, planner: WindowPlanner) {
+  const assignments = await findAssignmentsOfVehicle(db, vehicleId);
+  const spans = spansInWindow(assignments, window);
+  const parts: MeterPart[] = spans.map((span, group) => ({
+    segments: planner.meter(toInterval(span)),
+    meterIds: [span.meterId],
+    group,
+  }));
+  return { assignments, spans, parts };
+}

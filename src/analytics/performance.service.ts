@@ -1,10 +1,9 @@
 import type { Db } from '../db/database.js';
 import { vehicleNotMapped } from '../mapping/mapping.errors.js';
-import { findAssignmentsOfVehicle } from '../mapping/mapping.repository.js';
 import { MINUTE_MS } from '../time.js';
 import type { PerformanceReport } from './analytics.schema.js';
 import { dropFloatNoise, EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
-import { latestMeter, spansInWindow, spansJson, toInterval } from './meter-spans.js';
+import { latestMeter, spansJson, vehicleMeterParts } from './meter-spans.js';
 import { findPerformance } from './performance.repository.js';
 import { resolveWindow } from './requested-window.js';
 import { readWindow } from './window-snapshot.js';
@@ -23,13 +22,7 @@ export async function getPerformance(
 ): Promise<PerformanceReport> {
   const window = resolveWindow(query);
   const { assignments, spans, row } = await readWindow(db, window, 'hourly', async (trx, planner) => {
-    const assignments = await findAssignmentsOfVehicle(trx, vehicleId);
-    const spans = spansInWindow(assignments, window);
-    const parts = spans.map((span, group) => ({
-      segments: planner.meter(toInterval(span)),
-      meterIds: [span.meterId],
-      group,
-    }));
+    const { assignments, spans, parts } = await vehicleMeterParts(trx, vehicleId, window, planner);
     return { assignments, spans, row: await findPerformance(trx, vehicleId, planner.vehicle, parts) };
   });
   if (assignments.length === 0) throw vehicleNotMapped(vehicleId);

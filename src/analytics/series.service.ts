@@ -2,11 +2,10 @@ import type { AggregateLevel } from '../aggregates/aggregate-levels.js';
 import type { Db } from '../db/database.js';
 import { AppError } from '../http/app-error.js';
 import { vehicleNotMapped } from '../mapping/mapping.errors.js';
-import { findAssignmentsOfVehicle } from '../mapping/mapping.repository.js';
 import { DAY_MS, HOUR_MS, QUARTER_HOUR_MS } from '../time.js';
 import type { SeriesBucket, SeriesReport } from './analytics.schema.js';
 import { EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
-import { latestMeter, spansInWindow, spansJson, toInterval } from './meter-spans.js';
+import { latestMeter, spansJson, vehicleMeterParts } from './meter-spans.js';
 import { resolveWindow } from './requested-window.js';
 import { findMeterSeries, findVehicleSeries, type BucketInterval } from './series.repository.js';
 import { readWindow } from './window-snapshot.js';
@@ -40,13 +39,7 @@ export async function getSeries(
   }
   const bucket = BUCKETS[query.bucket];
   const { assignments, spans, acRows, dcRows } = await readWindow(db, window, bucket.coarsest, async (trx, planner) => {
-    const assignments = await findAssignmentsOfVehicle(trx, vehicleId);
-    const spans = spansInWindow(assignments, window);
-    const parts = spans.map((span, group) => ({
-      segments: planner.meter(toInterval(span)),
-      meterIds: [span.meterId],
-      group,
-    }));
+    const { assignments, spans, parts } = await vehicleMeterParts(trx, vehicleId, window, planner);
     return {
       assignments,
       spans,

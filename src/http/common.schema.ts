@@ -6,6 +6,14 @@ export const instantQuery = z.iso
   .transform((text) => new Date(text))
   .meta({ description: 'ISO-8601 date-time with a time zone', example: '2026-11-27T00:00:00Z' });
 
+/** How many rows a listing returns: 1 to 1,000, 100 by default. */
+export const pageLimitQuery = z.coerce
+  .number({ message: 'must be a number' })
+  .int('must be an integer')
+  .min(1, 'must be between 1 and 1000')
+  .max(1000, 'must be between 1 and 1000')
+  .default(100);
+
 /** An instant in a response: always UTC with milliseconds, as `Date.toISOString()` writes it. */
 export const instantJson = z.iso.datetime().meta({ example: '2026-11-27T00:00:00.000Z' });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { instantJson } from '../http/common.schema.js';
+import { instantJson, pageLimitQuery } from '../http/common.schema.js';
 import { deviceIdSchema } from '../http/device-id.schema.js';
 
 /** An instant in a JSON body: ISO-8601 with a zone, handed on as a Date. */
@@ -60,12 +60,7 @@ export const correctionBody = z
 export const auditQuery = z.object({
   vehicleId: deviceIdSchema.optional(),
   meterId: deviceIdSchema.optional(),
-  limit: z.coerce
-    .number({ message: 'must be a number' })
-    .int('must be an integer')
-    .min(1, 'must be between 1 and 1000')
-    .max(1000, 'must be between 1 and 1000')
-    .default(100),
+  limit: pageLimitQuery,
 });
 
 export const assignmentChanges = z
