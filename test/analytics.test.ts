@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 
 import { loadFreshness } from '../src/aggregates/aggregate-freshness.js';
 import { selectPerformance } from '../src/analytics/performance.repository.js';
-import { planSegments, planWindow } from '../src/analytics/window-plan.js';
+import { planSegments } from '../src/analytics/window-plan.js';
 import { JobScheduler } from '../src/db/job-scheduler.js';
 import { createLogger } from '../src/logger.js';
 import { HOUR_MS, MINUTE_MS } from '../src/time.js';
@@ -197,9 +197,9 @@ test('the plan reads only chunks that overlap the window', async (t) => {
   const to = new Date(anchor - 24 * HOUR_MS - 13 * MINUTE_MS);
   const everywhere = [{ from: -Infinity, to: Infinity }];
   const usable = { hourly: everywhere, quarter: everywhere };
-  const plan = planWindow({ from: from.getTime(), to: to.getTime() }, { meter: { usable }, vehicle: { usable } });
-  const parts = [{ segments: plan.meter, meterIds: ['an-plan-m'], group: 0 }];
-  const rows = await selectPerformance(svc.dbHandle.db, 'an-plan', plan.vehicle, parts).explain('json');
+  const segments = planSegments({ from: from.getTime(), to: to.getTime() }, usable);
+  const parts = [{ segments, meterIds: ['an-plan-m'], group: 0 }];
+  const rows = await selectPerformance(svc.dbHandle.db, 'an-plan', segments, parts).explain('json');
   const rawChunks = new Set(JSON.stringify(rows).match(/_hyper_1_\d+_chunk/g) ?? []);
   // The window spans two calendar days: at most those two daily chunks of the raw history.
   t.true(rawChunks.size >= 1 && rawChunks.size <= 2, `raw chunks in plan: ${[...rawChunks].join(', ')}`);

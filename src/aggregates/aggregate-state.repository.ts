@@ -65,8 +65,8 @@ export async function readAggregateStates(db: Db, window: Interval): Promise<Agg
     });
 }
 
-/** The catalog statement itself: a UNION ALL of plain scans (exported for measuring it). */
-export function aggregateStatesQuery(window: Interval) {
+/** The catalog statement itself: a UNION ALL of plain scans, cheap to plan. */
+function aggregateStatesQuery(window: Interval) {
   const fromUs = String(window.from * 1000);
   const toUs = String(window.to * 1000);
   return sql<Fact>`

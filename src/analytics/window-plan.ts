@@ -1,4 +1,3 @@
-import type { StreamFreshness } from '../aggregates/aggregate-freshness.js';
 import { AGGREGATE_LEVELS, BUCKET_MS, type AggregateLevel } from '../aggregates/aggregate-levels.js';
 import type { Interval } from '../time.js';
 
@@ -9,12 +8,6 @@ export interface Segment {
   source: SegmentSource;
   from: Date;
   to: Date;
-}
-
-/** Each stream is planned on its own: its aggregates are fresh in different places. */
-export interface WindowPlan {
-  meter: Segment[];
-  vehicle: Segment[];
 }
 
 /**
@@ -58,16 +51,4 @@ export function planSegments(
   };
   split(window.from, window.to, 0);
   return segments;
-}
-
-/** Both streams' segments for one window. */
-export function planWindow(
-  window: Interval,
-  freshness: Record<'meter' | 'vehicle', Pick<StreamFreshness, 'usable'>>,
-  coarsest: AggregateLevel = 'hourly',
-): WindowPlan {
-  return {
-    meter: planSegments(window, freshness.meter.usable, coarsest),
-    vehicle: planSegments(window, freshness.vehicle.usable, coarsest),
-  };
 }

@@ -74,7 +74,7 @@ const describe = (a: Assignment) =>
   `vehicle ${a.vehicle_id} draws from meter ${a.meter_id} from ${instantOrNull(a.valid_from) ?? 'the beginning'} ` +
   `${instantOrNull(a.valid_to) === null ? 'on (open-ended)' : `to ${instantOrNull(a.valid_to)}`}`;
 
-export const conflictOf = (a: Assignment): NonNullable<ErrorDetail['conflict']> => ({
+const conflictOf = (a: Assignment): NonNullable<ErrorDetail['conflict']> => ({
   assignmentId: a.id,
   vehicleId: a.vehicle_id,
   meterId: a.meter_id,

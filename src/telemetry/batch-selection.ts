@@ -110,6 +110,9 @@ export function dedupeBatch(requests: readonly Pick<QueuedRequest, 'stream' | 'r
  * request holds a 20-day-old and a 90-minute-old reading.
  */
 export function hourRuns(readings: readonly { timestamp: Date }[]): number[][] {
+  // The usual case (a live batch, a backfill of neighbouring hours) is one run: no sort.
+  const hours = new Set(readings.map((reading) => Math.floor(reading.timestamp.getTime() / HOUR_MS)));
+  if (hours.size > 0 && Math.max(...hours) - Math.min(...hours) === hours.size - 1) return [readings.map((_, i) => i)];
   const order = readings
     .map((reading, position) => ({ position, hour: Math.floor(reading.timestamp.getTime() / HOUR_MS) }))
     .sort((a, b) => a.hour - b.hour);
