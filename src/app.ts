@@ -26,6 +26,7 @@ import { registerOpenApiRoutes } from './openapi/openapi.routes.js';
 import { registerIngestionRoutes, type IngestionLimits } from './telemetry/ingestion.routes.js';
 import type { IngestionService } from './telemetry/ingestion.service.js';
 import { registerLiveRoutes } from './telemetry/live.routes.js';
+import { registerRegisterEventRoutes } from './telemetry/register-events.routes.js';
 
 export interface AppDeps {
   db: Db;
@@ -49,6 +50,7 @@ export function createApp(deps: AppDeps): Koa<AppState, AppContext> {
   registerMetricsRoutes(api, deps.metrics);
   registerIngestionRoutes(api, deps.ingestion, deps.limits, deps.metrics);
   registerLiveRoutes(api, deps.db);
+  registerRegisterEventRoutes(api, deps.db);
   registerMappingRoutes(api, deps.db);
   registerAnalyticsRoutes(api, deps.db, deps.metrics);
   registerKeyRoutes(api, deps.keys);

@@ -18,6 +18,9 @@ type SkippedRow = { stream: Stream; position: number };
  * - returns the positions of the readings it did not insert; the anti-join that finds
  *   them is skipped outright (a one-time filter) when every reading was inserted.
  *
+ * A register reading is stored with 0 kWh here; `deriveRegisterEnergy` sets its energy in
+ * the same transaction (batch-writer.ts).
+ *
  * The input must hold each (device, ts) at most once: the ingest queue deduplicates it.
  */
 export async function insertReadings(db: Db, batch: ReadingsByStream): Promise<ReadingsByStream<number>> {
@@ -29,24 +32,26 @@ export async function insertReadings(db: Db, batch: ReadingsByStream): Promise<R
       SELECT * FROM unnest(
         ${meter.map((r) => r.meterId)}::text[],
         ${meter.map((r) => r.timestamp.toISOString())}::timestamptz[],
-        ${meter.map((r) => r.kwhConsumedAc)}::float8[],
+        ${meter.map((r) => r.kwhConsumedAc ?? 0)}::float8[],
+        ${meter.map((r) => r.kwhConsumedAcTotal)}::numeric[],
         ${meter.map((r) => r.voltage)}::float8[]
-      ) WITH ORDINALITY AS t (meter_id, ts, kwh_consumed_ac, voltage, position)
+      ) WITH ORDINALITY AS t (meter_id, ts, kwh_consumed_ac, kwh_register, voltage, position)
     ), meter_inserted AS (
-      INSERT INTO meter_telemetry_history (meter_id, ts, kwh_consumed_ac, voltage)
-      SELECT meter_id, ts, kwh_consumed_ac, voltage FROM meter_input
+      INSERT INTO meter_telemetry_history (meter_id, ts, kwh_consumed_ac, kwh_register, voltage)
+      SELECT meter_id, ts, kwh_consumed_ac, kwh_register, voltage FROM meter_input
       ON CONFLICT DO NOTHING
       RETURNING meter_id, ts
     ), meter_live_upsert AS (
-      INSERT INTO meter_live AS l (meter_id, ts, kwh_consumed_ac, voltage, received_at)
+      INSERT INTO meter_live AS l (meter_id, ts, kwh_consumed_ac, kwh_register, voltage, received_at)
       SELECT *, now() FROM unnest(
         ${meterLive.map((r) => r.meterId)}::text[],
         ${meterLive.map((r) => r.timestamp.toISOString())}::timestamptz[],
-        ${meterLive.map((r) => r.kwhConsumedAc)}::float8[],
+        ${meterLive.map((r) => r.kwhConsumedAc ?? 0)}::float8[],
+        ${meterLive.map((r) => r.kwhConsumedAcTotal)}::numeric[],
         ${meterLive.map((r) => r.voltage)}::float8[]
       )
       ON CONFLICT (meter_id) DO UPDATE
-        SET ts = excluded.ts, kwh_consumed_ac = excluded.kwh_consumed_ac,
+        SET ts = excluded.ts, kwh_consumed_ac = excluded.kwh_consumed_ac, kwh_register = excluded.kwh_register,
             voltage = excluded.voltage, received_at = excluded.received_at
         WHERE l.ts < excluded.ts
     ), vehicle_input AS (
@@ -54,25 +59,28 @@ export async function insertReadings(db: Db, batch: ReadingsByStream): Promise<R
         ${vehicle.map((r) => r.vehicleId)}::text[],
         ${vehicle.map((r) => r.timestamp.toISOString())}::timestamptz[],
         ${vehicle.map((r) => r.soc)}::float8[],
-        ${vehicle.map((r) => r.kwhDeliveredDc)}::float8[],
+        ${vehicle.map((r) => r.kwhDeliveredDc ?? 0)}::float8[],
+        ${vehicle.map((r) => r.kwhDeliveredDcTotal)}::numeric[],
         ${vehicle.map((r) => r.batteryTemp)}::float8[]
-      ) WITH ORDINALITY AS t (vehicle_id, ts, soc, kwh_delivered_dc, battery_temp, position)
+      ) WITH ORDINALITY AS t (vehicle_id, ts, soc, kwh_delivered_dc, kwh_register, battery_temp, position)
     ), vehicle_inserted AS (
-      INSERT INTO vehicle_telemetry_history (vehicle_id, ts, soc, kwh_delivered_dc, battery_temp)
-      SELECT vehicle_id, ts, soc, kwh_delivered_dc, battery_temp FROM vehicle_input
+      INSERT INTO vehicle_telemetry_history (vehicle_id, ts, soc, kwh_delivered_dc, kwh_register, battery_temp)
+      SELECT vehicle_id, ts, soc, kwh_delivered_dc, kwh_register, battery_temp FROM vehicle_input
       ON CONFLICT DO NOTHING
       RETURNING vehicle_id, ts
     ), vehicle_live_upsert AS (
-      INSERT INTO vehicle_live AS l (vehicle_id, ts, soc, kwh_delivered_dc, battery_temp, received_at)
+      INSERT INTO vehicle_live AS l (vehicle_id, ts, soc, kwh_delivered_dc, kwh_register, battery_temp, received_at)
       SELECT *, now() FROM unnest(
         ${vehicleLive.map((r) => r.vehicleId)}::text[],
         ${vehicleLive.map((r) => r.timestamp.toISOString())}::timestamptz[],
         ${vehicleLive.map((r) => r.soc)}::float8[],
-        ${vehicleLive.map((r) => r.kwhDeliveredDc)}::float8[],
+        ${vehicleLive.map((r) => r.kwhDeliveredDc ?? 0)}::float8[],
+        ${vehicleLive.map((r) => r.kwhDeliveredDcTotal)}::numeric[],
         ${vehicleLive.map((r) => r.batteryTemp)}::float8[]
       )
       ON CONFLICT (vehicle_id) DO UPDATE
         SET ts = excluded.ts, soc = excluded.soc, kwh_delivered_dc = excluded.kwh_delivered_dc,
+            kwh_register = excluded.kwh_register,
             battery_temp = excluded.battery_temp, received_at = excluded.received_at
         WHERE l.ts < excluded.ts
     )

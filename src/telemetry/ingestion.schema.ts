@@ -14,6 +14,12 @@ export interface TimestampLimits {
   maxFutureMs: number;
 }
 
+/** The schema with a description in front of the bounds its reference shows. */
+function describe(schema: ReturnType<typeof bounded>, description: string) {
+  const bounds = schema.meta()?.description ?? '';
+  return schema.meta({ description: description + bounds });
+}
+
 /** A number within the field's physical bounds, with the bounds in the message and the reference. */
 function bounded(field: BoundedField) {
   const { min, max, unit } = READING_BOUNDS[field];
@@ -76,14 +82,45 @@ export const ingestResult = z
   })
   .meta({ id: 'IngestResult' });
 
+/**
+ * Exactly one energy form per reading: the interval energy or the register (running total).
+ * Both absent or both present is a 400 naming the interval field. The parsed reading holds
+ * both keys, the absent one as null.
+ */
+function oneEnergyForm<I extends string, R extends string>(interval: I, register: R) {
+  const message =
+    `give exactly one of ${interval} (energy since the previous reading) or ${register} ` +
+    '(the running total of a register)';
+  return <T extends Partial<Record<I | R, number>>>(reading: T, ctx: z.RefinementCtx) => {
+    if ((reading[interval] === undefined) === (reading[register] === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [interval], message });
+    }
+  };
+}
+
+const INTERVAL_DESCRIPTION = 'Energy of the interval since the previous reading of this device. ';
+const REGISTER_DESCRIPTION =
+  'The running total of an energy register (OCPP `Energy.Active.Import.Register`), in kWh, sent instead of the ' +
+  'interval energy. The interval energy is derived in timestamp order whatever the arrival order: a decrease is a ' +
+  'reset (counts from zero), an increase above the interval bound is a jump (counted as 0); both are recorded as ' +
+  'register events. ';
+
 function meterReadingSchema(limits: TimestampLimits) {
   return z
     .object({
       meterId: deviceIdSchema,
-      kwhConsumedAc: bounded('kwhConsumedAc'),
+      kwhConsumedAc: describe(bounded('kwhConsumedAc'), INTERVAL_DESCRIPTION + 'Or send `kwhConsumedAcTotal`.'),
+      kwhConsumedAcTotal: describe(bounded('kwhConsumedAcTotal'), REGISTER_DESCRIPTION),
       voltage: bounded('voltage'),
       timestamp: timestampSchema(limits),
     })
+    .partial({ kwhConsumedAc: true, kwhConsumedAcTotal: true })
+    .superRefine(oneEnergyForm('kwhConsumedAc', 'kwhConsumedAcTotal'))
+    .transform(({ kwhConsumedAc, kwhConsumedAcTotal, ...reading }) => ({
+      ...reading,
+      kwhConsumedAc: kwhConsumedAc ?? null,
+      kwhConsumedAcTotal: kwhConsumedAcTotal ?? null,
+    }))
     .meta({ id: 'MeterReading' });
 }
 
@@ -92,10 +129,18 @@ function vehicleReadingSchema(limits: TimestampLimits) {
     .object({
       vehicleId: deviceIdSchema,
       soc: bounded('soc'),
-      kwhDeliveredDc: bounded('kwhDeliveredDc'),
+      kwhDeliveredDc: describe(bounded('kwhDeliveredDc'), INTERVAL_DESCRIPTION + 'Or send `kwhDeliveredDcTotal`.'),
+      kwhDeliveredDcTotal: describe(bounded('kwhDeliveredDcTotal'), REGISTER_DESCRIPTION),
       batteryTemp: bounded('batteryTemp'),
       timestamp: timestampSchema(limits),
     })
+    .partial({ kwhDeliveredDc: true, kwhDeliveredDcTotal: true })
+    .superRefine(oneEnergyForm('kwhDeliveredDc', 'kwhDeliveredDcTotal'))
+    .transform(({ kwhDeliveredDc, kwhDeliveredDcTotal, ...reading }) => ({
+      ...reading,
+      kwhDeliveredDc: kwhDeliveredDc ?? null,
+      kwhDeliveredDcTotal: kwhDeliveredDcTotal ?? null,
+    }))
     .meta({ id: 'VehicleReading' });
 }
 

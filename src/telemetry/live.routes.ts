@@ -26,6 +26,7 @@ export function registerLiveRoutes(api: ApiRouter<Scope>, db: Db): void {
       return {
         meterId: row.meter_id,
         kwhConsumedAc: row.kwh_consumed_ac,
+        kwhConsumedAcTotal: row.kwh_register,
         voltage: row.voltage,
         timestamp: row.ts.toISOString(),
         receivedAt: row.received_at.toISOString(),
@@ -52,6 +53,7 @@ export function registerLiveRoutes(api: ApiRouter<Scope>, db: Db): void {
         vehicleId: row.vehicle_id,
         soc: row.soc,
         kwhDeliveredDc: row.kwh_delivered_dc,
+        kwhDeliveredDcTotal: row.kwh_register,
         batteryTemp: row.battery_temp,
         timestamp: row.ts.toISOString(),
         receivedAt: row.received_at.toISOString(),

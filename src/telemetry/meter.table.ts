@@ -1,9 +1,15 @@
 import type { Generated } from 'kysely';
 
+import type { RegisterEvent } from './register-event.js';
+
 export interface MeterTelemetryHistoryTable {
   meter_id: string;
   ts: Date;
+  /** Energy of the interval ending at ts; derived for a register reading (register-chain.repository.ts). */
   kwh_consumed_ac: number;
+  /** The register a register reading carried (NUMERIC, read as a number); null for an interval reading. */
+  kwh_register: number | null;
+  register_event: RegisterEvent | null;
   voltage: number;
   received_at: Generated<Date>;
 }
@@ -12,6 +18,7 @@ export interface MeterLiveTable {
   meter_id: string;
   ts: Date;
   kwh_consumed_ac: number;
+  kwh_register: number | null;
   voltage: number;
   received_at: Date;
 }

@@ -12,6 +12,13 @@ export const READING_BOUNDS = {
   kwhDeliveredDc: { min: 0, max: 10_000, unit: 'kWh' },
   soc: { min: 0, max: 100, unit: '%' },
   batteryTemp: { min: -50, max: 150, unit: '°C' },
+  // Running totals (register readings). The interval energy derived from two of them is
+  // held to the interval bound above: a larger increase is a `jump`, stored and counted as 0.
+  kwhConsumedAcTotal: { min: 0, max: 1_000_000_000, unit: 'kWh' },
+  kwhDeliveredDcTotal: { min: 0, max: 1_000_000_000, unit: 'kWh' },
 } as const;
+
+/** The largest interval energy a register reading may add; above it the increase is a `jump`. */
+export const MAX_INTERVAL_KWH = READING_BOUNDS.kwhConsumedAc.max;
 
 export type BoundedField = keyof typeof READING_BOUNDS;

@@ -1,7 +1,14 @@
-/** Readings as the service handles them once validated. Timestamps are at millisecond precision. */
+/**
+ * Readings as the service handles them once validated. Timestamps are at millisecond
+ * precision. A reading carries its energy in one of two forms, the other one null:
+ * - interval: the energy since the device's previous reading (`kwhConsumedAc`);
+ * - register: the device's running total (`kwhConsumedAcTotal`); the interval energy is
+ *   derived when it is stored, in timestamp order (register-chain.repository.ts).
+ */
 export interface MeterReading {
   meterId: string;
-  kwhConsumedAc: number;
+  kwhConsumedAc: number | null;
+  kwhConsumedAcTotal: number | null;
   voltage: number;
   timestamp: Date;
 }
@@ -9,9 +16,15 @@ export interface MeterReading {
 export interface VehicleReading {
   vehicleId: string;
   soc: number;
-  kwhDeliveredDc: number;
+  kwhDeliveredDc: number | null;
+  kwhDeliveredDcTotal: number | null;
   batteryTemp: number;
   timestamp: Date;
+}
+
+/** The register a reading carries, or null for an interval reading. */
+export function registerOf(reading: MeterReading | VehicleReading): number | null {
+  return 'meterId' in reading ? reading.kwhConsumedAcTotal : reading.kwhDeliveredDcTotal;
 }
 
 export type Stream = 'meter' | 'vehicle';

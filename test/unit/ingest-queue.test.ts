@@ -12,6 +12,7 @@ const now = Date.now();
 const meter = (id: string, ageMs: number, kwh = 1): MeterReading => ({
   meterId: id,
   kwhConsumedAc: kwh,
+  kwhConsumedAcTotal: null,
   voltage: 230,
   timestamp: new Date(now - ageMs),
 });

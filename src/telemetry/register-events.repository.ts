@@ -1,0 +1,37 @@
+import { sql } from 'kysely';
+
+import type { Db } from '../db/database.js';
+import type { Stream } from './reading.js';
+import type { RegisterEvent } from './register-event.js';
+
+export interface RegisterEventRow {
+  ts: Date;
+  register_event: RegisterEvent;
+  kwh_register: number;
+  kwh: number;
+}
+
+const TABLES = {
+  meter: { history: 'meter_telemetry_history', id: 'meter_id', energy: 'kwh_consumed_ac' },
+  vehicle: { history: 'vehicle_telemetry_history', id: 'vehicle_id', energy: 'kwh_delivered_dc' },
+} as const;
+
+/** A device's register events in [from, to), oldest first, at most `limit`. */
+export async function listRegisterEvents(
+  db: Db,
+  stream: Stream,
+  deviceId: string,
+  window: { from?: Date | undefined; to?: Date | undefined },
+  limit: number,
+): Promise<RegisterEventRow[]> {
+  const t = TABLES[stream];
+  const result = await sql<RegisterEventRow>`
+    SELECT ts, register_event, kwh_register, ${sql.ref(t.energy)} AS kwh
+    FROM ${sql.table(t.history)}
+    WHERE ${sql.ref(t.id)} = ${deviceId} AND register_event IS NOT NULL
+      ${window.from ? sql`AND ts >= ${window.from}` : sql``}
+      ${window.to ? sql`AND ts < ${window.to}` : sql``}
+    ORDER BY ts
+    LIMIT ${limit}`.execute(db);
+  return result.rows;
+}

@@ -1,0 +1,62 @@
+import type { z } from 'zod';
+
+import type { Scope } from '../auth/api-key.table.js';
+import type { Db } from '../db/database.js';
+import type { ApiRouter } from '../http/api-router.js';
+import { meterParams, vehicleParams } from '../http/device-id.schema.js';
+import type { Stream } from './reading.js';
+import { listRegisterEvents } from './register-events.repository.js';
+import { registerEvents, registerEventsQuery } from './register-events.schema.js';
+
+const DESCRIPTION =
+  'Register readings (`kwhConsumedAcTotal` / `kwhDeliveredDcTotal`) that count no energy or count from zero: the ' +
+  "device's first register reading, resets (the register went down) and implausible jumps. Within the raw history's " +
+  'retention. An empty list means none (also for a device never heard of).';
+
+/** Resets and jumps of register devices, for an analyst checking an energy figure. */
+export function registerRegisterEventRoutes(api: ApiRouter<Scope>, db: Db): void {
+  const answer = async (stream: Stream, deviceId: string, query: z.output<typeof registerEventsQuery>) => {
+    // One row more than asked says whether the list is truncated.
+    const rows = await listRegisterEvents(db, stream, deviceId, query, query.limit + 1);
+    return {
+      deviceId,
+      events: rows.slice(0, query.limit).map((row) => ({
+        timestamp: row.ts.toISOString(),
+        event: row.register_event,
+        kwhRegister: row.kwh_register,
+        kwhCounted: row.kwh,
+      })),
+      truncated: rows.length > query.limit,
+    };
+  };
+
+  api.add({
+    method: 'get',
+    path: '/v1/meters/:meterId/register-events',
+    operationId: 'listMeterRegisterEvents',
+    tag: 'Live state',
+    summary: "A register meter's resets and jumps",
+    description: DESCRIPTION,
+    scope: 'read',
+    request: { params: meterParams, query: registerEventsQuery },
+    status: 200,
+    response: { description: 'Register events, oldest first', schema: registerEvents },
+    errors: [],
+    handler: ({ params, query }) => answer('meter', params.meterId, query),
+  });
+
+  api.add({
+    method: 'get',
+    path: '/v1/vehicles/:vehicleId/register-events',
+    operationId: 'listVehicleRegisterEvents',
+    tag: 'Live state',
+    summary: "A register vehicle's resets and jumps",
+    description: DESCRIPTION,
+    scope: 'read',
+    request: { params: vehicleParams, query: registerEventsQuery },
+    status: 200,
+    response: { description: 'Register events, oldest first', schema: registerEvents },
+    errors: [],
+    handler: ({ params, query }) => answer('vehicle', params.vehicleId, query),
+  });
+}
