@@ -48,7 +48,14 @@ test('a duplicate reading never replaces the live row', async (t) => {
   const res = await svc.get('/v1/meters/live-m/live');
   t.deepEqual(
     { ...res.body, receivedAt: undefined },
-    { meterId: 'live-m', kwhConsumedAc: 1.5, voltage: 230, timestamp: at.toISOString(), receivedAt: undefined },
+    {
+      meterId: 'live-m',
+      kwhConsumedAc: 1.5,
+      kwhConsumedAcTotal: null,
+      voltage: 230,
+      timestamp: at.toISOString(),
+      receivedAt: undefined,
+    },
   );
 });
 
