@@ -88,6 +88,38 @@ test('simulator model: deterministic per seed, faulty vehicles below the thresho
   t.throws(() => parseDuration('soon'));
 });
 
+test('simulator register mode: the registers, read as the service does (a decrease is a reset), give the interval energies', (t) => {
+  const minutes = 20_000; // long enough for meter reboots and many plug-ins
+  const steps = (form: 'interval' | 'register') =>
+    createFleet(4, 11, 0.25, form).map((vehicle) =>
+      Array.from({ length: minutes }, (_, i) => vehicle.step(new Date(Date.UTC(2026, 10, 1) + i * MINUTE_MS))),
+    );
+  const interval = steps('interval');
+  const register = steps('register');
+  const micro = (kwh: number | undefined) => Math.round((kwh ?? NaN) * 1_000_000);
+  let resets = 0;
+  for (const [v, readings] of register.entries()) {
+    for (let i = 1; i < minutes; i += 1) {
+      for (const [total, energy] of [
+        [
+          (r: (typeof readings)[number]) => r.meter.kwhConsumedAcTotal,
+          (r: (typeof readings)[number]) => r.meter.kwhConsumedAc,
+        ],
+        [
+          (r: (typeof readings)[number]) => r.vehicle.kwhDeliveredDcTotal,
+          (r: (typeof readings)[number]) => r.vehicle.kwhDeliveredDc,
+        ],
+      ] as const) {
+        const now = micro(total(readings[i]!));
+        const before = micro(total(readings[i - 1]!));
+        if (now < before) resets += 1;
+        t.is(now < before ? now : now - before, micro(energy(interval[v]![i]!)));
+      }
+    }
+  }
+  t.true(resets > 0, 'the run holds resets');
+});
+
 test('acceptance: margins inside every refresh window and the retention; policy problems are named', (t) => {
   const policies = (retentionDays: number | null, refreshDays: (number | null)[]): PolicyRow[] => [
     ...(retentionDays === null

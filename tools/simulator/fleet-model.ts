@@ -7,6 +7,18 @@ export type VehiclePayload = VehicleReadingBody;
 
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
 
+/**
+ * How devices report energy: `interval` (energy since the previous reading) or `register`
+ * (a running total, as OCPP meters do). Registers are kept in whole micro-kWh, so the
+ * differences the service takes are the interval energies exactly.
+ */
+export type EnergyForm = 'interval' | 'register';
+export const ENERGY_FORMS: readonly EnergyForm[] = ['interval', 'register'];
+
+/** A meter reboots about once a week (its register restarts from zero). */
+const METER_REBOOT_PER_MINUTE = 1 / 10_000;
+const MICRO = 1_000_000;
+
 /** Charger's standby draw while nothing charges (kW): the meter sees it, the battery does not. */
 const STANDBY_KW = 0.03;
 const RAMP_MINUTES = 4;
@@ -31,8 +43,18 @@ export class SimulatedVehicle {
   private charging = false;
   private minutesCharging = 0;
   private targetSoc = 90;
+  /** Register mode: the running totals in micro-kWh. */
+  private meterRegister: number;
+  private vehicleRegister = 0;
+  /** Some vehicles count their DC register per charging session (it restarts at each plug-in). */
+  private readonly registerPerSession: boolean;
 
-  constructor(index: number, seed: number, faultyShare: number) {
+  constructor(
+    index: number,
+    seed: number,
+    faultyShare: number,
+    private readonly energyForm: EnergyForm = 'interval',
+  ) {
     this.rnd = seededRandom(seed * 1_000_003 + index);
     this.vehicleId = `sim-ev-${String(index).padStart(5, '0')}`;
     this.meterId = `sim-meter-${String(index).padStart(5, '0')}`;
@@ -44,6 +66,9 @@ export class SimulatedVehicle {
     this.soc = between(this.rnd, 20, 90);
     this.temp = this.ambientC;
     this.charging = this.rnd() < 0.3;
+    // Drawn last, so a seed gives the same fleet in both energy forms.
+    this.meterRegister = Math.floor(this.rnd() * 40_000) * MICRO;
+    this.registerPerSession = this.rnd() < 0.5;
   }
 
   /** Advances one minute and returns the readings both devices send for it. */
@@ -68,24 +93,36 @@ export class SimulatedVehicle {
     const targetTemp = this.ambientC + dcKw * 0.9;
     this.temp += (targetTemp - this.temp) * 0.08;
     const timestamp = at.toISOString();
+    const voltage = round(230 + between(this.rnd, -4, 4), 2);
+    const batteryTemp = round(this.temp + between(this.rnd, -0.2, 0.2), 2);
+    const ac = Math.round(acKwh * MICRO);
+    const dc = Math.round(dcKwh * MICRO);
+    // Drawn in both forms, so a seed gives the same charging in both.
+    const reboot = this.rnd() < METER_REBOOT_PER_MINUTE;
+    if (this.energyForm === 'interval') {
+      return {
+        meter: { meterId: this.meterId, kwhConsumedAc: ac / MICRO, voltage, timestamp },
+        vehicle: { vehicleId: this.vehicleId, soc: round(this.soc, 2), kwhDeliveredDc: dc / MICRO, batteryTemp, timestamp },
+      };
+    }
+    // A reboot: the register counts this minute's energy from zero.
+    this.meterRegister = reboot ? ac : this.meterRegister + ac;
+    this.vehicleRegister += dc;
     return {
-      meter: {
-        meterId: this.meterId,
-        kwhConsumedAc: round(acKwh, 6),
-        voltage: round(230 + between(this.rnd, -4, 4), 2),
-        timestamp,
-      },
+      meter: { meterId: this.meterId, kwhConsumedAcTotal: this.meterRegister / MICRO, voltage, timestamp },
       vehicle: {
         vehicleId: this.vehicleId,
         soc: round(this.soc, 2),
-        kwhDeliveredDc: round(dcKwh, 6),
-        batteryTemp: round(this.temp + between(this.rnd, -0.2, 0.2), 2),
+        kwhDeliveredDcTotal: this.vehicleRegister / MICRO,
+        batteryTemp,
         timestamp,
       },
     };
   }
 
   private plugIn(): void {
+    // A per-session register restarts at zero; the next reading then counts from zero.
+    if (this.registerPerSession) this.vehicleRegister = 0;
     this.charging = true;
     this.minutesCharging = 0;
     this.targetSoc = between(this.rnd, 80, 100);
@@ -96,6 +133,11 @@ export class SimulatedVehicle {
   }
 }
 
-export function createFleet(size: number, seed: number, faultyShare: number): SimulatedVehicle[] {
-  return Array.from({ length: size }, (_, index) => new SimulatedVehicle(index, seed, faultyShare));
+export function createFleet(
+  size: number,
+  seed: number,
+  faultyShare: number,
+  energyForm: EnergyForm = 'interval',
+): SimulatedVehicle[] {
+  return Array.from({ length: size }, (_, index) => new SimulatedVehicle(index, seed, faultyShare, energyForm));
 }

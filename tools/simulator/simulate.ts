@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 
 import { ADMIN_KEY_FILE } from '../../src/auth/admin-key.js';
 import { parseDuration } from './duration.js';
+import { ENERGY_FORMS } from './fleet-model.js';
 import { runSimulation, type SimulationStats } from './simulation.js';
 
 const USAGE = `Usage: npm run simulate -- [options]
@@ -18,6 +19,9 @@ const USAGE = `Usage: npm run simulate -- [options]
   --vehicles N          vehicles, each with its own meter (default 100)
   --seed N              random seed: same seed, same fleet and readings (default 1)
   --faulty-share F      share of vehicles with efficiency below 0.85 (default 0.1)
+  --energy FORM         interval (energy since the previous reading, default) or register
+                        (running totals: meters reboot about weekly, half the vehicles
+                        restart their register at each plug-in)
   --backfill DURATION   send this much history (e.g. 24h, 90m, 2d) as fast as possible, then exit
   --batch N             readings per request when backfilling (default 1000)
   --speed N             live mode: simulated minutes per real minute (default 1)
@@ -55,6 +59,7 @@ async function main(): Promise<void> {
       vehicles: { type: 'string', default: '100' },
       seed: { type: 'string', default: '1' },
       'faulty-share': { type: 'string', default: '0.1' },
+      energy: { type: 'string', default: 'interval' },
       backfill: { type: 'string' },
       batch: { type: 'string', default: '1000' },
       speed: { type: 'string', default: '1' },
@@ -69,6 +74,8 @@ async function main(): Promise<void> {
   }
   const faultyShare = Number(values['faulty-share']);
   if (!(faultyShare >= 0 && faultyShare <= 1)) throw new Error('--faulty-share must be between 0 and 1');
+  const energyForm = ENERGY_FORMS.find((form) => form === values.energy);
+  if (!energyForm) throw new Error(`--energy must be one of ${ENERGY_FORMS.join(', ')}`);
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   const interactive = process.stderr.isTTY;
@@ -78,6 +85,7 @@ async function main(): Promise<void> {
     vehicles: positive('vehicles', values.vehicles),
     seed: Number(values.seed),
     faultyShare,
+    energyForm,
     backfillMs: values.backfill === undefined ? undefined : parseDuration(values.backfill),
     speed: positive('speed', values.speed, false),
     durationMs: values.duration === undefined ? undefined : parseDuration(values.duration),

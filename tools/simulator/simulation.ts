@@ -1,5 +1,5 @@
 import { MINUTE_MS } from '../../src/time.js';
-import { createFleet, type MeterPayload, type VehiclePayload } from './fleet-model.js';
+import { createFleet, type EnergyForm, type MeterPayload, type VehiclePayload } from './fleet-model.js';
 import { forEachConcurrent, JsonClient } from './http-client.js';
 
 export interface SimulationOptions {
@@ -9,6 +9,8 @@ export interface SimulationOptions {
   vehicles: number;
   seed: number;
   faultyShare: number;
+  /** Interval readings (default) or running registers with resets. */
+  energyForm?: EnergyForm;
   /** Backfill this much history (ms) as fast as the service takes it, then stop. */
   backfillMs?: number;
   /** Backfill up to this instant (epoch ms; default: the current minute). */
@@ -43,7 +45,7 @@ function isIngestResult(body: unknown): body is { accepted: number; duplicates: 
 
 /** Maps every vehicle to its meter, then sends readings (backfill or live) through the API. */
 export async function runSimulation(options: SimulationOptions): Promise<SimulationStats> {
-  const fleet = createFleet(options.vehicles, options.seed, options.faultyShare);
+  const fleet = createFleet(options.vehicles, options.seed, options.faultyShare, options.energyForm);
   const client = new JsonClient(options.url, options.concurrency, options.apiKey);
   const started = performance.now();
   const stats: SimulationStats = {
