@@ -17,6 +17,15 @@ function ingestTables(ingest: IngestResults): string[] {
         errors: ingest.batched.errors,
       },
       {
+        path: 'HTTP batched, register readings',
+        'readings/s': ingest.register.readingsPerSecond,
+        'requests/s': ingest.register.perSecond,
+        'p50 ms': ingest.register.p50Ms,
+        'p99 ms': ingest.register.p99Ms,
+        refused: ingest.register.refused,
+        errors: ingest.register.errors,
+      },
+      {
         path: 'HTTP single reading (32 conns)',
         'readings/s': ingest.single.readingsPerSecond,
         'requests/s': ingest.single.perSecond,
@@ -34,6 +43,7 @@ function ingestTables(ingest: IngestResults): string[] {
     table('Ingest ratios, memory, verification', [
       {
         'batched / naive': ingest.ratios.batchedVsNaive,
+        'register / interval': ingest.ratios.registerVsInterval,
         'single / naive': ingest.ratios.singleVsNaive,
         'batched / ceiling': ingest.ratios.batchedShareOfCeiling,
         'API peak RSS MiB': ingest.peakRss.apiMiB,

@@ -18,6 +18,8 @@ export async function ingestSection({ mode, tempDir }: BenchContext) {
   const client = new JsonClient(service.url, 64, SPAWNED_ADMIN_KEY);
   log(`ingest: batched requests (500 readings, 4 connections) for ${phaseMs(mode, 20, 8) / 1000} s`);
   const batched = await batchedIngest(client, 'batched', 1000, phaseMs(mode, 20, 8));
+  log(`ingest: the same with register readings (energy derived per device) for ${phaseMs(mode, 20, 8) / 1000} s`);
+  const register = await batchedIngest(client, 'register', 1000, phaseMs(mode, 20, 8), 500, 'register');
   log(`ingest: single-reading requests (32 connections) for ${phaseMs(mode, 20, 8) / 1000} s`);
   const single = await singleIngest(client, 'single', 1000, phaseMs(mode, 20, 8), 32);
   const rss = { apiMiB: peakRssMiB(service.child.pid), databaseMiB: peakRssMiB(service.databasePid) };
@@ -27,22 +29,25 @@ export async function ingestSection({ mode, tempDir }: BenchContext) {
   log('ingest: counting what is stored, then the naive baseline and the bulk ceiling on the same database');
   const direct = await openDirect(dataDir);
   const stored = await countReadings(direct);
-  const acknowledged = batched.acknowledged + single.acknowledged;
+  const acknowledged = batched.acknowledged + register.acknowledged + single.acknowledged;
   const naive = await naiveIngest(direct, phaseMs(mode, 10, 5), 1000, Date.now() - 20 * DAY_MS);
   const ceiling = await bulkInsertCeiling(direct, phaseMs(mode, 10, 5), 1000, Date.now() - 25 * DAY_MS);
   await direct.close();
 
   const batchedRate = perSecond(batched.acknowledged, batched.seconds);
+  const registerRate = perSecond(register.acknowledged, register.seconds);
   const singleRate = perSecond(single.acknowledged, single.seconds);
   const naiveRate = perSecond(naive.readings, naive.seconds);
   const ceilingRate = perSecond(ceiling.readings, ceiling.seconds);
   return {
     batched: { ...batched, readingsPerSecond: batchedRate },
+    register: { ...register, readingsPerSecond: registerRate },
     single: { ...single, readingsPerSecond: singleRate },
     naiveBaseline: { readingsPerSecond: naiveRate, seconds: round(naive.seconds, 2) },
     bulkCeiling: { readingsPerSecond: ceilingRate, seconds: round(ceiling.seconds, 2) },
     ratios: {
       batchedVsNaive: round(batchedRate / naiveRate, 1),
+      registerVsInterval: round(registerRate / batchedRate, 2),
       singleVsNaive: round(singleRate / naiveRate, 1),
       batchedShareOfCeiling: round(batchedRate / ceilingRate, 2),
     },
