@@ -43,7 +43,8 @@ const INSTALL_TIMEOUT_MS = 20 * 60_000;
 const STEP_TIMEOUT_MS = 60_000;
 const ODD_VEHICLE = 'ev-odd-mapping';
 const SIMULATED = Array.from({ length: 5 }, (_, i) => `sim-ev-${String(i).padStart(5, '0')}`);
-const ALL_VEHICLES = [ODD_VEHICLE, ...SIMULATED].sort();
+const REGISTER_VEHICLE = 'ev-register';
+const ALL_VEHICLES = [ODD_VEHICLE, REGISTER_VEHICLE, ...SIMULATED].sort();
 
 function executable(path: string): boolean {
   try {
@@ -191,6 +192,24 @@ if (!skipReason) {
     if (mapped.status !== 200 || meter.status !== 202 || vehicle.status !== 202) {
       throw new Error(`seeding ${ODD_VEHICLE} failed: ${mapped.status} ${meter.status} ${vehicle.status}`);
     }
+    // A register meter that rebooted an hour ago (its register went down).
+    const registerMapped = await svc.put(`/v1/vehicles/${REGISTER_VEHICLE}/meter`, { meterId: 'reg-meter-1' });
+    const registers = await svc.post(
+      '/v1/ingestion/meter',
+      [5000, 5000.2, 5000.4, 0.1, 0.3].map((total, i) => ({
+        meterId: 'reg-meter-1',
+        kwhConsumedAcTotal: total,
+        voltage: 230,
+        timestamp: minutesAgo(120 - 30 * i).toISOString(),
+      })),
+    );
+    const registerVehicle = await svc.post(
+      '/v1/ingestion/vehicle',
+      vehicleReading(REGISTER_VEHICLE, minutesAgo(60), 0.65),
+    );
+    if (registerMapped.status !== 200 || registers.status !== 202 || registerVehicle.status !== 202) {
+      throw new Error(`seeding ${REGISTER_VEHICLE} failed`);
+    }
     const read = await svc.post('/v1/keys', { name: 'dashboard test', scopes: ['read'] });
     const ingest = await svc.post('/v1/keys', { name: 'dashboard test, no read', scopes: ['ingest'] });
     if (read.status !== 201 || ingest.status !== 201)
@@ -296,7 +315,12 @@ const title =
     .waitFor();
   const energy = await canvasState(page, 'energy-chart');
   t.true(energy.labels >= 24 && energy.labels <= 25, `24 hourly buckets (got ${energy.labels})`);
-  t.deepEqual(energy.datasets, [energy.labels, energy.labels], 'AC and DC series over every bucket');
+  t.deepEqual(
+    energy.datasets,
+    [energy.labels, energy.labels, energy.labels],
+    'AC, DC and register-event series over every bucket',
+  );
+  t.is(await page.locator('#register-events').isHidden(), true, 'no register events: no note');
   t.true(energy.painted > 1000, `the energy chart has painted pixels (${energy.painted})`);
   t.true((await pixelsOfColour(page, 'energy-chart', '#f28e2b')) > 50, 'AC bars drawn');
   t.true((await pixelsOfColour(page, 'energy-chart', '#1f6feb')) > 50, 'DC bars drawn');
@@ -306,6 +330,16 @@ const title =
   }
   t.regex((await page.locator('#vehicle-summary').textContent()) ?? '', /AC drawn[\d.,]+ kWh/);
   await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+
+  // A vehicle whose meter reports a register that reset: listed under the energy chart.
+  await page.click(`#fleet-rows tr[data-vehicle-id="${REGISTER_VEHICLE}"] .vehicle-link`);
+  await page
+    .locator(`#vehicle-panel[data-state="ready"][data-vehicle-id="${REGISTER_VEHICLE}"][data-register-events="1"]`)
+    .waitFor();
+  t.regex((await page.locator('#register-events').textContent()) ?? '', /reg-meter-1 reset at .* \(0\.100 kWh\)/);
+  t.true((await pixelsOfColour(page, 'energy-chart', '#8a4b00')) > 10, 'the reset is marked on the chart');
+  await page.click(`#fleet-rows tr[data-vehicle-id="${charged.vehicleId}"] .vehicle-link`);
+  await page.locator(`#vehicle-panel[data-state="ready"][data-vehicle-id="${charged.vehicleId}"]`).waitFor();
 
   await page.click('#range-7d');
   await page.locator(`#vehicle-panel[data-state="ready"][data-range="7d"]`).waitFor();

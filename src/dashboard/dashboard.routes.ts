@@ -50,6 +50,7 @@ export const DASHBOARD_MODULES = [
   'fleet-table.js',
   'format.js',
   'key-prompt.js',
+  'register-events.js',
   'state.js',
   'time-ranges.js',
   'vehicle-summary.js',

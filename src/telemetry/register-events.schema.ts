@@ -27,3 +27,5 @@ export const registerEvents = z
     truncated: z.boolean().meta({ description: 'More events match: ask again from the last timestamp returned' }),
   })
   .meta({ id: 'RegisterEvents' });
+
+export type RegisterEvents = z.infer<typeof registerEvents>;

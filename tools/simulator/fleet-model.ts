@@ -48,6 +48,7 @@ export class SimulatedVehicle {
   private vehicleRegister = 0;
   /** Some vehicles count their DC register per charging session (it restarts at each plug-in). */
   private readonly registerPerSession: boolean;
+  private readonly registerRnd: Random;
 
   constructor(
     index: number,
@@ -66,9 +67,11 @@ export class SimulatedVehicle {
     this.soc = between(this.rnd, 20, 90);
     this.temp = this.ambientC;
     this.charging = this.rnd() < 0.3;
-    // Drawn last, so a seed gives the same fleet in both energy forms.
-    this.meterRegister = Math.floor(this.rnd() * 40_000) * MICRO;
-    this.registerPerSession = this.rnd() < 0.5;
+    // Register behaviour draws from its own stream: a seed gives the same charging in both
+    // forms, and the interval form the same readings as before registers existed.
+    this.registerRnd = seededRandom(seed * 7_919 + index + 1);
+    this.meterRegister = Math.floor(this.registerRnd() * 40_000) * MICRO;
+    this.registerPerSession = this.registerRnd() < 0.5;
   }
 
   /** Advances one minute and returns the readings both devices send for it. */
@@ -95,19 +98,18 @@ export class SimulatedVehicle {
     const timestamp = at.toISOString();
     const voltage = round(230 + between(this.rnd, -4, 4), 2);
     const batteryTemp = round(this.temp + between(this.rnd, -0.2, 0.2), 2);
-    const ac = Math.round(acKwh * MICRO);
-    const dc = Math.round(dcKwh * MICRO);
-    // Drawn in both forms, so a seed gives the same charging in both.
-    const reboot = this.rnd() < METER_REBOOT_PER_MINUTE;
+    const kwhConsumedAc = round(acKwh, 6);
+    const kwhDeliveredDc = round(dcKwh, 6);
     if (this.energyForm === 'interval') {
       return {
-        meter: { meterId: this.meterId, kwhConsumedAc: ac / MICRO, voltage, timestamp },
-        vehicle: { vehicleId: this.vehicleId, soc: round(this.soc, 2), kwhDeliveredDc: dc / MICRO, batteryTemp, timestamp },
+        meter: { meterId: this.meterId, kwhConsumedAc, voltage, timestamp },
+        vehicle: { vehicleId: this.vehicleId, soc: round(this.soc, 2), kwhDeliveredDc, batteryTemp, timestamp },
       };
     }
     // A reboot: the register counts this minute's energy from zero.
-    this.meterRegister = reboot ? ac : this.meterRegister + ac;
-    this.vehicleRegister += dc;
+    const ac = Math.round(kwhConsumedAc * MICRO);
+    this.meterRegister = this.registerRnd() < METER_REBOOT_PER_MINUTE ? ac : this.meterRegister + ac;
+    this.vehicleRegister += Math.round(kwhDeliveredDc * MICRO);
     return {
       meter: { meterId: this.meterId, kwhConsumedAcTotal: this.meterRegister / MICRO, voltage, timestamp },
       vehicle: {

@@ -12,6 +12,7 @@ import { messageOf } from './error-messages.js';
  * @typedef {SeriesReport['points'][number]} SeriesPoint
  * @typedef {import('../../analytics/analytics.schema.js').PerformanceReport} PerformanceReport
  * @typedef {FleetItem['efficiencyStatus']} EfficiencyStatus
+ * @typedef {import('../../telemetry/register-events.schema.js').RegisterEvents} RegisterEvents
  * @typedef {{ from: string, to: string }} TimeSpan ISO-8601 instants
  */
 
@@ -91,4 +92,17 @@ export async function fetchPerformance(vehicleId, span) {
   const query = new URLSearchParams(span);
   const path = '/v1/analytics/performance/' + encodeURIComponent(vehicleId) + '?' + query.toString();
   return /** @type {PerformanceReport} */ (await getJson(path));
+}
+
+/**
+ * A device's register resets and jumps in the span (the first 1,000).
+ * @param {'meters' | 'vehicles'} kind
+ * @param {string} deviceId
+ * @param {TimeSpan} span
+ * @returns {Promise<RegisterEvents>}
+ */
+export async function fetchRegisterEvents(kind, deviceId, span) {
+  const query = new URLSearchParams({ ...span, limit: '1000' });
+  const path = '/v1/' + kind + '/' + encodeURIComponent(deviceId) + '/register-events?' + query.toString();
+  return /** @type {RegisterEvents} */ (await getJson(path));
 }

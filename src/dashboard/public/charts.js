@@ -4,6 +4,7 @@ import { requireElement } from './dom.js';
 import { statusColour } from './efficiency-status.js';
 import { dayHourFormat, formatNumber, hourFormat, parseDate } from './format.js';
 /** @import { SeriesPoint } from './api-client.js' */
+/** @import { DeviceRegisterEvent } from './register-events.js' */
 /** @import { VehicleRange } from './time-ranges.js' */
 
 const COLOURS = {
@@ -12,6 +13,7 @@ const COLOURS = {
   efficiency: '#2e7d32',
   threshold: '#c62828',
   temperature: '#8e44ad',
+  registerEvent: '#8a4b00',
 };
 
 /** @type {Map<string, ChartJsChart>} what is drawn on each canvas, by canvas id */
@@ -47,6 +49,17 @@ function draw(Chart, canvasId, config) {
   drawn.set(canvasId, new Chart(requireElement(canvasId, HTMLCanvasElement), config));
 }
 
+/**
+ * How many events fall in the bucket [start, end).
+ * @param {SeriesPoint} point
+ * @param {DeviceRegisterEvent[]} events
+ */
+function eventsIn(point, events) {
+  const start = parseDate(point.start)?.getTime() ?? NaN;
+  const end = parseDate(point.end)?.getTime() ?? NaN;
+  return events.filter((e) => e.at.getTime() >= start && e.at.getTime() < end).length;
+}
+
 /** @param {number | null | undefined} value */
 const finiteOrNull = (value) => (typeof value === 'number' && Number.isFinite(value) ? value : null);
 
@@ -54,9 +67,10 @@ const finiteOrNull = (value) => (typeof value === 'number' && Number.isFinite(va
  * @param {SeriesPoint[]} points the hourly buckets of the range
  * @param {VehicleRange} range
  * @param {number | null} threshold the API's efficiency threshold
+ * @param {DeviceRegisterEvent[]} registerEvents marked on the energy chart, in their bucket
  * @returns {boolean} false when Chart.js did not load (nothing is drawn)
  */
-export function renderCharts(points, range, threshold) {
+export function renderCharts(points, range, threshold, registerEvents) {
   const Chart = window.Chart;
   if (typeof Chart !== 'function') return false;
   const format = range === '24h' ? hourFormat : dayHourFormat;
@@ -75,6 +89,16 @@ export function renderCharts(points, range, threshold) {
           label: 'DC delivered (kWh)',
           data: points.map((p) => finiteOrNull(p.dcEnergyKwh)),
           backgroundColor: COLOURS.dc,
+        },
+        {
+          type: 'line',
+          label: 'Register reset / jump',
+          data: points.map((p) => (eventsIn(p, registerEvents) > 0 ? 0 : null)),
+          showLine: false,
+          pointStyle: 'triangle',
+          pointRadius: 7,
+          borderColor: COLOURS.registerEvent,
+          backgroundColor: COLOURS.registerEvent,
         },
       ],
     },

@@ -4,8 +4,9 @@ import { fetchPerformance, fetchPerformanceSeries } from './api-client.js';
 import { renderCharts } from './charts.js';
 import { requireElement, setMessage } from './dom.js';
 import { describeError } from './error-messages.js';
-import { formatNumber } from './format.js';
+import { dayHourFormat, formatNumber } from './format.js';
 import { askForKeyIfRefused } from './key-prompt.js';
+import { loadRegisterEvents } from './register-events.js';
 import { state } from './state.js';
 import { isVehicleRange, lastHours, VEHICLE_RANGES } from './time-ranges.js';
 import { renderVehicleSummary } from './vehicle-summary.js';
@@ -15,6 +16,7 @@ const vehiclePanel = requireElement('vehicle-panel', HTMLElement);
 const vehicleTitle = requireElement('vehicle-title', HTMLElement);
 const vehicleError = requireElement('vehicle-error', HTMLElement);
 const thresholdCaption = requireElement('threshold-caption', HTMLElement);
+const registerEventsNote = requireElement('register-events', HTMLElement);
 const rangeButtons = Array.from(document.querySelectorAll('[data-range]')).filter(
   (button) => button instanceof HTMLButtonElement,
 );
@@ -75,7 +77,10 @@ export async function loadVehicle() {
     const fleetItem = state.items.find((item) => item.vehicleId === totals.vehicleId);
     renderVehicleSummary(totals, fleetItem && fleetItem.live ? fleetItem.live : null);
     const points = Array.isArray(series.points) ? series.points : [];
-    if (!renderCharts(points, rangeShown, state.threshold)) {
+    const events = await loadRegisterEvents(totals, span);
+    if (!state.vehicleRequests.isLatest(request)) return;
+    showRegisterEvents(events);
+    if (!renderCharts(points, rangeShown, state.threshold, events)) {
       setMessage(vehicleError, 'The chart library did not load (/dashboard/vendor/chart.umd.min.js).');
     }
     vehiclePanel.dataset.state = 'ready';
@@ -86,4 +91,30 @@ export async function loadVehicle() {
       setMessage(vehicleError, 'The charts for ' + vehicleId + ' could not be loaded: ' + describeError(err));
     }
   }
+}
+
+/**
+ * Lists the register events under the energy chart (hidden when there are none).
+ * @param {import('./register-events.js').DeviceRegisterEvent[]} events
+ */
+function showRegisterEvents(events) {
+  vehiclePanel.dataset.registerEvents = String(events.length);
+  registerEventsNote.hidden = events.length === 0;
+  registerEventsNote.textContent =
+    events.length === 0
+      ? ''
+      : 'Register events (energy counted from zero after a reset; a jump counts 0): ' +
+        events
+          .map(
+            (e) =>
+              e.device +
+              ' ' +
+              e.event +
+              ' at ' +
+              dayHourFormat.format(e.at) +
+              ' (' +
+              formatNumber(e.kwhRegister, 3) +
+              ' kWh)',
+          )
+          .join('; ');
 }
