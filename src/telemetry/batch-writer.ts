@@ -36,7 +36,9 @@ export async function writeBatch(db: Db, batch: ReadingsByStream): Promise<Readi
 }
 
 function hasRegisters(run: ReadingsByStream): boolean {
-  return run.meter.some((r) => r.kwhConsumedAcTotal !== null) || run.vehicle.some((r) => r.kwhDeliveredDcTotal !== null);
+  return (
+    run.meter.some((r) => r.kwhConsumedAcTotal !== null) || run.vehicle.some((r) => r.kwhDeliveredDcTotal !== null)
+  );
 }
 
 function writeRegisterRun(db: Db, run: ReadingsByStream): Promise<ReadingsByStream<number>> {

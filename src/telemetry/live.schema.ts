@@ -5,7 +5,9 @@ import { instantJson } from '../http/common.schema.js';
 export const meterLive = z
   .object({
     meterId: z.string(),
-    kwhConsumedAc: z.number().meta({ description: 'Energy of the interval ending at the timestamp (derived for a register reading)' }),
+    kwhConsumedAc: z
+      .number()
+      .meta({ description: 'Energy of the interval ending at the timestamp (derived for a register reading)' }),
     kwhConsumedAcTotal: z
       .number()
       .nullable()
@@ -20,7 +22,9 @@ export const vehicleLive = z
   .object({
     vehicleId: z.string(),
     soc: z.number(),
-    kwhDeliveredDc: z.number().meta({ description: 'Energy of the interval ending at the timestamp (derived for a register reading)' }),
+    kwhDeliveredDc: z
+      .number()
+      .meta({ description: 'Energy of the interval ending at the timestamp (derived for a register reading)' }),
     kwhDeliveredDcTotal: z
       .number()
       .nullable()
