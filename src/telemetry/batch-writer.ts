@@ -1,8 +1,21 @@
 import type { Db } from '../db/database.js';
 import { hourRuns } from './batch-selection.js';
 import { insertReadings } from './ingestion.repository.js';
-import { deviceIdOf, registerOf, type MeterReading, type ReadingsByStream, type VehicleReading } from './reading.js';
-import { deriveRegisterEnergy, lockRegisterDevices, type RegisterKey } from './register-chain.repository.js';
+import {
+  deviceIdOf,
+  registerOf,
+  type MeterReading,
+  type ReadingsByStream,
+  type Stream,
+  type VehicleReading,
+} from './reading.js';
+import { deriveChain, type ChainEnergy, type IncomingLink } from './register-chain.js';
+import {
+  findChainLinks,
+  lockRegisterDevices,
+  updateChainEnergies,
+  type ChainUpdate,
+} from './register-chain.repository.js';
 
 /**
  * Writes a batch as one statement per run of touching hours (see `hourRuns`): a live batch,
@@ -12,8 +25,10 @@ import { deriveRegisterEnergy, lockRegisterDevices, type RegisterKey } from './r
  * were already stored, as positions in the batch.
  *
  * A run holding register readings is one transaction instead: lock those devices' register
- * chains, insert, then derive the energies the new readings change
- * (register-chain.repository.ts), so a reading and the energies it implies commit together.
+ * chains, read the stored links around the new readings, derive their energies and those of
+ * the stored readings they change (register-chain.ts), insert, update. A reading and the
+ * energies it implies commit together; a live batch (newer than everything stored) changes
+ * no stored reading.
  */
 export async function writeBatch(db: Db, batch: ReadingsByStream): Promise<ReadingsByStream<number>> {
   const meterRuns = hourRuns(batch.meter);
@@ -45,9 +60,11 @@ function writeRegisterRun(db: Db, run: ReadingsByStream): Promise<ReadingsByStre
   return db.transaction().execute(async (trx) => {
     await lockRegisterDevices(trx, 'meter', registerDevices(run.meter));
     await lockRegisterDevices(trx, 'vehicle', registerDevices(run.vehicle));
-    const skipped = await insertReadings(trx, run);
-    await deriveRegisterEnergy(trx, 'meter', storedRegisters(run.meter, skipped.meter));
-    await deriveRegisterEnergy(trx, 'vehicle', storedRegisters(run.vehicle, skipped.vehicle));
+    const meter = await deriveRun(trx, 'meter', run.meter);
+    const vehicle = await deriveRun(trx, 'vehicle', run.vehicle);
+    const skipped = await insertReadings(trx, run, { meter: meter.energies, vehicle: vehicle.energies });
+    await updateChainEnergies(trx, 'meter', meter.updates);
+    await updateChainEnergies(trx, 'vehicle', vehicle.updates);
     return skipped;
   });
 }
@@ -56,12 +73,36 @@ function registerDevices(readings: (MeterReading | VehicleReading)[]): string[] 
   return [...new Set(readings.filter((r) => registerOf(r) !== null).map(deviceIdOf))];
 }
 
-/** The register readings of `readings` that were stored (not at a skipped position). */
-function storedRegisters(readings: (MeterReading | VehicleReading)[], skipped: number[]): RegisterKey[] {
-  const duplicate = new Set(skipped);
-  return readings.flatMap((reading, position) =>
-    registerOf(reading) === null || duplicate.has(position)
-      ? []
-      : [{ deviceId: deviceIdOf(reading), timestamp: reading.timestamp }],
-  );
+/**
+ * The energies of a run's register readings (by position) and the stored readings they
+ * change, from each device's stored chain around them (register-chain.ts).
+ */
+async function deriveRun(
+  trx: Db,
+  stream: Stream,
+  readings: (MeterReading | VehicleReading)[],
+): Promise<{ energies: (ChainEnergy | undefined)[]; updates: ChainUpdate[] }> {
+  const byDevice = new Map<string, IncomingLink[]>();
+  readings.forEach((reading, position) => {
+    const register = registerOf(reading);
+    if (register === null) return;
+    const link = { ts: reading.timestamp.getTime(), register, position };
+    const list = byDevice.get(deviceIdOf(reading));
+    if (list) list.push(link);
+    else byDevice.set(deviceIdOf(reading), [link]);
+  });
+  const spans = [...byDevice].map(([deviceId, links]) => ({
+    deviceId,
+    from: new Date(Math.min(...links.map((link) => link.ts))),
+    to: new Date(Math.max(...links.map((link) => link.ts))),
+  }));
+  const stored = await findChainLinks(trx, stream, spans);
+  const energies: (ChainEnergy | undefined)[] = [];
+  const updates: ChainUpdate[] = [];
+  for (const [deviceId, links] of byDevice) {
+    const chain = deriveChain(stored.get(deviceId) ?? [], links);
+    for (const [position, energy] of chain.incoming) energies[position] = energy;
+    for (const change of chain.changed) updates.push({ deviceId, ...change });
+  }
+  return { energies, updates };
 }

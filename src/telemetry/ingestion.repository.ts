@@ -2,6 +2,10 @@ import { sql } from 'kysely';
 
 import type { Db } from '../db/database.js';
 import { deviceIdOf, type MeterReading, type ReadingsByStream, type Stream, type VehicleReading } from './reading.js';
+import type { ChainEnergy } from './register-chain.js';
+
+/** The energy and event derived for register readings, by position (register-chain.ts). */
+export type DerivedEnergies = ReadingsByStream<ChainEnergy | undefined>;
 
 type SkippedRow = { stream: Stream; position: number };
 
@@ -18,13 +22,19 @@ type SkippedRow = { stream: Stream; position: number };
  * - returns the positions of the readings it did not insert; the anti-join that finds
  *   them is skipped outright (a one-time filter) when every reading was inserted.
  *
- * A register reading is stored with 0 kWh here; `deriveRegisterEnergy` sets its energy in
- * the same transaction (batch-writer.ts).
+ * A register reading is stored with the energy derived for it (`derived`, by position;
+ * batch-writer.ts derives it in the same transaction).
  *
  * The input must hold each (device, ts) at most once: the ingest queue deduplicates it.
  */
-export async function insertReadings(db: Db, batch: ReadingsByStream): Promise<ReadingsByStream<number>> {
+export async function insertReadings(
+  db: Db,
+  batch: ReadingsByStream,
+  derived: DerivedEnergies = { meter: [], vehicle: [] },
+): Promise<ReadingsByStream<number>> {
   const { meter, vehicle } = batch;
+  const meterKwh = meter.map((r, i) => derived.meter[i]?.kwh ?? r.kwhConsumedAc ?? 0);
+  const vehicleKwh = vehicle.map((r, i) => derived.vehicle[i]?.kwh ?? r.kwhDeliveredDc ?? 0);
   const meterLive = newestPerDevice(meter);
   const vehicleLive = newestPerDevice(vehicle);
   const result = await sql<SkippedRow>`
@@ -32,23 +42,24 @@ export async function insertReadings(db: Db, batch: ReadingsByStream): Promise<R
       SELECT * FROM unnest(
         ${meter.map((r) => r.meterId)}::text[],
         ${meter.map((r) => r.timestamp.toISOString())}::timestamptz[],
-        ${meter.map((r) => r.kwhConsumedAc ?? 0)}::float8[],
+        ${meterKwh}::float8[],
         ${meter.map((r) => r.kwhConsumedAcTotal)}::numeric[],
+        ${meter.map((_, i) => derived.meter[i]?.event ?? null)}::text[],
         ${meter.map((r) => r.voltage)}::float8[]
-      ) WITH ORDINALITY AS t (meter_id, ts, kwh_consumed_ac, kwh_register, voltage, position)
+      ) WITH ORDINALITY AS t (meter_id, ts, kwh_consumed_ac, kwh_register, register_event, voltage, position)
     ), meter_inserted AS (
-      INSERT INTO meter_telemetry_history (meter_id, ts, kwh_consumed_ac, kwh_register, voltage)
-      SELECT meter_id, ts, kwh_consumed_ac, kwh_register, voltage FROM meter_input
+      INSERT INTO meter_telemetry_history (meter_id, ts, kwh_consumed_ac, kwh_register, register_event, voltage)
+      SELECT meter_id, ts, kwh_consumed_ac, kwh_register, register_event, voltage FROM meter_input
       ON CONFLICT DO NOTHING
       RETURNING meter_id, ts
     ), meter_live_upsert AS (
       INSERT INTO meter_live AS l (meter_id, ts, kwh_consumed_ac, kwh_register, voltage, received_at)
       SELECT *, now() FROM unnest(
-        ${meterLive.map((r) => r.meterId)}::text[],
-        ${meterLive.map((r) => r.timestamp.toISOString())}::timestamptz[],
-        ${meterLive.map((r) => r.kwhConsumedAc ?? 0)}::float8[],
-        ${meterLive.map((r) => r.kwhConsumedAcTotal)}::numeric[],
-        ${meterLive.map((r) => r.voltage)}::float8[]
+        ${meterLive.map((i) => meter[i]!.meterId)}::text[],
+        ${meterLive.map((i) => meter[i]!.timestamp.toISOString())}::timestamptz[],
+        ${meterLive.map((i) => meterKwh[i]!)}::float8[],
+        ${meterLive.map((i) => meter[i]!.kwhConsumedAcTotal)}::numeric[],
+        ${meterLive.map((i) => meter[i]!.voltage)}::float8[]
       )
       ON CONFLICT (meter_id) DO UPDATE
         SET ts = excluded.ts, kwh_consumed_ac = excluded.kwh_consumed_ac, kwh_register = excluded.kwh_register,
@@ -59,24 +70,25 @@ export async function insertReadings(db: Db, batch: ReadingsByStream): Promise<R
         ${vehicle.map((r) => r.vehicleId)}::text[],
         ${vehicle.map((r) => r.timestamp.toISOString())}::timestamptz[],
         ${vehicle.map((r) => r.soc)}::float8[],
-        ${vehicle.map((r) => r.kwhDeliveredDc ?? 0)}::float8[],
+        ${vehicleKwh}::float8[],
         ${vehicle.map((r) => r.kwhDeliveredDcTotal)}::numeric[],
+        ${vehicle.map((_, i) => derived.vehicle[i]?.event ?? null)}::text[],
         ${vehicle.map((r) => r.batteryTemp)}::float8[]
-      ) WITH ORDINALITY AS t (vehicle_id, ts, soc, kwh_delivered_dc, kwh_register, battery_temp, position)
+      ) WITH ORDINALITY AS t (vehicle_id, ts, soc, kwh_delivered_dc, kwh_register, register_event, battery_temp, position)
     ), vehicle_inserted AS (
-      INSERT INTO vehicle_telemetry_history (vehicle_id, ts, soc, kwh_delivered_dc, kwh_register, battery_temp)
-      SELECT vehicle_id, ts, soc, kwh_delivered_dc, kwh_register, battery_temp FROM vehicle_input
+      INSERT INTO vehicle_telemetry_history (vehicle_id, ts, soc, kwh_delivered_dc, kwh_register, register_event, battery_temp)
+      SELECT vehicle_id, ts, soc, kwh_delivered_dc, kwh_register, register_event, battery_temp FROM vehicle_input
       ON CONFLICT DO NOTHING
       RETURNING vehicle_id, ts
     ), vehicle_live_upsert AS (
       INSERT INTO vehicle_live AS l (vehicle_id, ts, soc, kwh_delivered_dc, kwh_register, battery_temp, received_at)
       SELECT *, now() FROM unnest(
-        ${vehicleLive.map((r) => r.vehicleId)}::text[],
-        ${vehicleLive.map((r) => r.timestamp.toISOString())}::timestamptz[],
-        ${vehicleLive.map((r) => r.soc)}::float8[],
-        ${vehicleLive.map((r) => r.kwhDeliveredDc ?? 0)}::float8[],
-        ${vehicleLive.map((r) => r.kwhDeliveredDcTotal)}::numeric[],
-        ${vehicleLive.map((r) => r.batteryTemp)}::float8[]
+        ${vehicleLive.map((i) => vehicle[i]!.vehicleId)}::text[],
+        ${vehicleLive.map((i) => vehicle[i]!.timestamp.toISOString())}::timestamptz[],
+        ${vehicleLive.map((i) => vehicle[i]!.soc)}::float8[],
+        ${vehicleLive.map((i) => vehicleKwh[i]!)}::float8[],
+        ${vehicleLive.map((i) => vehicle[i]!.kwhDeliveredDcTotal)}::numeric[],
+        ${vehicleLive.map((i) => vehicle[i]!.batteryTemp)}::float8[]
       )
       ON CONFLICT (vehicle_id) DO UPDATE
         SET ts = excluded.ts, soc = excluded.soc, kwh_delivered_dc = excluded.kwh_delivered_dc,
@@ -99,13 +111,15 @@ export async function insertReadings(db: Db, batch: ReadingsByStream): Promise<R
   return skipped;
 }
 
-/** The reading with the newest timestamp of each device (the first one on a tie). */
-function newestPerDevice<R extends MeterReading | VehicleReading>(readings: R[]): R[] {
-  const newest = new Map<string, R>();
-  for (const reading of readings) {
+/** The position of the reading with the newest timestamp of each device (the first one on a tie). */
+function newestPerDevice(readings: (MeterReading | VehicleReading)[]): number[] {
+  const newest = new Map<string, number>();
+  readings.forEach((reading, position) => {
     const id = deviceIdOf(reading);
     const current = newest.get(id);
-    if (!current || current.timestamp.getTime() < reading.timestamp.getTime()) newest.set(id, reading);
-  }
+    if (current === undefined || readings[current]!.timestamp.getTime() < reading.timestamp.getTime()) {
+      newest.set(id, position);
+    }
+  });
   return [...newest.values()];
 }

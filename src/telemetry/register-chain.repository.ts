@@ -1,35 +1,20 @@
 import { sql } from 'kysely';
 
 import type { Db } from '../db/database.js';
-import { MAX_INTERVAL_KWH } from './reading-bounds.js';
 import type { Stream } from './reading.js';
+import type { ChainEnergy, StoredLink } from './register-chain.js';
+import type { RegisterEvent } from './register-event.js';
 
 /**
- * The register chain of a device: its register readings in timestamp order. The energy of
- * a register reading is a function of its register and of the register of the reading just
- * before it in that chain (never of arrival order):
- *
- *   no earlier register reading   0 kWh, event `first` (the baseline)
- *   register >= previous          register - previous, or 0 and event `jump` above the bound
- *   register <  previous          event `reset`: counts from zero, i.e. the register itself
- *                                 (0 if that is above the bound)
- *
- * So storing a reading changes at most two energies: its own and that of the next register
- * reading of the same device (a late reading lands between two stored ones). That is all
- * `deriveRegisterEnergy` recomputes, which keeps the chain equal to the rule above for any
- * arrival order, any batches and any duplicates (a duplicate is not stored, so it changes
- * nothing). Energy across a gap in the readings is counted by the reading that closes it.
- *
- * Interval readings of the same device (energy columns given directly) are not part of the
- * chain: a device should send one form.
+ * SQL of the register chains (the rule is in register-chain.ts).
  *
  * Several writers (API instances, stream consumers) on a server: two transactions storing
- * neighbouring readings of one device could each compute against a chain without the other's
+ * neighbouring readings of one device could each derive against a chain without the other's
  * reading and count the same energy twice. `lockRegisterDevices` serialises writers per
  * device for the rest of the transaction, and since every statement at READ COMMITTED takes a
- * fresh snapshot, the statements after the lock see every chain change committed before it.
- * Locks are taken in key order, so two batches sharing devices cannot deadlock. The embedded
- * database has one session, where the lock never waits.
+ * fresh snapshot, the statements after the lock (`findChainLinks`, the insert, `updateChainEnergies`)
+ * see every chain change committed before it. Locks are taken in key order, so two batches
+ * sharing devices cannot deadlock. The embedded database has one session: the lock never waits.
  */
 
 /** Advisory lock class of the register chains (the first key of pg_advisory_xact_lock). */
@@ -39,12 +24,6 @@ const CHAIN_TABLES = {
   meter: { history: 'meter_telemetry_history', live: 'meter_live', id: 'meter_id', energy: 'kwh_consumed_ac' },
   vehicle: { history: 'vehicle_telemetry_history', live: 'vehicle_live', id: 'vehicle_id', energy: 'kwh_delivered_dc' },
 } as const;
-
-/** A stored register reading, by device and timestamp. */
-export interface RegisterKey {
-  deviceId: string;
-  timestamp: Date;
-}
 
 /** Serialises register-chain writers per device until the transaction ends. */
 export async function lockRegisterDevices(trx: Db, stream: Stream, deviceIds: readonly string[]): Promise<void> {
@@ -57,71 +36,82 @@ export async function lockRegisterDevices(trx: Db, stream: Stream, deviceIds: re
     ) AS keys`.execute(trx);
 }
 
+/** What to fetch of one device's chain: the span of the readings about to be stored. */
+export interface ChainSpan {
+  deviceId: string;
+  from: Date;
+  to: Date;
+}
+
 /**
- * Sets the energy and event of the register readings just stored and of the next register
- * reading after each (see the header), and the live row's energy where it shows one of
- * them. Runs in the transaction that stored the readings, after `lockRegisterDevices`.
- * Returns how many stored energies changed.
+ * Each device's stored register readings from the one just before `from` to the one just
+ * after `to` (what `deriveChain` needs), oldest first.
  */
-export async function deriveRegisterEnergy(trx: Db, stream: Stream, stored: readonly RegisterKey[]): Promise<number> {
-  if (stored.length === 0) return 0;
+export async function findChainLinks(
+  trx: Db,
+  stream: Stream,
+  spans: readonly ChainSpan[],
+): Promise<Map<string, StoredLink[]>> {
+  const links = new Map<string, StoredLink[]>();
+  if (spans.length === 0) return links;
   const t = CHAIN_TABLES[stream];
   const history = sql.table(t.history);
   const id = sql.ref(t.id);
   const energy = sql.ref(t.energy);
-  const result = await sql<{ changed: number }>`
-    WITH stored AS (
+  const columns = sql`h.ts, h.kwh_register AS register, h.${energy} AS kwh, h.register_event AS event`;
+  const result = await sql<{ device_id: string; ts: Date; register: number; kwh: number; event: RegisterEvent | null }>`
+    SELECT s.device_id, l.*
+    FROM unnest(
+      ${spans.map((span) => span.deviceId)}::text[],
+      ${spans.map((span) => span.from.toISOString())}::timestamptz[],
+      ${spans.map((span) => span.to.toISOString())}::timestamptz[]
+    ) AS s (device_id, from_ts, to_ts)
+    CROSS JOIN LATERAL (
+      (SELECT ${columns} FROM ${history} h
+       WHERE h.${id} = s.device_id AND h.ts < s.from_ts AND h.kwh_register IS NOT NULL
+       ORDER BY h.ts DESC LIMIT 1)
+      UNION ALL
+      (SELECT ${columns} FROM ${history} h
+       WHERE h.${id} = s.device_id AND h.ts BETWEEN s.from_ts AND s.to_ts AND h.kwh_register IS NOT NULL)
+      UNION ALL
+      (SELECT ${columns} FROM ${history} h
+       WHERE h.${id} = s.device_id AND h.ts > s.to_ts AND h.kwh_register IS NOT NULL
+       ORDER BY h.ts LIMIT 1)
+    ) AS l
+    ORDER BY s.device_id, l.ts`.execute(trx);
+  for (const row of result.rows) {
+    const link: StoredLink = { ts: row.ts.getTime(), register: row.register, kwh: row.kwh, event: row.event };
+    const list = links.get(row.device_id);
+    if (list) list.push(link);
+    else links.set(row.device_id, [link]);
+  }
+  return links;
+}
+
+/** A stored register reading whose energy changes (a late reading landed before it). */
+export interface ChainUpdate extends ChainEnergy {
+  deviceId: string;
+  ts: number;
+}
+
+/** Writes changed energies of stored register readings, and of the live rows showing them. */
+export async function updateChainEnergies(trx: Db, stream: Stream, updates: readonly ChainUpdate[]): Promise<void> {
+  if (updates.length === 0) return;
+  const t = CHAIN_TABLES[stream];
+  const id = sql.ref(t.id);
+  const energy = sql.ref(t.energy);
+  await sql`
+    WITH changed AS (
       SELECT * FROM unnest(
-        ${stored.map((key) => key.deviceId)}::text[],
-        ${stored.map((key) => key.timestamp.toISOString())}::timestamptz[]
-      ) AS s (device_id, ts)
-    ), affected AS (
-      SELECT device_id, ts FROM stored
-      UNION
-      SELECT s.device_id, next.ts
-      FROM stored s
-      CROSS JOIN LATERAL (
-        SELECT h.ts FROM ${history} h
-        WHERE h.${id} = s.device_id AND h.ts > s.ts AND h.kwh_register IS NOT NULL
-        ORDER BY h.ts LIMIT 1
-      ) next
-    ), chain AS (
-      SELECT a.device_id, a.ts, cur.kwh_register AS register, prev.kwh_register AS previous
-      FROM affected a
-      JOIN ${history} cur ON cur.${id} = a.device_id AND cur.ts = a.ts
-      LEFT JOIN LATERAL (
-        SELECT h.kwh_register FROM ${history} h
-        WHERE h.${id} = a.device_id AND h.ts < a.ts AND h.kwh_register IS NOT NULL
-        ORDER BY h.ts DESC LIMIT 1
-      ) prev ON true
-    ), derived AS (
-      SELECT device_id, ts,
-        CASE
-          WHEN previous IS NULL THEN 'first'
-          WHEN register < previous THEN 'reset'
-          WHEN register - previous > ${MAX_INTERVAL_KWH} THEN 'jump'
-        END AS event,
-        (CASE
-          WHEN previous IS NULL THEN 0
-          WHEN register < previous THEN CASE WHEN register > ${MAX_INTERVAL_KWH} THEN 0 ELSE register END
-          WHEN register - previous > ${MAX_INTERVAL_KWH} THEN 0
-          ELSE register - previous
-        END)::float8 AS kwh
-      FROM chain
-    ), history_updated AS (
-      UPDATE ${history} h SET ${energy} = d.kwh, register_event = d.event
-      FROM derived d
-      WHERE h.${id} = d.device_id AND h.ts = d.ts
-        AND (h.${energy}, h.register_event) IS DISTINCT FROM (d.kwh, d.event)
-      RETURNING 1
+        ${updates.map((u) => u.deviceId)}::text[],
+        ${updates.map((u) => new Date(u.ts).toISOString())}::timestamptz[],
+        ${updates.map((u) => u.kwh)}::float8[],
+        ${updates.map((u) => u.event)}::text[]
+      ) AS c (device_id, ts, kwh, event)
     ), live_updated AS (
-      UPDATE ${sql.table(t.live)} l SET ${energy} = d.kwh
-      FROM derived d
-      WHERE l.${id} = d.device_id AND l.ts = d.ts AND l.${energy} IS DISTINCT FROM d.kwh
-      RETURNING 1
+      UPDATE ${sql.table(t.live)} l SET ${energy} = c.kwh
+      FROM changed c WHERE l.${id} = c.device_id AND l.ts = c.ts
     )
-    SELECT (SELECT count(*) FROM history_updated)::int AS changed, (SELECT count(*) FROM live_updated) AS live`.execute(
-    trx,
-  );
-  return result.rows[0]?.changed ?? 0;
+    UPDATE ${sql.table(t.history)} h SET ${energy} = c.kwh, register_event = c.event
+    FROM changed c WHERE h.${id} = c.device_id AND h.ts = c.ts`.execute(trx);
 }
