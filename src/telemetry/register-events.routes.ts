@@ -30,33 +30,26 @@ export function registerRegisterEventRoutes(api: ApiRouter<Scope>, db: Db): void
     };
   };
 
-  api.add({
-    method: 'get',
-    path: '/v1/meters/:meterId/register-events',
-    operationId: 'listMeterRegisterEvents',
-    tag: 'Live state',
-    summary: "A register meter's resets and jumps",
-    description: DESCRIPTION,
-    scope: 'read',
-    request: { params: meterParams, query: registerEventsQuery },
-    status: 200,
-    response: { description: 'Register events, oldest first', schema: registerEvents },
-    errors: [],
-    handler: ({ params, query }) => answer('meter', params.meterId, query),
-  });
-
-  api.add({
-    method: 'get',
-    path: '/v1/vehicles/:vehicleId/register-events',
-    operationId: 'listVehicleRegisterEvents',
-    tag: 'Live state',
-    summary: "A register vehicle's resets and jumps",
-    description: DESCRIPTION,
-    scope: 'read',
-    request: { params: vehicleParams, query: registerEventsQuery },
-    status: 200,
-    response: { description: 'Register events, oldest first', schema: registerEvents },
-    errors: [],
-    handler: ({ params, query }) => answer('vehicle', params.vehicleId, query),
-  });
+  // One route per stream, the same in all but the path: the device id is the only parameter.
+  const devices = [
+    { stream: 'meter', noun: 'meter', path: '/v1/meters/:meterId/register-events', params: meterParams },
+    { stream: 'vehicle', noun: 'vehicle', path: '/v1/vehicles/:vehicleId/register-events', params: vehicleParams },
+  ] as const;
+  for (const device of devices) {
+    api.add({
+      method: 'get',
+      path: device.path,
+      operationId: device.stream === 'meter' ? 'listMeterRegisterEvents' : 'listVehicleRegisterEvents',
+      tag: 'Live state',
+      summary: `A register ${device.noun}'s resets and jumps`,
+      description: DESCRIPTION,
+      scope: 'read',
+      request: { params: device.params, query: registerEventsQuery },
+      status: 200,
+      response: { description: 'Register events, oldest first', schema: registerEvents },
+      errors: [],
+      handler: ({ params, query }) =>
+        answer(device.stream, 'meterId' in params ? params.meterId : params.vehicleId, query),
+    });
+  }
 }
