@@ -9,6 +9,7 @@ import { registerKeyRoutes } from './auth/keys.routes.js';
 import type { RateLimiter } from './auth/rate-limiter.js';
 import { registerDashboardRoutes } from './dashboard/dashboard.routes.js';
 import type { Db } from './db/database.js';
+import type { ReadRouter } from './db/read-router.js';
 import { registerHealthRoutes } from './health/health.routes.js';
 import { ApiRouter, openRoutes } from './http/api-router.js';
 import type { AppState } from './http/app-state.js';
@@ -28,7 +29,12 @@ import type { IngestionService } from './telemetry/ingestion.service.js';
 import { registerLiveRoutes } from './telemetry/live.routes.js';
 
 export interface AppDeps {
+  /** The primary: writes, keys, mappings and everything else that is not a replica read. */
   db: Db;
+  /** Analytics and live reads: replicas when configured, with the primary behind them. */
+  reads: ReadRouter;
+  /** True once the service is stopping (readiness goes false before the listener closes). */
+  stopping: () => boolean;
   ingestion: IngestionService;
   keys: ApiKeyService;
   rateLimiter: RateLimiter;
@@ -45,12 +51,12 @@ export function createApp(deps: AppDeps): Koa<AppState, AppContext> {
   const router = new Router<AppState, AppContext>();
   const api = new ApiRouter<Scope>(router, { scopeCheck: requireScope, scopeErrors: SCOPED_ROUTE_ERRORS });
 
-  registerHealthRoutes(api, deps.db, deps.expectedMigrations);
+  registerHealthRoutes(api, deps.db, deps.expectedMigrations, { reads: deps.reads, stopping: deps.stopping });
   registerMetricsRoutes(api, deps.metrics);
   registerIngestionRoutes(api, deps.ingestion, deps.limits, deps.metrics);
-  registerLiveRoutes(api, deps.db);
+  registerLiveRoutes(api, deps.reads);
   registerMappingRoutes(api, deps.db);
-  registerAnalyticsRoutes(api, deps.db, deps.metrics);
+  registerAnalyticsRoutes(api, deps.reads, deps.metrics);
   registerKeyRoutes(api, deps.keys);
   registerOpenApiRoutes(api);
   registerDocsRoutes(router);
