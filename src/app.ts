@@ -62,6 +62,12 @@ export function createApp(deps: AppDeps): Koa<AppState, AppContext> {
   registerDocsRoutes(router);
   registerDashboardRoutes(router);
 
+  // While stopping, every answer closes its connection: keep-alive clients (a balancer's
+  // pooled connections) reconnect, to another instance, before this one closes its listener.
+  app.use(async (ctx, next) => {
+    if (deps.stopping()) ctx.set('Connection', 'close');
+    await next();
+  });
   app.use(requestId());
   app.use(
     requestLog(deps.logger, ({ method, route, status, seconds }) =>

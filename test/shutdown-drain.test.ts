@@ -16,7 +16,9 @@ test('on stop, /readyz answers 503 during the drain delay while requests are sti
   t.is(ready.status, 503);
   t.is(ready.body.error.code, 'not_ready');
   t.regex(ready.body.error.message, /shutting down/);
-  t.is((await svc.get('/healthz', {})).status, 200, 'the listener still serves');
+  const health = await svc.get('/healthz', {});
+  t.is(health.status, 200, 'the listener still serves');
+  t.is(health.headers.get('connection'), 'close', 'and tells keep-alive clients to reconnect elsewhere');
   t.is((await svc.get('/v1/vehicles/nobody/live')).status, 404, 'and so do API requests');
   await stopped;
   t.true(Date.now() - started >= 800, 'the listener closed after the drain delay');
