@@ -70,9 +70,11 @@ export function replicaName(url: string): string {
 
 /**
  * PostgreSQL cancels a standby's query that holds back replay (a vacuum, a dropped chunk of a
- * retention or compression job): SQLSTATE 40001 (serialization_failure) or 40P01 (deadlock
- * with the startup process) with "conflict with recovery" in the message, or 57P04 when the
- * database itself was dropped. The same query on the primary has no such conflict.
+ * retention or compression job): SQLSTATE 40001 (serialization_failure), "canceling statement
+ * due to conflict with recovery", or for a session idle in its transaction "terminating
+ * connection due to conflict with recovery" (40001, or 57P04 when the database was dropped;
+ * postgres.c, ProcessRecoveryConflictInterrupt). 40P01 with the same message is accepted too.
+ * The same query on the primary has no such conflict.
  */
 export function isRecoveryConflict(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
