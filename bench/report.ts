@@ -39,6 +39,19 @@ function ingestTables(ingest: IngestResults): string[] {
         'readings/s': ingest.naiveBaseline.readingsPerSecond,
       },
       { path: 'ceiling: unnest 5,000-row batches (no HTTP)', 'readings/s': ingest.bulkCeiling.readingsPerSecond },
+      {
+        path: 'ceiling: INSERT ... SELECT generate_series (in the server)',
+        'readings/s': ingest.serverBulkCeiling.readingsPerSecond,
+      },
+      {
+        path: 'floor: bare Koa + zod, single reading (32 conns)',
+        'readings/s': ingest.httpFloor.readingsPerSecond,
+        'requests/s': ingest.httpFloor.perSecond,
+        'p50 ms': ingest.httpFloor.p50Ms,
+        'p99 ms': ingest.httpFloor.p99Ms,
+        refused: ingest.httpFloor.refused,
+        errors: ingest.httpFloor.errors,
+      },
     ]),
     table('Ingest ratios, memory, verification', [
       {
@@ -46,6 +59,8 @@ function ingestTables(ingest: IngestResults): string[] {
         'register / interval': ingest.ratios.registerVsInterval,
         'single / naive': ingest.ratios.singleVsNaive,
         'batched / ceiling': ingest.ratios.batchedShareOfCeiling,
+        'batched / server ceiling': ingest.ratios.batchedShareOfServerCeiling,
+        'single / HTTP floor': ingest.ratios.singleShareOfHttpFloor,
         'API peak RSS MiB': ingest.peakRss.apiMiB,
         'DB peak RSS MiB': ingest.peakRss.databaseMiB,
         acknowledged: ingest.verification.acknowledged,
@@ -117,6 +132,9 @@ export function renderReport(results: BenchResults, goals: Goal[]): string {
   const { machine, ingest, analytics, scaling } = results;
   return [
     `EV telemetry benchmarks (${results.mode}) — commit ${results.commit}, ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}`,
+    results.database.kind === 'server'
+      ? `Database: a TimescaleDB server, ${results.database.poolMax} connections per service (DATABASE_POOL_MAX)`
+      : 'Database: embedded (one session)',
     '',
     ...ingestTables(ingest),
     analyticsTable(analytics),

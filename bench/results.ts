@@ -13,6 +13,8 @@ export interface BenchResults {
   startedAt: string;
   durationSeconds: number;
   machine: Machine;
+  /** Embedded (default) or a server (`--database-url`), and the pool each service used. */
+  database: { kind: 'embedded' | 'server'; poolMax: number };
   ingest: IngestResults;
   analytics: AnalyticsResults;
   scaling: ScalingRow[];

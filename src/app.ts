@@ -9,6 +9,7 @@ import { registerKeyRoutes } from './auth/keys.routes.js';
 import type { RateLimiter } from './auth/rate-limiter.js';
 import { registerDashboardRoutes } from './dashboard/dashboard.routes.js';
 import type { Db } from './db/database.js';
+import type { ReadRouter } from './db/read-router.js';
 import { registerHealthRoutes } from './health/health.routes.js';
 import { ApiRouter, openRoutes } from './http/api-router.js';
 import type { AppState } from './http/app-state.js';
@@ -29,7 +30,12 @@ import { registerLiveRoutes } from './telemetry/live.routes.js';
 import { registerRegisterEventRoutes } from './telemetry/register-events.routes.js';
 
 export interface AppDeps {
+  /** The primary: writes, keys, mappings and everything else that is not a replica read. */
   db: Db;
+  /** Analytics and live reads: replicas when configured, with the primary behind them. */
+  reads: ReadRouter;
+  /** True once the service is stopping (readiness goes false before the listener closes). */
+  stopping: () => boolean;
   ingestion: IngestionService;
   keys: ApiKeyService;
   rateLimiter: RateLimiter;
@@ -46,18 +52,24 @@ export function createApp(deps: AppDeps): Koa<AppState, AppContext> {
   const router = new Router<AppState, AppContext>();
   const api = new ApiRouter<Scope>(router, { scopeCheck: requireScope, scopeErrors: SCOPED_ROUTE_ERRORS });
 
-  registerHealthRoutes(api, deps.db, deps.expectedMigrations);
+  registerHealthRoutes(api, deps.db, deps.expectedMigrations, { reads: deps.reads, stopping: deps.stopping });
   registerMetricsRoutes(api, deps.metrics);
   registerIngestionRoutes(api, deps.ingestion, deps.limits, deps.metrics);
-  registerLiveRoutes(api, deps.db);
-  registerRegisterEventRoutes(api, deps.db);
+  registerLiveRoutes(api, deps.reads);
+  registerRegisterEventRoutes(api, deps.reads);
   registerMappingRoutes(api, deps.db);
-  registerAnalyticsRoutes(api, deps.db, deps.metrics);
+  registerAnalyticsRoutes(api, deps.reads, deps.metrics);
   registerKeyRoutes(api, deps.keys);
   registerOpenApiRoutes(api);
   registerDocsRoutes(router);
   registerDashboardRoutes(router);
 
+  // While stopping, every answer closes its connection: keep-alive clients (a balancer's
+  // pooled connections) reconnect, to another instance, before this one closes its listener.
+  app.use(async (ctx, next) => {
+    if (deps.stopping()) ctx.set('Connection', 'close');
+    await next();
+  });
   app.use(requestId());
   app.use(
     requestLog(deps.logger, ({ method, route, status, seconds }) =>

@@ -10,6 +10,7 @@ import type { Config } from './config/config.js';
 import { createDb, type DbHandle } from './db/create-db.js';
 import { JobScheduler } from './db/job-scheduler.js';
 import { listMigrationNames, migrate } from './db/migrate.js';
+import { ReadRouter, replicaName, type ReplicaProbe } from './db/read-router.js';
 import { waitForDatabase } from './db/wait-for-database.js';
 import { startEmbeddedDb, type EmbeddedDb } from './embedded/embedded-db.js';
 import type { Logger } from './logger.js';
@@ -23,6 +24,8 @@ export interface RunningService {
   /** URL of the database in use (the embedded one's loopback address when embedded). */
   databaseUrl: string;
   dbHandle: DbHandle;
+  /** Analytics and live reads: the read replicas (ANALYTICS_DATABASE_URL) with the primary behind them. */
+  reads: ReadRouter;
   /** The HTTP application (tests walk its routes). */
   app: ReturnType<typeof createApp>;
   ingestion: IngestionService;
@@ -37,8 +40,14 @@ export interface RunningService {
 export interface StartOptions {
   /** Keep the embedded database in memory (tests); otherwise it lives in config DATA_DIR. */
   inMemory?: boolean;
-  /** Start the embedded job scheduler (default: only when embedded). */
+  /**
+   * Start the embedded job scheduler (default: only when embedded). A TimescaleDB server runs
+   * its policies in its own background workers, so with DATABASE_URL it stays off: running it
+   * there too would only repeat the work (each instance would, N times over).
+   */
   runJobs?: boolean;
+  /** How the read router sees replication (tests: embedded stand-ins are never in recovery). */
+  replicaProbe?: ReplicaProbe;
 }
 
 const SHUTDOWN_GRACE_MS = 20_000;
@@ -74,6 +83,38 @@ export async function startService(
     onQueryError: () => metrics.databaseErrors.inc(),
   });
   await waitForDatabase(dbHandle.db, 30_000);
+  // A replica that is down at start-up is no reason not to start: reads skip it until it answers.
+  const replicaHandles = config.replicas.urls.map((url) => ({
+    name: replicaName(url),
+    handle: createDb({
+      url,
+      max: config.database.poolMax,
+      statementTimeoutMs: config.database.statementTimeoutMs,
+      lockTimeoutMs: config.database.lockTimeoutMs,
+      logger: logger.child({ replica: replicaName(url) }),
+      onQueryError: () => metrics.databaseErrors.inc(),
+    }),
+  }));
+  const reads = new ReadRouter(
+    dbHandle.db,
+    replicaHandles.map(({ name, handle }) => ({ name, db: handle.db })),
+    {
+      maxLagMs: config.replicas.maxLagMs,
+      logger,
+      ...(options.replicaProbe ? { probe: options.replicaProbe } : {}),
+      observer: {
+        served: (replica, lagMs) => {
+          metrics.replicaReads.inc({ replica, outcome: 'served' });
+          metrics.replicaLag.set({ replica }, lagMs / 1000);
+        },
+        skipped: (replica, reason) => metrics.replicaReads.inc({ replica, outcome: reason }),
+        fellBack: (reason) => metrics.primaryFallbacks.inc({ reason }),
+      },
+    },
+  );
+  if (replicaHandles.length > 0) {
+    logger.info('analytics and live reads go to read replicas', { replicas: replicaHandles.map((r) => r.name) });
+  }
   for (const name of config.ignored) logger.warn(`${name} is no longer used and is ignored`, { setting: name });
   const acceptance = new AcceptanceWindow(dbHandle.db, logger);
   await acceptance.start();
@@ -95,8 +136,11 @@ export async function startService(
   jobs?.start();
 
   const adminKey = await resolveAdminKey(config, logger);
+  let stopRequested = false;
   const app = createApp({
     db: dbHandle.db,
+    reads,
+    stopping: () => stopRequested,
     ingestion,
     keys: new ApiKeyService(dbHandle.db, adminKey),
     rateLimiter: new RateLimiter(config.auth.rateLimitPerSecond, config.auth.rateLimitBurst),
@@ -122,6 +166,13 @@ export async function startService(
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      // 0. Behind a load balancer: /readyz answers 503 while the listener still serves, so the
+      // balancer takes this instance out of rotation before connections are refused.
+      stopRequested = true;
+      if (config.shutdownDrainMs > 0) {
+        logger.info('stopping: not ready, draining', { drainMs: config.shutdownDrainMs });
+        await new Promise((done) => setTimeout(done, config.shutdownDrainMs));
+      }
       // 1. Stop accepting; let in-flight requests finish (their readings are in the queue).
       const closed = new Promise<void>((done) => server.close(() => done()));
       server.closeIdleConnections();
@@ -135,9 +186,10 @@ export async function startService(
       await jobs?.stop();
       acceptance.stop();
       await dbHandle.close();
+      await Promise.all(replicaHandles.map(({ handle }) => handle.close()));
       await embedded?.stop();
       logger.info('stopped');
     })());
 
-  return { url, databaseUrl, dbHandle, app, ingestion, embedded, jobs, acceptance, stop };
+  return { url, databaseUrl, dbHandle, reads, app, ingestion, embedded, jobs, acceptance, stop };
 }

@@ -2,12 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import test from 'ava';
 import { sql } from 'kysely';
 
 import { openDirect } from '../bench/lib/direct-db.js';
 import { adminHeaders, spawnService } from '../bench/lib/service-process.js';
 import { SECOND_MS } from '../src/time.js';
+import { embeddedOnly } from './helpers/test-database.js';
 
 async function tempDataDir(t: { teardown(fn: () => unknown): void }) {
   const dir = await mkdtemp(join(tmpdir(), 'ev-faults-'));
@@ -27,96 +27,102 @@ function batch(meterId: string, size: number, base: number) {
 const post = (url: string, body: unknown) =>
   fetch(`${url}/v1/ingestion/meter`, { method: 'POST', headers: adminHeaders, body: JSON.stringify(body) });
 
-test('crash: SIGKILL of the service and its database mid-ingest loses no acknowledged reading', async (t) => {
-  const dataDir = await tempDataDir(t);
-  const service = await spawnService({ DATA_DIR: dataDir });
-  const acknowledged: string[] = [];
-  let killed = false;
-  const base = Date.now() - 10 * 60 * SECOND_MS;
-  const client = async (id: number) => {
-    for (let i = 0; !killed; i += 1) {
-      const meterId = `crash-${id}-${i}`; // one meter per request: easy to check whole
-      try {
-        const res = await post(service.url, batch(meterId, 50, base));
-        if (res.status === 202) acknowledged.push(meterId);
-      } catch {
-        return; // the server is gone: this request was not acknowledged
+embeddedOnly('it kills the embedded database process')(
+  'crash: SIGKILL of the service and its database mid-ingest loses no acknowledged reading',
+  async (t) => {
+    const dataDir = await tempDataDir(t);
+    const service = await spawnService({ DATA_DIR: dataDir });
+    const acknowledged: string[] = [];
+    let killed = false;
+    const base = Date.now() - 10 * 60 * SECOND_MS;
+    const client = async (id: number) => {
+      for (let i = 0; !killed; i += 1) {
+        const meterId = `crash-${id}-${i}`; // one meter per request: easy to check whole
+        try {
+          const res = await post(service.url, batch(meterId, 50, base));
+          if (res.status === 202) acknowledged.push(meterId);
+        } catch {
+          return; // the server is gone: this request was not acknowledged
+        }
       }
+    };
+    const clients = Array.from({ length: 4 }, (_, id) => client(id));
+    // Kill mid-stream: once some requests were acknowledged (a fixed delay flakes on a loaded machine).
+    for (let waited = 0; acknowledged.length < 5 && waited < 60 * SECOND_MS; waited += 100) {
+      await new Promise((done) => setTimeout(done, 100));
     }
-  };
-  const clients = Array.from({ length: 4 }, (_, id) => client(id));
-  // Kill mid-stream: once some requests were acknowledged (a fixed delay flakes on a loaded machine).
-  for (let waited = 0; acknowledged.length < 5 && waited < 60 * SECOND_MS; waited += 100) {
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  killed = true;
-  if (service.databasePid) process.kill(service.databasePid, 'SIGKILL');
-  service.child.kill('SIGKILL');
-  await Promise.all(clients);
-  await service.exited;
-  t.true(acknowledged.length > 0);
+    killed = true;
+    if (service.databasePid) process.kill(service.databasePid, 'SIGKILL');
+    service.child.kill('SIGKILL');
+    await Promise.all(clients);
+    await service.exited;
+    t.true(acknowledged.length > 0);
 
-  // Reopen the same data directory (crash recovery runs) and check every acknowledged request.
-  const direct = await openDirect(dataDir);
-  try {
-    const rows = await sql<{ meter_id: string; n: number }>`
+    // Reopen the same data directory (crash recovery runs) and check every acknowledged request.
+    const direct = await openDirect(dataDir);
+    try {
+      const rows = await sql<{ meter_id: string; n: number }>`
       SELECT meter_id, count(*) AS n FROM meter_telemetry_history GROUP BY meter_id`.execute(direct.handle.db);
-    const stored = new Map(rows.rows.map((r) => [r.meter_id, r.n]));
-    const incomplete = acknowledged.filter((meterId) => stored.get(meterId) !== 50);
-    t.deepEqual(incomplete, [], 'every acknowledged request is stored whole');
-    // Requests cut off by the crash are either whole or absent: a batch is one statement.
-    t.true([...stored.values()].every((n) => n === 50));
-    t.log(`acknowledged ${acknowledged.length} requests, stored ${stored.size}`);
-  } finally {
-    await direct.close();
-  }
-});
+      const stored = new Map(rows.rows.map((r) => [r.meter_id, r.n]));
+      const incomplete = acknowledged.filter((meterId) => stored.get(meterId) !== 50);
+      t.deepEqual(incomplete, [], 'every acknowledged request is stored whole');
+      // Requests cut off by the crash are either whole or absent: a batch is one statement.
+      t.true([...stored.values()].every((n) => n === 50));
+      t.log(`acknowledged ${acknowledged.length} requests, stored ${stored.size}`);
+    } finally {
+      await direct.close();
+    }
+  },
+);
 
-test('database killed while the API lives: 503 quickly, not ready, then recovers by itself', async (t) => {
-  const dataDir = await tempDataDir(t);
-  const service = await spawnService({ DATA_DIR: dataDir });
-  t.teardown(() => {
-    service.child.kill('SIGTERM');
-    return service.exited;
-  });
-  const base = Date.now() - 5 * 60 * SECOND_MS;
-  t.is((await post(service.url, batch('outage-before', 10, base))).status, 202);
+embeddedOnly('it kills the embedded database process')(
+  'database killed while the API lives: 503 quickly, not ready, then recovers by itself',
+  async (t) => {
+    const dataDir = await tempDataDir(t);
+    const service = await spawnService({ DATA_DIR: dataDir });
+    t.teardown(() => {
+      service.child.kill('SIGTERM');
+      return service.exited;
+    });
+    const base = Date.now() - 5 * 60 * SECOND_MS;
+    t.is((await post(service.url, batch('outage-before', 10, base))).status, 202);
 
-  process.kill(service.databasePid!, 'SIGKILL');
-  await new Promise((done) => setTimeout(done, 100));
-  const started = Date.now();
-  const during = await post(service.url, batch('outage-during', 10, base)).catch((error: unknown) => {
-    throw new Error(`request failed (${String(error)}); service output:\n${service.output().slice(-4000)}`);
-  });
-  t.true(Date.now() - started < 3000, 'answered quickly');
-  if (during.status !== 202) {
-    t.is(during.status, 503);
-    const body = (await during.json()) as { error: { code: string } };
-    t.is(body.error.code, 'database_unavailable');
-    t.truthy(during.headers.get('retry-after'));
-    const ready = await fetch(`${service.url}/readyz`);
-    t.true(ready.status === 503 || ready.status === 200); // may already be back
-  }
+    process.kill(service.databasePid!, 'SIGKILL');
+    await new Promise((done) => setTimeout(done, 100));
+    const started = Date.now();
+    const during = await post(service.url, batch('outage-during', 10, base)).catch((error: unknown) => {
+      throw new Error(`request failed (${String(error)}); service output:\n${service.output().slice(-4000)}`);
+    });
+    t.true(Date.now() - started < 3000, 'answered quickly');
+    if (during.status !== 202) {
+      t.is(during.status, 503);
+      const body = (await during.json()) as { error: { code: string } };
+      t.is(body.error.code, 'database_unavailable');
+      t.truthy(during.headers.get('retry-after'));
+      const ready = await fetch(`${service.url}/readyz`);
+      t.true(ready.status === 503 || ready.status === 200); // may already be back
+    }
 
-  // The supervisor restarts the database on the same port; the pool reconnects.
-  const deadline = Date.now() + 60_000;
-  let readyStatus = 0;
-  while (Date.now() < deadline) {
-    readyStatus = await fetch(`${service.url}/readyz`).then(
-      (res) => res.status,
-      () => 0, // a keep-alive socket closed under us: ask again
-    );
-    if (readyStatus === 200) break;
-    await new Promise((done) => setTimeout(done, 250));
-  }
-  t.is(readyStatus, 200, service.output().slice(-3000));
-  let after = await post(service.url, batch('outage-after', 10, base));
-  for (let i = 0; i < 20 && after.status !== 202; i += 1) {
-    await new Promise((done) => setTimeout(done, 250));
-    after = await post(service.url, batch('outage-after', 10, base));
-  }
-  t.is(after.status, 202);
-  const live = await fetch(`${service.url}/v1/meters/outage-before/live`, { headers: adminHeaders });
-  t.is(live.status, 200, 'data written before the outage is still there');
-  t.regex(service.output(), /embedded database restarted/);
-});
+    // The supervisor restarts the database on the same port; the pool reconnects.
+    const deadline = Date.now() + 60_000;
+    let readyStatus = 0;
+    while (Date.now() < deadline) {
+      readyStatus = await fetch(`${service.url}/readyz`).then(
+        (res) => res.status,
+        () => 0, // a keep-alive socket closed under us: ask again
+      );
+      if (readyStatus === 200) break;
+      await new Promise((done) => setTimeout(done, 250));
+    }
+    t.is(readyStatus, 200, service.output().slice(-3000));
+    let after = await post(service.url, batch('outage-after', 10, base));
+    for (let i = 0; i < 20 && after.status !== 202; i += 1) {
+      await new Promise((done) => setTimeout(done, 250));
+      after = await post(service.url, batch('outage-after', 10, base));
+    }
+    t.is(after.status, 202);
+    const live = await fetch(`${service.url}/v1/meters/outage-before/live`, { headers: adminHeaders });
+    t.is(live.status, 200, 'data written before the outage is still there');
+    t.regex(service.output(), /embedded database restarted/);
+  },
+);

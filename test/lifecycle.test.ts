@@ -8,6 +8,7 @@ import test from 'ava';
 
 import { adminHeaders, SPAWNED_ADMIN_KEY, spawnService } from '../bench/lib/service-process.js';
 import { MINUTE_MS } from '../src/time.js';
+import { databaseEnv } from './helpers/test-database.js';
 
 test('an invalid environment stops start-up with a message naming the variable', async (t) => {
   const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -26,7 +27,7 @@ test('an invalid environment stops start-up with a message naming the variable',
 test('SIGTERM under load: every 202 is stored after a restart, every other answer is a clean 503', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'ev-lifecycle-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
-  const first = await spawnService({ DATA_DIR: dataDir });
+  const first = await spawnService(await databaseEnv(dataDir));
 
   const base = Date.now() - 600 * MINUTE_MS;
   let acknowledged = 0;
@@ -74,7 +75,7 @@ test('SIGTERM under load: every 202 is stored after a restart, every other answe
     `requests answered: ${sent}, readings acknowledged: ${acknowledged}, 503: ${refused}, unreachable: ${unreachable}`,
   );
 
-  const second = await spawnService({ DATA_DIR: dataDir });
+  const second = await spawnService(await databaseEnv(dataDir));
   try {
     t.is(await countMeterReadings(second.url), acknowledged);
   } finally {

@@ -2,6 +2,7 @@ import test from 'ava';
 import { sql } from 'kysely';
 
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/time.js';
+import { embeddedOnly } from './helpers/test-database.js';
 import { meterReading, startTestService, vehicleReading, type TestService } from './helpers/test-service.js';
 
 let svc: TestService;
@@ -95,7 +96,7 @@ test('the service answers with the keep-alive timeout a load balancer needs', as
   t.is(res.headers.get('keep-alive'), 'timeout=65');
 });
 
-test.serial(
+embeddedOnly('it freezes the embedded database process', { serial: true })(
   'a hung database: requests get 503 within the statement timeout plus grace, and the service recovers',
   async (t) => {
     const pid = svc.embedded!.process.pid!;

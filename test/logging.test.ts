@@ -10,6 +10,7 @@ import { requestId } from '../src/http/request-id.js';
 import { requestLog } from '../src/http/request-log.js';
 import { createLogger, shouldPrettyPrint, type LogLevel } from '../src/logger.js';
 import { startService } from '../src/service.js';
+import { fileDatabaseUrl, serverUnderTest } from './helpers/test-database.js';
 
 const ADMIN_KEY = 'logging-admin-key-0123456789abcdef0123456789';
 
@@ -183,7 +184,13 @@ test('request middleware: the request id on every line of a request, one request
 
 test('the real service: request lines with the request id and key id, never a key', async (t) => {
   const log = capture('info');
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ADMIN_API_KEY: ADMIN_KEY });
+  const config = loadConfig({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    ADMIN_API_KEY: ADMIN_KEY,
+    ...(serverUnderTest ? { DATABASE_URL: await fileDatabaseUrl() } : {}),
+  });
   const service = await startService(config, log.logger, { inMemory: true, runJobs: false });
   t.teardown(() => service.stop());
   const admin = { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' };

@@ -2,14 +2,15 @@ import test from 'ava';
 import postgres from 'postgres';
 
 import { listMigrationNames, migrate } from '../src/db/migrate.js';
-import { startEmbeddedDb, type EmbeddedDb } from '../src/embedded/embedded-db.js';
+import { emptyDatabase } from './helpers/test-database.js';
 
-let edb: EmbeddedDb;
+/** An empty database: embedded, or a fresh one on the TEST_DATABASE_URL server. */
+let edb: { url: string; drop: () => Promise<void> };
 test.before(async () => {
-  edb = await startEmbeddedDb({ dataDir: undefined, host: '127.0.0.1', port: 0 });
+  edb = await emptyDatabase();
 });
 test.after.always(async () => {
-  await edb?.stop();
+  await edb?.drop();
 });
 
 /** Our objects in the database: tables, views, policies. Each query on a fresh connection. */

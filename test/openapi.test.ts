@@ -116,6 +116,24 @@ function assertDocumented(t: ExecutionContext, path: string, method: string, res
   const validate = validatorFor(path, method, res.status);
   t.truthy(validate, `${method} ${path} documents status ${res.status}`);
   t.true(validate(res.body), `${method} ${path} ${res.status}: ${JSON.stringify(validate.errors)}`);
+  assertDocumentedHeaders(t, path, method, res);
+}
+
+/** Documented response headers: the required ones are sent, and each one sent matches its schema. */
+function assertDocumentedHeaders(t: ExecutionContext, path: string, method: string, res: TestResponse) {
+  const headers: Record<string, { required?: boolean; schema: { type?: string } }> =
+    doc.paths[path][method].responses[String(res.status)].headers ?? {};
+  for (const [name, header] of Object.entries(headers)) {
+    const value = res.headers.get(name);
+    if (value === null) {
+      t.false(header.required === true, `${method} ${path} ${res.status} sends ${name}`);
+      continue;
+    }
+    const ajv = new Ajv2020({ strict: false });
+    addFormats.default(ajv);
+    const parsed = header.schema.type === 'integer' ? Number(value) : value;
+    t.true(ajv.validate(header.schema, parsed), `${method} ${path} ${name}: ${value}`);
+  }
 }
 
 test('real responses of the main routes match their documented schemas', async (t) => {

@@ -68,6 +68,10 @@ test('benchmark harness smoke run: tables, JSON with machine and commit, nothing
   t.true(results.ingest.batched.readingsPerSecond > 0);
   t.true(results.ingest.naiveBaseline.readingsPerSecond > 0);
   t.is(results.ingest.verification.missing, 0);
+  // Every ingest figure between its references: the HTTP floor and the ceiling inside the server.
+  t.true(results.ingest.httpFloor.readingsPerSecond > 0);
+  t.true(results.ingest.serverBulkCeiling.readingsPerSecond > 0);
+  t.is(results.database.kind, 'embedded');
   t.true(results.analytics.httpQuiet.day.requests > 0);
   t.is(results.analytics.httpQuiet.day.errors, 0);
 });

@@ -1,12 +1,13 @@
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/time.js';
 import type { BenchContext } from '../context.js';
-import { loadHistory, materialize, openDirect } from './direct-db.js';
+import type { BenchDatabase } from './bench-database.js';
+import { loadHistory, materialize } from './direct-db.js';
 import { log } from './log.js';
 import { round } from './stats.js';
 
-/** A database directory holding minute data up to `now`, with its aggregates materialized. */
+/** A database holding minute data up to `now`, with its aggregates materialized. */
 export interface AnalyticsDataset {
-  dataDir: string;
+  database: BenchDatabase;
   vehicles: number;
   now: number;
   loadSeconds: number;
@@ -19,8 +20,8 @@ export async function loadDataset(
   vehicles: number,
   longHistory: number,
 ): Promise<AnalyticsDataset> {
-  const dataDir = await context.tempDir(`analytics-${vehicles}`);
-  const direct = await openDirect(dataDir);
+  const database = await context.database(`analytics-${vehicles}`);
+  const direct = await database.open();
   const now = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
   log(
     `analytics: loading 24 h of minute data for ${vehicles} vehicles and meters` +
@@ -35,7 +36,7 @@ export async function loadDataset(
   const materializeSeconds = (performance.now() - started) / 1000;
   await direct.close();
   return {
-    dataDir,
+    database,
     vehicles,
     now,
     loadSeconds: round(loadSeconds, 1),

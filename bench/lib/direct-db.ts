@@ -12,26 +12,37 @@ const silent = createLogger('silent');
 
 export interface DirectDb {
   handle: DbHandle;
-  embedded: EmbeddedDb;
+  /** Set when the bench started an embedded database for this client (stopped by close). */
+  embedded: EmbeddedDb | undefined;
   close(): Promise<void>;
 }
+
+// Bulk loads run for minutes: no statement time limit for the bench's own client.
+const HOUR_MS = 3_600_000;
 
 /** The embedded database on `dataDir`, migrated, with the bench as its only client. */
 export async function openDirect(dataDir: string): Promise<DirectDb> {
   const embedded = await startEmbeddedDb({ dataDir, host: '127.0.0.1', port: 0 });
   await migrate({ databaseUrl: embedded.url });
-  // Bulk loads run for minutes: no statement time limit for the bench's own client.
-  const hour = 3_600_000;
-  const handle = createDb({ url: embedded.url, max: 1, logger: silent, statementTimeoutMs: hour, lockTimeoutMs: hour });
-  await waitForDatabase(handle.db, 30_000);
+  const direct = await connectDirect(embedded.url);
   return {
-    handle,
+    ...direct,
     embedded,
     close: async () => {
-      await handle.close();
+      await direct.close();
       await embedded.stop();
     },
   };
+}
+
+/**
+ * The bench's own client of an already migrated database: one connection (its measurements
+ * are one statement at a time; the embedded database takes one session anyway).
+ */
+export async function connectDirect(url: string): Promise<DirectDb> {
+  const handle = createDb({ url, max: 1, logger: silent, statementTimeoutMs: HOUR_MS, lockTimeoutMs: HOUR_MS });
+  await waitForDatabase(handle.db, 30_000);
+  return { handle, embedded: undefined, close: () => handle.close() };
 }
 
 export const benchVehicle = (i: number) => `bench-ev-${String(i).padStart(5, '0')}`;
@@ -92,6 +103,21 @@ export async function bulkInsertCeiling(direct: DirectDb, durationMs: number, de
     readings += batch;
   }
   return { readings, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * The bulk ceiling measured inside the server: one INSERT ... SELECT generate_series of
+ * `devices` x `minutes` rows into the hypertable, no client data on the wire at all. The
+ * client-side ceiling above still pays for parameters; this one is the engine's own limit.
+ */
+export async function serverBulkCeiling(direct: DirectDb, devices: number, minutes: number, startMs: number) {
+  const started = performance.now();
+  const result = await sql`INSERT INTO meter_telemetry_history (meter_id, ts, kwh_consumed_ac, voltage)
+            SELECT 'server-ceiling-' || d, ${new Date(startMs)}::timestamptz + m * interval '1 minute', 0.2, 230
+            FROM generate_series(0, ${minutes - 1}::int) m, generate_series(0, ${devices - 1}::int) d
+            ON CONFLICT DO NOTHING`.execute(direct.handle.db);
+  const seconds = (performance.now() - started) / 1000;
+  return { readings: Number(result.numAffectedRows ?? 0n), seconds };
 }
 
 /**

@@ -45,9 +45,21 @@ function childPids(pid: number): number[] {
  * Runs the service as `npm start` does, in its own process, and resolves once /healthz
  * answers. Readiness does not depend on the logs, so any LOG_LEVEL works.
  */
-export async function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
+export function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
+  return spawnScript(MAIN, env);
+}
+
+/**
+ * The HTTP floor (bench/lib/http-floor.ts): a bare Koa + zod ingest endpoint and nothing
+ * else, in its own process like the service, so the same client measures both.
+ */
+export function spawnHttpFloor(): Promise<ServiceProcess> {
+  return spawnScript(fileURLToPath(new URL('./http-floor.ts', import.meta.url)), {});
+}
+
+async function spawnScript(script: string, env: Record<string, string>): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
     env: {
       ...process.env,
       HOST: '127.0.0.1',

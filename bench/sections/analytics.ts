@@ -7,7 +7,7 @@ import { JsonClient } from '../../tools/simulator/http-client.js';
 import type { BenchContext } from '../context.js';
 import { randomWindow, type AnalyticsDataset } from '../lib/analytics-dataset.js';
 import { httpAnalytics, pickLatency, warmUp } from '../lib/analytics-load.js';
-import { benchVehicle, openDirect, rawScanPerformance } from '../lib/direct-db.js';
+import { benchVehicle, rawScanPerformance } from '../lib/direct-db.js';
 import { singleIngest } from '../lib/ingest-load.js';
 import { log } from '../lib/log.js';
 import { spawnService, SPAWNED_ADMIN_KEY, stopService } from '../lib/service-process.js';
@@ -20,7 +20,7 @@ export const NOMINAL_READINGS_PER_SECOND = 20_000 / 60;
 export type AnalyticsResults = Awaited<ReturnType<typeof analyticsSection>>;
 
 async function directComparison(mode: BenchMode, dataset: AnalyticsDataset, samples: number) {
-  const direct = await openDirect(dataset.dataDir);
+  const direct = await dataset.database.open();
   const measure = async (fn: () => Promise<unknown>) => {
     const latencies: number[] = [];
     for (let i = 0; i < samples; i += 1) {
@@ -61,7 +61,7 @@ export async function analyticsSection({ mode }: BenchContext, dataset: Analytic
   log('analytics: aggregates against the raw-scan baseline, straight on the database');
   const direct = await directComparison(mode, dataset, byMode(mode, { full: 300, quick: 100, smoke: 10 }));
   log('analytics: over HTTP while ingest runs at the nominal rate in the background');
-  const service = await spawnService({ DATA_DIR: dataset.dataDir, LOG_LEVEL: mode.serviceLogLevel });
+  const service = await spawnService({ ...dataset.database.env, LOG_LEVEL: mode.serviceLogLevel });
   const client = new JsonClient(service.url, 64, SPAWNED_ADMIN_KEY);
   await warmUp(mode, client, dataset);
   const background = singleIngest(

@@ -4,7 +4,7 @@ import { JsonClient } from '../../tools/simulator/http-client.js';
 import type { BenchContext } from '../context.js';
 import { loadDataset, randomWindow, type AnalyticsDataset } from '../lib/analytics-dataset.js';
 import { httpAnalytics, warmUp } from '../lib/analytics-load.js';
-import { openDirect, rawScanFleet } from '../lib/direct-db.js';
+import { rawScanFleet } from '../lib/direct-db.js';
 import { runLoad, type LoadResult } from '../lib/http-load.js';
 import { batchedIngest } from '../lib/ingest-load.js';
 import { log } from '../lib/log.js';
@@ -33,7 +33,7 @@ async function httpFleet(client: JsonClient, dataset: AnalyticsDataset, duration
 
 /** The same page computed from the raw history (no aggregates), straight on the database. */
 async function rawFleetBaseline(dataset: AnalyticsDataset, samples: number) {
-  const direct = await openDirect(dataset.dataDir);
+  const direct = await dataset.database.open();
   const latencies: number[] = [];
   for (let i = 0; i < samples; i += 1) {
     const w = randomWindow(dataset.now, DAY_MS);
@@ -54,7 +54,7 @@ export async function scalingSection(
   reuse: Map<number, AnalyticsDataset>,
   ingestAt1000: LoadResult,
 ) {
-  const { mode, tempDir } = context;
+  const { mode } = context;
   const smoke = mode.name === 'smoke';
   const sizes = byMode(mode, { full: [100, 1000, 10_000], quick: [100, 1000], smoke: [mode.vehicles] });
   const rows = [];
@@ -62,8 +62,8 @@ export async function scalingSection(
     let ingest = ingestAt1000;
     if (devices !== 1000 && !smoke) {
       log(`scaling: batched ingest with ${devices} devices`);
-      const dataDir = await tempDir(`scale-${devices}`);
-      const service = await spawnService({ DATA_DIR: dataDir, LOG_LEVEL: mode.serviceLogLevel });
+      const database = await context.database(`scale-${devices}`);
+      const service = await spawnService({ ...database.env, LOG_LEVEL: mode.serviceLogLevel });
       const client = new JsonClient(service.url, 16, SPAWNED_ADMIN_KEY);
       ingest = await batchedIngest(client, `scale`, devices, phaseMs(mode, 20, 8));
       client.close();
@@ -73,7 +73,7 @@ export async function scalingSection(
     const dataset = reuse.get(devices) ?? (await loadDataset(context, devices, 0));
     log(`scaling: fleet page from the raw history (baseline), ${devices} vehicles`);
     const fleetRaw = await rawFleetBaseline(dataset, smoke ? 1 : devices >= 10_000 ? 3 : 5);
-    const analyticsService = await spawnService({ DATA_DIR: dataset.dataDir, LOG_LEVEL: mode.serviceLogLevel });
+    const analyticsService = await spawnService({ ...dataset.database.env, LOG_LEVEL: mode.serviceLogLevel });
     const analyticsClient = new JsonClient(analyticsService.url, 4, SPAWNED_ADMIN_KEY);
     await warmUp(mode, analyticsClient, dataset);
     const day = await httpAnalytics(analyticsClient, dataset, DAY_MS, devices, phaseMs(mode, 8, 4));

@@ -1,7 +1,10 @@
 import type { Scope } from '../auth/api-key.table.js';
 import type { Db } from '../db/database.js';
+import type { ReadRouter } from '../db/read-router.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { vehicleParams } from '../http/device-id.schema.js';
+import { freshnessHeaders, setFreshness } from '../http/freshness.js';
+import type { AppContext } from '../http/validate.js';
 import type { Metrics } from '../metrics/metrics.js';
 import {
   fleetPage,
@@ -18,15 +21,18 @@ import { getSeries } from './series.service.js';
 const WINDOW_RULES =
   'Windows are half-open [from, to), at most 31 days. Whole hours come from the hourly continuous aggregates and whole ' +
   'quarter hours from the quarter-hour ones where TimescaleDB reports them up to date, everything else from the raw ' +
-  'history: exact for any window, and every reading acknowledged (202) before the request is counted.';
+  'history: exact for any window, and every reading acknowledged (202) before the request is counted, also when a read replica answers (see the ' +
+  '`X-Data-*` headers).';
 
 /** How vehicles charged: one vehicle over a window, per bucket, or the whole fleet. */
-export function registerAnalyticsRoutes(api: ApiRouter<Scope>, db: Db, metrics: Metrics): void {
-  /** Runs one analytics computation, timed for /metrics. */
-  const timed = async <T>(work: () => Promise<T>): Promise<T> => {
+export function registerAnalyticsRoutes(api: ApiRouter<Scope>, reads: ReadRouter, metrics: Metrics): void {
+  /** Runs one analytics computation on a replica or the primary, timed for /metrics, its freshness in headers. */
+  const timed = async <T>(ctx: AppContext, work: (db: Db) => Promise<T>): Promise<T> => {
     const stopTimer = metrics.analyticsSeconds.startTimer();
     try {
-      return await work();
+      const { value, source } = await reads.read(work);
+      setFreshness(ctx, source);
+      return value;
     } finally {
       stopTimer();
     }
@@ -42,9 +48,9 @@ export function registerAnalyticsRoutes(api: ApiRouter<Scope>, db: Db, metrics: 
     scope: 'read',
     request: { params: vehicleParams, query: performanceQuerySchema },
     status: 200,
-    response: { description: 'The window figures', schema: performanceReport },
+    response: { description: 'The window figures', schema: performanceReport, headers: freshnessHeaders },
     errors: ['vehicle_not_mapped'],
-    handler: ({ params, query }) => timed(() => getPerformance(db, params.vehicleId, query)),
+    handler: ({ params, query }, ctx) => timed(ctx, (db) => getPerformance(db, params.vehicleId, query)),
   });
 
   api.add({
@@ -57,9 +63,9 @@ export function registerAnalyticsRoutes(api: ApiRouter<Scope>, db: Db, metrics: 
     scope: 'read',
     request: { params: vehicleParams, query: seriesQuerySchema },
     status: 200,
-    response: { description: 'The buckets', schema: seriesReport },
+    response: { description: 'The buckets', schema: seriesReport, headers: freshnessHeaders },
     errors: ['vehicle_not_mapped'],
-    handler: ({ params, query }) => timed(() => getSeries(db, params.vehicleId, query)),
+    handler: ({ params, query }, ctx) => timed(ctx, (db) => getSeries(db, params.vehicleId, query)),
   });
 
   api.add({
@@ -75,7 +81,7 @@ export function registerAnalyticsRoutes(api: ApiRouter<Scope>, db: Db, metrics: 
     scope: 'read',
     request: { query: fleetQuerySchema },
     status: 200,
-    response: { description: 'One page of vehicles', schema: fleetPage },
-    handler: ({ query }) => timed(() => getFleetPage(db, query)),
+    response: { description: 'One page of vehicles', schema: fleetPage, headers: freshnessHeaders },
+    handler: ({ query }, ctx) => timed(ctx, (db) => getFleetPage(db, query)),
   });
 }

@@ -31,6 +31,20 @@ const envSchema = z
         .optional(),
     ),
     DATABASE_POOL_MAX: positiveInt(10),
+    // Read replicas for analytics and live reads: one URL or a comma-separated list.
+    ANALYTICS_DATABASE_URL: optional(
+      z
+        .string()
+        .transform((value) =>
+          value
+            .split(',')
+            .map((url) => url.trim())
+            .filter((url) => url !== ''),
+        )
+        .pipe(z.array(z.string().regex(/^postgres(ql)?:\/\//, 'must be postgres:// or postgresql:// URLs')))
+        .default([]),
+    ),
+    ANALYTICS_MAX_REPLICA_LAG_MS: optional(z.coerce.number().int().min(0).default(3_000)),
     DATA_DIR: optional(z.string().default('./data')),
     EMBEDDED_DB_PORT: optional(z.coerce.number().int().min(0).max(65535).default(0)),
     INGEST_MAX_READINGS_PER_REQUEST: positiveInt(5000),
@@ -49,6 +63,11 @@ const envSchema = z
     RATE_LIMIT_PER_SECOND: optional(z.coerce.number().min(0).default(50)),
     RATE_LIMIT_BURST: positiveInt(100),
     JOB_POLL_INTERVAL_MS: positiveInt(10_000),
+    SHUTDOWN_DRAIN_MS: optional(z.coerce.number().int().min(0).max(120_000).default(0)),
+  })
+  .refine((env) => env.ANALYTICS_DATABASE_URL.length === 0 || env.DATABASE_URL !== undefined, {
+    path: ['ANALYTICS_DATABASE_URL'],
+    message: 'needs DATABASE_URL (replicas of the embedded database do not exist)',
   })
   .refine((env) => env.NODE_ENV !== 'production' || env.ADMIN_API_KEY !== undefined, {
     path: ['ADMIN_API_KEY'],
@@ -84,6 +103,14 @@ export interface Config {
     /** Longest a statement may wait for a lock. */
     lockTimeoutMs: number;
   };
+  /** Read replicas for analytics and live reads (src/db/read-router.ts); empty: all on the primary. */
+  replicas: {
+    urls: string[];
+    /** Longest a read waits for a replica to replay what the primary had committed; further behind: primary. */
+    maxLagMs: number;
+  };
+  /** How long /readyz answers 503 before the listener closes on stop, so a load balancer drains first. */
+  shutdownDrainMs: number;
   http: { keepAliveTimeoutMs: number; headersTimeoutMs: number; requestTimeoutMs: number };
   /** Settings that are no longer read, for a warning at start-up. */
   ignored: string[];
@@ -131,6 +158,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
       lockTimeoutMs: e.DATABASE_LOCK_TIMEOUT_MS,
     },
+    replicas: { urls: e.ANALYTICS_DATABASE_URL, maxLagMs: e.ANALYTICS_MAX_REPLICA_LAG_MS },
+    shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
     http: {
       keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,

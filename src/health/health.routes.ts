@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import type { Db } from '../db/database.js';
+import type { ReadRouter } from '../db/read-router.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
 import { listAppliedMigrations } from './health.repository.js';
@@ -16,16 +17,43 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 const healthy = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
-const ready = z.object({ status: z.literal('ready'), migrations: z.number().int() }).meta({ id: 'Readiness' });
+const replicaReport = z
+  .object({
+    name: z.string().meta({ description: 'host:port/database of the replica' }),
+    status: z.enum(['ok', 'lagging', 'unreachable']).meta({
+      description:
+        '`ok`: it replayed a fresh fence within `ANALYTICS_MAX_REPLICA_LAG_MS`; `lagging`: it did not (reads skip it); ' +
+        '`unreachable`: it did not answer. Neither makes the service unready: the primary answers instead.',
+    }),
+    inRecovery: z.boolean().nullable().meta({ description: 'Whether it is a standby (null when unreachable)' }),
+    lagMs: z.number().int().nullable().meta({ description: 'Fence to replay, upper bound (null unless ok)' }),
+  })
+  .meta({ id: 'ReplicaReadiness' });
+const ready = z
+  .object({
+    status: z.literal('ready'),
+    migrations: z.number().int(),
+    replicas: z.array(replicaReport).meta({ description: 'Each read replica (empty without ANALYTICS_DATABASE_URL)' }),
+  })
+  .meta({ id: 'Readiness' });
+
+export interface Readiness {
+  /** Analytics and live reads: the replicas /readyz reports. */
+  reads: ReadRouter;
+  /** True from the moment the service starts stopping: /readyz answers 503 so a load balancer drains it. */
+  stopping: () => boolean;
+}
 
 /**
  * /healthz (and /health, the path many orchestrators and the seed's clients probe): the
- * process answers. /readyz: the database answers and has every migration.
+ * process answers. /readyz: the database answers and has every migration, and the service is
+ * not stopping; it lists each read replica, whose state never makes the service unready.
  */
 export function registerHealthRoutes<Scope extends string>(
   api: ApiRouter<Scope>,
   db: Db,
   expectedMigrations: readonly string[],
+  readiness: Readiness,
 ): void {
   for (const [path, operationId] of [
     ['/healthz', 'getHealth'],
@@ -48,11 +76,12 @@ export function registerHealthRoutes<Scope extends string>(
     path: '/readyz',
     operationId: 'getReadiness',
     tag: 'Operations',
-    summary: 'Readiness: the database answers and every migration is applied (no key)',
+    summary: 'Readiness: the database answers, every migration is applied, and the service is not stopping (no key)',
     status: 200,
     response: { description: 'Ready', schema: ready },
     errors: ['not_ready'],
     handler: async () => {
+      if (readiness.stopping()) throw new AppError('not_ready', 'The service is shutting down.');
       let applied: string[];
       try {
         applied = await withTimeout(listAppliedMigrations(db), READY_TIMEOUT_MS);
@@ -63,7 +92,13 @@ export function registerHealthRoutes<Scope extends string>(
       if (missing.length > 0) {
         throw new AppError('not_ready', `Migrations not applied: ${missing.join(', ')}.`);
       }
-      return { status: 'ready' as const, migrations: applied.length };
+      let replicas;
+      try {
+        replicas = await withTimeout(readiness.reads.report(READY_TIMEOUT_MS / 2), READY_TIMEOUT_MS);
+      } catch {
+        throw new AppError('not_ready', 'The primary database did not report its WAL position.');
+      }
+      return { status: 'ready' as const, migrations: applied.length, replicas };
     },
   });
 }

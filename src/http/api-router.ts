@@ -38,7 +38,7 @@ export interface RouteSpec<
   bodyTypes?: Record<string, z.ZodType>;
   status: 200 | 201 | 202 | 204;
   /** What a success returns: a schema (JSON) or a media type for routes that set ctx.body themselves. */
-  response: { description: string; schema?: R; contentType?: string };
+  response: { description: string; schema?: R; contentType?: string; headers?: z.ZodObject };
   /**
    * The errors the handler answers, by code (the catalogue in error-codes.ts has their status
    * and meaning). Those of the router's own checks (scope, media type, validation) are added.

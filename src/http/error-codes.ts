@@ -131,7 +131,7 @@ export const ERROR_CODES = {
   },
   not_ready: {
     status: 503,
-    description: 'Readiness: the database is unreachable or a migration is not applied.',
+    description: 'Readiness: the database is unreachable, a migration is not applied, or the service is shutting down.',
   },
 } as const satisfies Record<string, ErrorCodeSpec>;
 

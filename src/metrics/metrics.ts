@@ -15,6 +15,9 @@ export interface Metrics {
   httpSeconds: Histogram<'method' | 'route' | 'status'>;
   analyticsSeconds: Histogram;
   databaseErrors: Counter;
+  replicaReads: Counter<'replica' | 'outcome'>;
+  primaryFallbacks: Counter<'reason'>;
+  replicaLag: Gauge<'replica'>;
 }
 
 export function createMetrics(): Metrics {
@@ -68,6 +71,24 @@ export function createMetrics(): Metrics {
     databaseErrors: new Counter({
       name: 'ev_database_errors_total',
       help: 'Database operations that failed (connection errors included).',
+      registers: [registry],
+    }),
+    replicaReads: new Counter({
+      name: 'ev_replica_reads_total',
+      help: 'Reads offered to each read replica, by outcome (served, lagging, unreachable, recovery_conflict).',
+      labelNames: ['replica', 'outcome'],
+      registers: [registry],
+    }),
+    primaryFallbacks: new Counter({
+      name: 'ev_replica_primary_fallbacks_total',
+      help: 'Reads the primary answered although read replicas are configured, by the reason the first replica gave.',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    replicaLag: new Gauge({
+      name: 'ev_replica_lag_seconds',
+      help: 'Last measured delay of each read replica (from the fence on the primary to seeing it replayed).',
+      labelNames: ['replica'],
       registers: [registry],
     }),
   };

@@ -69,7 +69,11 @@ function operation(route: ApiRoute): ZodOpenApiOperationObject {
         }
       : {}),
     responses: {
-      [String(spec.status)]: { description: spec.response.description, ...success },
+      [String(spec.status)]: {
+        description: spec.response.description,
+        ...(spec.response.headers ? { headers: spec.response.headers } : {}),
+        ...success,
+      },
       ...errorResponses(route),
     },
   };

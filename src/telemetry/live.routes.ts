@@ -1,13 +1,14 @@
 import type { Scope } from '../auth/api-key.table.js';
-import type { Db } from '../db/database.js';
+import type { ReadRouter } from '../db/read-router.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
 import { meterParams, vehicleParams } from '../http/device-id.schema.js';
+import { freshnessHeaders, setFreshness } from '../http/freshness.js';
 import { findMeterLive, findVehicleLive } from './live.repository.js';
 import { meterLive, vehicleLive } from './live.schema.js';
 
 /** The latest reading of each device (by device timestamp). */
-export function registerLiveRoutes(api: ApiRouter<Scope>, db: Db): void {
+export function registerLiveRoutes(api: ApiRouter<Scope>, reads: ReadRouter): void {
   api.add({
     method: 'get',
     path: '/v1/meters/:meterId/live',
@@ -18,10 +19,11 @@ export function registerLiveRoutes(api: ApiRouter<Scope>, db: Db): void {
     scope: 'read',
     request: { params: meterParams },
     status: 200,
-    response: { description: 'The latest reading', schema: meterLive },
+    response: { description: 'The latest reading', schema: meterLive, headers: freshnessHeaders },
     errors: ['meter_not_found'],
-    handler: async ({ params }) => {
-      const row = await findMeterLive(db, params.meterId);
+    handler: async ({ params }, ctx) => {
+      const { value: row, source } = await reads.read((db) => findMeterLive(db, params.meterId));
+      setFreshness(ctx, source);
       if (!row) throw new AppError('meter_not_found', `No reading received from meter ${params.meterId}.`);
       return {
         meterId: row.meter_id,
@@ -44,10 +46,11 @@ export function registerLiveRoutes(api: ApiRouter<Scope>, db: Db): void {
     scope: 'read',
     request: { params: vehicleParams },
     status: 200,
-    response: { description: 'The latest reading', schema: vehicleLive },
+    response: { description: 'The latest reading', schema: vehicleLive, headers: freshnessHeaders },
     errors: ['vehicle_not_found'],
-    handler: async ({ params }) => {
-      const row = await findVehicleLive(db, params.vehicleId);
+    handler: async ({ params }, ctx) => {
+      const { value: row, source } = await reads.read((db) => findVehicleLive(db, params.vehicleId));
+      setFreshness(ctx, source);
       if (!row) throw new AppError('vehicle_not_found', `No reading received from vehicle ${params.vehicleId}.`);
       return {
         vehicleId: row.vehicle_id,

@@ -1,9 +1,10 @@
 import type { z } from 'zod';
 
 import type { Scope } from '../auth/api-key.table.js';
-import type { Db } from '../db/database.js';
+import type { ReadRouter } from '../db/read-router.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { meterParams, vehicleParams } from '../http/device-id.schema.js';
+import { freshnessHeaders, setFreshness } from '../http/freshness.js';
 import type { Stream } from './reading.js';
 import { listRegisterEvents } from './register-events.repository.js';
 import { registerEvents, registerEventsQuery } from './register-events.schema.js';
@@ -14,10 +15,18 @@ const DESCRIPTION =
   'retention. An empty list means none (also for a device never heard of).';
 
 /** Resets and jumps of register devices, for an analyst checking an energy figure. */
-export function registerRegisterEventRoutes(api: ApiRouter<Scope>, db: Db): void {
-  const answer = async (stream: Stream, deviceId: string, query: z.output<typeof registerEventsQuery>) => {
+export function registerRegisterEventRoutes(api: ApiRouter<Scope>, reads: ReadRouter): void {
+  const answer = async (
+    ctx: Parameters<typeof setFreshness>[0],
+    stream: Stream,
+    deviceId: string,
+    query: z.output<typeof registerEventsQuery>,
+  ) => {
     // One row more than asked says whether the list is truncated.
-    const rows = await listRegisterEvents(db, stream, deviceId, query, query.limit + 1);
+    const { value: rows, source } = await reads.read((db) =>
+      listRegisterEvents(db, stream, deviceId, query, query.limit + 1),
+    );
+    setFreshness(ctx, source);
     return {
       deviceId,
       events: rows.slice(0, query.limit).map((row) => ({
@@ -46,10 +55,10 @@ export function registerRegisterEventRoutes(api: ApiRouter<Scope>, db: Db): void
       scope: 'read',
       request: { params: device.params, query: registerEventsQuery },
       status: 200,
-      response: { description: 'Register events, oldest first', schema: registerEvents },
+      response: { description: 'Register events, oldest first', schema: registerEvents, headers: freshnessHeaders },
       errors: [],
-      handler: ({ params, query }) =>
-        answer(device.stream, 'meterId' in params ? params.meterId : params.vehicleId, query),
+      handler: ({ params, query }, ctx) =>
+        answer(ctx, device.stream, 'meterId' in params ? params.meterId : params.vehicleId, query),
     });
   }
 }

@@ -1,6 +1,7 @@
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/logger.js';
-import { startService, type RunningService } from '../../src/service.js';
+import { startService, type RunningService, type StartOptions } from '../../src/service.js';
+import { fileDatabaseUrl, onBeforeDrop, serverUnderTest } from './test-database.js';
 
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef0123456789';
 
@@ -32,21 +33,40 @@ async function call(url: string, init: RequestInit): Promise<TestResponse> {
   return { status: response.status, headers: response.headers, body };
 }
 
+const running = new Set<RunningService>();
+// Against a server, the file's database is dropped after the file: stop what still runs on it first.
+onBeforeDrop(async () => {
+  await Promise.all([...running].map((service) => service.stop()));
+});
+
 /**
- * A real service on an embedded TimescaleDB (in memory unless `env.DATA_DIR` is given, to
- * restart on the same data), listening on a free port. Jobs do not run on their own in
- * tests: tests run them when they mean to.
+ * A real service listening on a free port. Embedded (the default): its own TimescaleDB, in
+ * memory unless `env.DATA_DIR` is given, to restart on the same data. With TEST_DATABASE_URL:
+ * this test file's database on that server (test-database.ts), which outlives a restart the
+ * same way. The service's job scheduler never runs on its own in tests: embedded, tests run
+ * the jobs when they mean to; on a server, its background workers run them on their schedule
+ * (as in production), which the analytics must not notice.
  */
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+export async function startTestService(
+  env: Record<string, string> = {},
+  options: Pick<StartOptions, 'replicaProbe'> = {},
+): Promise<TestService> {
   const config = loadConfig({
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'silent',
     ADMIN_API_KEY: TEST_ADMIN_KEY,
+    ...(serverUnderTest ? { DATABASE_URL: await fileDatabaseUrl() } : {}),
     ...env,
   });
   const inMemory = env.DATA_DIR === undefined;
-  const service = await startService(config, createLogger(config.logLevel), { inMemory, runJobs: false });
+  const service = await startService(config, createLogger(config.logLevel), { ...options, inMemory, runJobs: false });
+  running.add(service);
+  const stop = service.stop.bind(service);
+  service.stop = async () => {
+    await stop();
+    running.delete(service);
+  };
   const auth = { authorization: `Bearer ${TEST_ADMIN_KEY}` };
   const json = (method: string, path: string, body: unknown, headers: Record<string, string> = auth) =>
     call(service.url + path, {

@@ -49,6 +49,8 @@ test("README's error table lists every code of the catalogue, with its status an
 async function servedDocument(): Promise<OpenApiDocument> {
   const app = createApp({
     db: {} as AppDeps['db'],
+    reads: {} as AppDeps['reads'],
+    stopping: () => false,
     ingestion: {} as AppDeps['ingestion'],
     keys: {} as AppDeps['keys'],
     rateLimiter: new RateLimiter(0, 1),

@@ -156,3 +156,25 @@ test('HTTP timeouts: keep-alive above a load balancer idle timeout, headers abov
   t.throws(() => loadConfig({ HTTP_KEEP_ALIVE_TIMEOUT_MS: '70000' }), { message: /HTTP_HEADERS_TIMEOUT_MS/ });
   t.deepEqual(loadConfig({ RAW_RETENTION_DAYS: '30' }).ignored, ['RAW_RETENTION_DAYS']);
 });
+
+test('read replicas: one URL or a comma-separated list, only with a primary; drain delay off by default', (t) => {
+  const primary = 'postgres://u:p@primary:5432/telemetry';
+  t.deepEqual(loadConfig({}).replicas, { urls: [], maxLagMs: 3_000 });
+  t.deepEqual(loadConfig({ DATABASE_URL: primary, ANALYTICS_DATABASE_URL: '' }).replicas.urls, []);
+  t.deepEqual(
+    loadConfig({
+      DATABASE_URL: primary,
+      ANALYTICS_DATABASE_URL: 'postgres://u:p@r1/telemetry, postgresql://u:p@r2:6432/telemetry,',
+      ANALYTICS_MAX_REPLICA_LAG_MS: '500',
+    }).replicas,
+    { urls: ['postgres://u:p@r1/telemetry', 'postgresql://u:p@r2:6432/telemetry'], maxLagMs: 500 },
+  );
+  t.throws(() => loadConfig({ ANALYTICS_DATABASE_URL: 'postgres://u:p@r1/telemetry' }), {
+    message: /ANALYTICS_DATABASE_URL: needs DATABASE_URL/,
+  });
+  t.throws(() => loadConfig({ DATABASE_URL: primary, ANALYTICS_DATABASE_URL: 'mysql://r1/x' }), {
+    message: /ANALYTICS_DATABASE_URL/,
+  });
+  t.is(loadConfig({}).shutdownDrainMs, 0);
+  t.is(loadConfig({ SHUTDOWN_DRAIN_MS: '5000' }).shutdownDrainMs, 5_000);
+});
