@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 
 import { createApp } from './app.js';
+import { ArchiveJob } from './archive/archive-job.js';
+import { S3ObjectStore } from './archive/object-store.js';
 import { resolveAdminKey } from './auth/admin-key.js';
 import { ApiKeyService } from './auth/api-key.service.js';
 import { RateLimiter } from './auth/rate-limiter.js';
@@ -28,6 +30,8 @@ export interface RunningService {
   ingestion: IngestionService;
   embedded: EmbeddedDb | undefined;
   jobs: JobScheduler | undefined;
+  /** Archives raw chunks older than the hot period (runs from `jobs`). */
+  archive: ArchiveJob;
   /** The oldest accepted reading, following the policies in the database. */
   acceptance: AcceptanceWindow;
   /** Graceful stop: no new requests, answer in-flight ones, flush the queue, close the database. */
@@ -37,7 +41,10 @@ export interface RunningService {
 export interface StartOptions {
   /** Keep the embedded database in memory (tests); otherwise it lives in config DATA_DIR. */
   inMemory?: boolean;
-  /** Start the embedded job scheduler (default: only when embedded). */
+  /**
+   * Start the job scheduler (default: yes): the service's own jobs (archive) always, TimescaleDB's
+   * policies only when embedded (a server runs its own). Tests turn it off and run jobs themselves.
+   */
   runJobs?: boolean;
 }
 
@@ -88,9 +95,23 @@ export async function startService(
     },
   });
   metrics.setQueueDepthSource(() => ingestion.queueDepth);
+  const store = config.archive ? new S3ObjectStore(config.archive) : undefined;
+  const archive = new ArchiveJob(dbHandle.maintenanceDb, store, logger.child({ job: 'archive' }), {
+    prefix: config.archive?.prefix ?? 'archive',
+    onOutcome: (stream, outcome, rows) => {
+      metrics.archiveChunks.inc({ stream, outcome });
+      if (outcome === 'archived') metrics.archiveRows.inc({ stream }, rows);
+    },
+  });
+  metrics.setArchiveFailingSource(() => archive.failingChunks);
+  // The archive job runs on a server too (TimescaleDB cannot upload): every instance runs it;
+  // each chunk is claimed with a lease in the manifest, so no two archive the same chunk.
   const jobs =
-    (options.runJobs ?? embedded !== undefined)
-      ? new JobScheduler(dbHandle.maintenanceDb, config.jobs.pollIntervalMs, logger)
+    (options.runJobs ?? true)
+      ? new JobScheduler(dbHandle.maintenanceDb, config.jobs.pollIntervalMs, logger, {
+          policies: embedded !== undefined,
+          serviceJobs: [archive],
+        })
       : undefined;
   jobs?.start();
 
@@ -104,6 +125,7 @@ export async function startService(
     logger,
     limits: { ...config.ingest, maxAgeMs: () => acceptance.maxAgeMs },
     expectedMigrations: await listMigrationNames(),
+    archiveStoreConfigured: store !== undefined,
   });
   // Koa's callback returns a promise; node:http ignores it (errors are handled inside).
   const handler = app.callback();
@@ -133,11 +155,12 @@ export async function startService(
       // 2. Write whatever is still queued, then stop the jobs and the database.
       await ingestion.drain();
       await jobs?.stop();
+      store?.destroy();
       acceptance.stop();
       await dbHandle.close();
       await embedded?.stop();
       logger.info('stopped');
     })());
 
-  return { url, databaseUrl, dbHandle, app, ingestion, embedded, jobs, acceptance, stop };
+  return { url, databaseUrl, dbHandle, app, ingestion, embedded, jobs, archive, acceptance, stop };
 }

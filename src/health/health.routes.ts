@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { readArchiveStatus } from '../archive/archive-status.js';
 import type { Db } from '../db/database.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
@@ -16,7 +17,25 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 const healthy = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
-const ready = z.object({ status: z.literal('ready'), migrations: z.number().int() }).meta({ id: 'Readiness' });
+const archiveStatus = z
+  .object({
+    archivedStreams: z.array(z.string()).meta({ description: 'Streams archived to object storage before retention.' }),
+    failingChunks: z
+      .number()
+      .int()
+      .meta({ description: 'Chunks whose last archive attempt failed (kept in the database).' }),
+    chunks: z.array(
+      z.object({ stream: z.string(), key: z.string(), failures: z.number().int(), lastError: z.string().nullable() }),
+    ),
+    problems: z.array(z.string()),
+  })
+  .meta({
+    id: 'ArchiveStatus',
+    description: 'The raw-history archive (docs/archive.md); informs, never makes the service unready.',
+  });
+const ready = z
+  .object({ status: z.literal('ready'), migrations: z.number().int(), archive: archiveStatus.optional() })
+  .meta({ id: 'Readiness' });
 
 /**
  * /healthz (and /health, the path many orchestrators and the seed's clients probe): the
@@ -26,6 +45,7 @@ export function registerHealthRoutes<Scope extends string>(
   api: ApiRouter<Scope>,
   db: Db,
   expectedMigrations: readonly string[],
+  archiveStoreConfigured = false,
 ): void {
   for (const [path, operationId] of [
     ['/healthz', 'getHealth'],
@@ -63,7 +83,11 @@ export function registerHealthRoutes<Scope extends string>(
       if (missing.length > 0) {
         throw new AppError('not_ready', `Migrations not applied: ${missing.join(', ')}.`);
       }
-      return { status: 'ready' as const, migrations: applied.length };
+      // Details only: a failing archive keeps chunks in the database, it does not stop the service.
+      const archive = await withTimeout(readArchiveStatus(db, archiveStoreConfigured), READY_TIMEOUT_MS).catch(
+        () => undefined,
+      );
+      return { status: 'ready' as const, migrations: applied.length, ...(archive ? { archive } : {}) };
     },
   });
 }

@@ -15,13 +15,22 @@ export interface Metrics {
   httpSeconds: Histogram<'method' | 'route' | 'status'>;
   analyticsSeconds: Histogram;
   databaseErrors: Counter;
+  archiveChunks: Counter<'stream' | 'outcome'>;
+  archiveRows: Counter<'stream'>;
+  archiveFailingChunks: Gauge;
+  /** Where the failing-chunks gauge reads its value at scrape time. */
+  setArchiveFailingSource(source: () => number): void;
 }
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   let queueDepthSource = () => 0;
+  let archiveFailingSource = () => 0;
   return {
+    setArchiveFailingSource: (source) => {
+      archiveFailingSource = source;
+    },
     setQueueDepthSource: (source) => {
       queueDepthSource = source;
     },
@@ -64,6 +73,26 @@ export function createMetrics(): Metrics {
       help: 'Time to compute one performance report (database part).',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: [registry],
+    }),
+    archiveChunks: new Counter({
+      name: 'ev_archive_chunks_total',
+      help: 'Raw-history chunks the archive job handled, by stream and outcome (archived, failed, held, busy).',
+      labelNames: ['stream', 'outcome'],
+      registers: [registry],
+    }),
+    archiveRows: new Counter({
+      name: 'ev_archive_rows_total',
+      help: 'Readings archived to object storage and dropped from the database, by stream.',
+      labelNames: ['stream'],
+      registers: [registry],
+    }),
+    archiveFailingChunks: new Gauge({
+      name: 'ev_archive_failing_chunks',
+      help: 'Chunks whose last archive attempt failed (kept in the database), as of the last archive run.',
+      registers: [registry],
+      collect() {
+        this.set(archiveFailingSource());
+      },
     }),
     databaseErrors: new Counter({
       name: 'ev_database_errors_total',
