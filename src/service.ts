@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 
 import { createApp } from './app.js';
 import { ArchiveJob } from './archive/archive-job.js';
+import { listFailingChunks } from './archive/archive.repository.js';
 import { S3ObjectStore } from './archive/object-store.js';
 import { resolveAdminKey } from './auth/admin-key.js';
 import { ApiKeyService } from './auth/api-key.service.js';
@@ -103,7 +104,7 @@ export async function startService(
       if (outcome === 'archived') metrics.archiveRows.inc({ stream }, rows);
     },
   });
-  metrics.setArchiveFailingSource(() => archive.failingChunks);
+  metrics.setArchiveFailingSource(async () => (await listFailingChunks(dbHandle.db)).length);
   // The archive job runs on a server too (TimescaleDB cannot upload): every instance runs it;
   // each chunk is claimed with a lease in the manifest, so no two archive the same chunk.
   const jobs =

@@ -46,6 +46,8 @@ test.serial('migrates up from empty, down to empty, up again; a second up is a n
   const afterUp = await inventory(edb.url);
   t.deepEqual(afterUp.relations, [
     'api_keys',
+    'archive_manifest',
+    'archive_settings',
     'meter_live',
     'meter_telemetry_15m',
     'meter_telemetry_history',

@@ -12,7 +12,6 @@ import {
   claimChunk,
   dropVerifiedChunk,
   listChunksEndingBy,
-  listFailingChunks,
   readArchiveSettings,
   readChunkRows,
   recordFailure,
@@ -83,8 +82,6 @@ export class ArchiveJob {
   readonly name = 'archive';
   /** How often the scheduler runs it: the shortest run_interval of the streams in archive mode. */
   intervalMs = HOUR_MS;
-  /** Chunks whose last attempt failed, after the last run (metrics, /readyz). */
-  failingChunks = 0;
   private readonly owner: string;
 
   constructor(
@@ -117,7 +114,6 @@ export class ArchiveJob {
         this.options.onOutcome?.(format.stream, outcome.outcome, outcome.rows);
       }
     }
-    this.failingChunks = (await listFailingChunks(this.db)).length;
     return report;
   }
 

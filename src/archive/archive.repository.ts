@@ -207,7 +207,8 @@ export async function recordObject(
       row_count: summary.rows,
       min_ts: summary.minUs === null ? null : new Date(Math.floor(summary.minUs / 1000)),
       max_ts: summary.maxUs === null ? null : new Date(Math.floor(summary.maxUs / 1000)),
-      device_summary: sql<ChunkSummary>`${JSON.stringify(summary)}::jsonb`,
+      // As text: a jsonb-typed parameter would be encoded as JSON once more (a JSON string).
+      device_summary: sql<ChunkSummary>`${JSON.stringify(summary)}::text::jsonb`,
       sha256: details.sha256,
       bytes: details.bytes,
       verified_at: status === 'verified' ? sql<Date>`now()` : null,

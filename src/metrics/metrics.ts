@@ -18,15 +18,15 @@ export interface Metrics {
   archiveChunks: Counter<'stream' | 'outcome'>;
   archiveRows: Counter<'stream'>;
   archiveFailingChunks: Gauge;
-  /** Where the failing-chunks gauge reads its value at scrape time. */
-  setArchiveFailingSource(source: () => number): void;
+  /** Where the failing-chunks gauge reads its value at scrape time (the database: any instance may have failed). */
+  setArchiveFailingSource(source: () => Promise<number>): void;
 }
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   let queueDepthSource = () => 0;
-  let archiveFailingSource = () => 0;
+  let archiveFailingSource = () => Promise.resolve(0);
   return {
     setArchiveFailingSource: (source) => {
       archiveFailingSource = source;
@@ -88,10 +88,11 @@ export function createMetrics(): Metrics {
     }),
     archiveFailingChunks: new Gauge({
       name: 'ev_archive_failing_chunks',
-      help: 'Chunks whose last archive attempt failed (kept in the database), as of the last archive run.',
+      help: 'Chunks whose last archive attempt failed (kept in the database until an attempt succeeds).',
       registers: [registry],
-      collect() {
-        this.set(archiveFailingSource());
+      async collect() {
+        // A failed look keeps the last value: the scrape itself must not fail.
+        this.set(await archiveFailingSource().catch(() => this.get().then((m) => m.values[0]?.value ?? 0)));
       },
     }),
     databaseErrors: new Counter({
