@@ -124,7 +124,8 @@ test.serial(
         ['mig-c', 'mig-m2', '-infinity', 'infinity'],
       ],
     );
-    await retry(() => migrate({ databaseUrl: edb.url, direction: 'down', count: 1 }));
+    // Down through 0008 (and every later migration).
+    await retry(() => migrate({ databaseUrl: edb.url, direction: 'down', count: all.length - before }));
     const restored = await query(
       (sql) => sql<{ vehicle_id: string; meter_id: string }[]>`
       SELECT vehicle_id, meter_id FROM vehicle_meter_mapping ORDER BY vehicle_id`,
@@ -141,3 +142,29 @@ test.serial(
     await retry(() => migrate({ databaseUrl: edb.url }));
   },
 );
+
+test.serial('archive mode replaces the raw retention policy and back; migrating down restores retention', async (t) => {
+  await retry(() => migrate({ databaseUrl: edb.url }));
+  const run = async (statement: string) => {
+    for (let attempt = 0; ; attempt += 1) {
+      const sql = postgres(edb.url, { max: 1, onnotice: () => undefined });
+      try {
+        return await sql.unsafe(statement);
+      } catch (error) {
+        if (attempt > 20) throw error;
+        await new Promise((done) => setTimeout(done, 100));
+      } finally {
+        await sql.end();
+      }
+    }
+  };
+  t.is((await inventory(edb.url)).jobs, 12);
+  await run(`SELECT archive_mode_on('meter_telemetry_history', INTERVAL '30 days')`);
+  await run(`SELECT archive_mode_on('vehicle_telemetry_history', INTERVAL '30 days')`);
+  t.is((await inventory(edb.url)).jobs, 10);
+  await run(`SELECT archive_mode_off('meter_telemetry_history', INTERVAL '30 days')`);
+  t.is((await inventory(edb.url)).jobs, 11);
+  await retry(() => migrate({ databaseUrl: edb.url, direction: 'down', count: 1 }));
+  t.is((await inventory(edb.url)).jobs, 12);
+  await retry(() => migrate({ databaseUrl: edb.url }));
+});
