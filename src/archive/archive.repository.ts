@@ -262,6 +262,9 @@ export async function dropVerifiedChunk(
   check: (current: ChunkSummary) => void,
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
+    // The summary scans the whole chunk (millions of rows at full load): longer than a request's
+    // statement timeout may allow, so this transaction gets its own bound.
+    await sql`SET LOCAL statement_timeout = '30min'`.execute(trx);
     await sql`LOCK TABLE ${sql.id(chunk.schema, chunk.table)} IN SHARE MODE`.execute(trx);
     check(await summarizeRange(trx, format, chunk));
     const dropped = await sql<{ name: string }>`
