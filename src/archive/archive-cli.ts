@@ -4,11 +4,12 @@ import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { createDb } from '../db/create-db.js';
 import type { Db } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
+import { waitForDatabase } from '../db/wait-for-database.js';
 import { startEmbeddedDb, type EmbeddedDb } from '../embedded/embedded-db.js';
 import { createLogger } from '../logger.js';
 import type { Stream } from '../telemetry/reading.js';
 import { DAY_MS } from '../time.js';
-import { STREAMS, usToDate } from './archive-format.js';
+import { STREAM_FORMATS, STREAMS, usToIso } from './archive-format.js';
 import { ArchiveJob } from './archive-job.js';
 import { queryArchive, restoreArchive } from './archive-restore.js';
 import { S3ObjectStore } from './object-store.js';
@@ -49,7 +50,8 @@ async function withDatabase<T>(config: Config, work: (db: Db) => Promise<T>): Pr
     url = embedded.url;
     await migrate({ databaseUrl: url });
   }
-  const logger = createLogger('warn');
+  // Failures reach the user as the command's error; the retries while waiting are not news.
+  const logger = createLogger('silent');
   const handle = createDb({
     url,
     max: 1,
@@ -58,6 +60,8 @@ async function withDatabase<T>(config: Config, work: (db: Db) => Promise<T>): Pr
     logger,
   });
   try {
+    // The embedded server takes one client at a time: wait until the migrator's has left.
+    await waitForDatabase(handle.db, 30_000);
     return await work(handle.maintenanceDb);
   } finally {
     await handle.close();
@@ -127,19 +131,21 @@ async function main(argv: string[]): Promise<void> {
         const csv = values.format === 'csv';
         if (!csv && values.format !== 'ndjson') throw new UsageError('--format must be ndjson or csv');
         await withDatabase(config, async (db) => {
-          if (csv) out('device,ts,values,received_at');
+          const format = STREAM_FORMATS[s];
+          if (csv) out([format.deviceColumn, 'ts', ...format.valueColumns, 'received_at'].join(','));
           for await (const rows of queryArchive(db, store, range)) {
             for (const row of rows) {
-              const ts = usToDate(row.tsUs).toISOString();
+              // Timestamps with their microseconds; device ids quoted in CSV (they may hold commas).
+              const ts = usToIso(row.tsUs);
+              const receivedAt = usToIso(row.receivedAtUs);
               out(
                 csv
-                  ? `${row.device},${row.tsUs},${row.values.join(';')},${row.receivedAtUs}`
+                  ? [JSON.stringify(row.device), ts, ...row.values, receivedAt].join(',')
                   : JSON.stringify({
-                      device: row.device,
+                      [format.deviceColumn]: row.device,
                       ts,
-                      tsUs: row.tsUs,
-                      values: row.values,
-                      receivedAtUs: row.receivedAtUs,
+                      ...Object.fromEntries(format.valueColumns.map((column, i) => [column, row.values[i]])),
+                      received_at: receivedAt,
                     }),
               );
             }

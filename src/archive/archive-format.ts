@@ -58,6 +58,9 @@ export function objectKey(prefix: string, stream: Stream, rangeStart: Date, chun
   return `${base ? `${base}/` : ''}v${SCHEMA_VERSION}/stream=${stream}/date=${date}/chunk-${chunkId}.parquet`;
 }
 
-export const usToDate = (us: number) => new Date(Math.floor(us / 1000));
-/** An instant as microseconds since the epoch. */
-export const dateToUs = (date: Date) => date.getTime() * 1000;
+/** An instant in microseconds as an ISO timestamp with six decimals, which PostgreSQL reads exactly. */
+export function usToIso(us: number): string {
+  const ms = Math.floor(us / 1000);
+  const micros = us - ms * 1000;
+  return new Date(ms).toISOString().replace('Z', `${String(micros).padStart(3, '0')}Z`);
+}

@@ -1,7 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 
 import type { Db } from '../db/database.js';
-import type { ArchiveRow, StreamFormat } from './archive-format.js';
+import { usToIso, type ArchiveRow, type StreamFormat } from './archive-format.js';
 import type { ArchiveManifestTable, ArchiveStatus } from './archive.table.js';
 import type { ChunkSummary, DeviceSummary } from './chunk-summary.js';
 
@@ -380,10 +380,3 @@ export async function listFailingChunks(db: Db): Promise<FailingChunk[]> {
 
 /** Microseconds since the epoch of a timestamptz expression, exactly (extract gives numeric). */
 const epochUs = (expression: ReturnType<typeof sql>) => sql`(extract(epoch FROM ${expression}) * 1000000)::int8`;
-
-/** An instant in microseconds as an ISO timestamp with six decimals, which PostgreSQL reads exactly. */
-export function usToIso(us: number): string {
-  const ms = Math.floor(us / 1000);
-  const micros = us - ms * 1000;
-  return new Date(ms).toISOString().replace('Z', `${String(micros).padStart(3, '0')}Z`);
-}

@@ -1,7 +1,6 @@
 import test from 'ava';
 
-import { objectKey } from '../../src/archive/archive-format.js';
-import { usToIso } from '../../src/archive/archive.repository.js';
+import { objectKey, usToIso } from '../../src/archive/archive-format.js';
 import { compareSummaries, SummaryBuilder } from '../../src/archive/chunk-summary.js';
 
 test('object keys are fixed per chunk, Hive-style', (t) => {
