@@ -152,6 +152,11 @@ test.serial('archive mode replaces retention; the hot period keeps the acceptanc
   t.is(svc.acceptance.maxAgeMs, 28 * DAY_MS);
   const ready = await svc.get('/readyz');
   t.deepEqual(ready.body.archive.archivedStreams, ['meter', 'vehicle']);
+  // Archive mode without a bucket archives (and drops) nothing, and says so.
+  t.deepEqual((await new ArchiveJob(db, undefined, logger, { prefix: PREFIX }).run()).unconfigured, [
+    'meter',
+    'vehicle',
+  ]);
 });
 
 test.serial(
