@@ -291,6 +291,31 @@ test.serial('a crash between upload and drop, then reruns: one object, the chunk
   t.is((await store.list(`${PREFIX}/`)).filter((key) => keys.includes(key)).length, 2);
 });
 
+test.serial('an instance that lost its lease drops nothing and records nothing', async (t) => {
+  const from = dayAgo(78);
+  const to = from + DAY_MS;
+  await insertOld('lease', from, to);
+  const before = await storedRows('meter', from, to);
+  // The lease expired while this instance worked, and another instance took the chunk over.
+  const stolen = async () => {
+    await sql`UPDATE archive_manifest SET claimed_by = 'other', claimed_until = now() + interval '1 hour'
+      WHERE range_start = ${iso(from)}::timestamptz`.execute(db);
+  };
+  t.like(await job(store, { beforeDrop: stolen }).run(), { archived: 0, failed: 2 });
+  t.deepEqual(await storedRows('meter', from, to), before);
+  t.deepEqual(
+    (await manifest(from, to)).map((r) => [r.status, r.failures, r.claimed_by]),
+    [
+      ['verified', 0, 'other'],
+      ['verified', 0, 'other'],
+    ],
+  );
+  await sql`UPDATE archive_manifest SET claimed_until = now() - interval '1 second'
+    WHERE range_start = ${iso(from)}::timestamptz`.execute(db);
+  t.like(await job(store).run(), { archived: 2, failed: 0 });
+  t.deepEqual(await archivedRows('meter', from, to), before);
+});
+
 test.serial('a row written after the export is never dropped unarchived', async (t) => {
   const from = dayAgo(76);
   const to = from + DAY_MS;

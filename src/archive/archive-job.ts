@@ -17,7 +17,9 @@ import {
   recordFailure,
   recordObject,
   releaseClaim,
+  renewClaim,
   type ChunkRef,
+  type Claim,
   type ManifestRow,
 } from './archive.repository.js';
 import { compareSummaries, SummaryBuilder, type ChunkSummary } from './chunk-summary.js';
@@ -32,7 +34,9 @@ import { readParquetFile, writeParquetFile } from './parquet-codec.js';
  *            --lock, compare again, drop_chunks + status, one transaction--> DROPPED
  *
  * - claim: a lease on the row (claimed_by/claimed_until), so of several service instances only
- *   one works on a chunk; a crashed instance's lease expires and another takes over.
+ *   one works on a chunk; a crashed instance's lease expires and another takes over. The lease
+ *   is extended on the way; every later write of the row (and the drop) requires it, so an
+ *   instance that lost it changes nothing.
  * - export: rows read in primary-key order in batches, written to a temporary Parquet file and
  *   summarized (chunk-summary.ts) on the way; uploaded to the chunk's FIXED key (chosen when the
  *   row was created, never changed), so a retry overwrites the same object and can never leave
@@ -77,6 +81,8 @@ export interface ArchiveRunReport {
 
 const DEFAULT_LEASE_MS = 2 * HOUR_MS;
 const DEFAULT_BATCH_ROWS = 50_000;
+/** A chunk of 14.4 M rows takes minutes: the lease is extended on the way. */
+const RENEW_EVERY_BATCHES = 20;
 
 export class ArchiveJob {
   readonly name = 'archive';
@@ -133,9 +139,15 @@ export class ArchiveJob {
       this.options.leaseMs ?? DEFAULT_LEASE_MS,
     );
     if (!row) return { outcome: 'busy', rows: 0 };
+    const claim: Claim = {
+      hypertable: row.hypertable,
+      rangeStart: row.range_start,
+      owner: this.owner,
+      leaseMs: this.options.leaseMs ?? DEFAULT_LEASE_MS,
+    };
     const log = this.logger.child({ stream: format.stream, chunk: chunk.table, key: row.object_key });
     if (row.status === 'dropped' && row.hold_until !== null && row.hold_until.getTime() > now) {
-      await releaseClaim(this.db, row.hypertable, row.range_start);
+      await releaseClaim(this.db, claim);
       return { outcome: 'held', rows: 0 };
     }
     let resetToPending = false;
@@ -145,10 +157,10 @@ export class ArchiveJob {
         // Exported and verified before (then a crash or a failed drop), or restored since.
         expected = await this.checkStoredObject(store, row);
       } else {
-        expected = await this.exportAndVerify(store, format, chunk, row);
+        expected = await this.exportAndVerify(store, format, chunk, row, claim);
       }
       await this.options.beforeDrop?.(chunk);
-      await dropVerifiedChunk(this.db, format, chunk, (current) => {
+      await dropVerifiedChunk(this.db, claim, format, chunk, (current) => {
         const problems = compareSummaries(expected, current);
         if (problems.length > 0) {
           // A verified (not yet dropped) chunk that changed must be exported again; a restored
@@ -162,7 +174,7 @@ export class ArchiveJob {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       log.warn('archiving a chunk failed; it stays in the database', { err: error });
-      await recordFailure(this.db, row, message, resetToPending);
+      await recordFailure(this.db, claim, message, resetToPending);
       return { outcome: 'failed', rows: 0 };
     }
   }
@@ -173,6 +185,7 @@ export class ArchiveJob {
     format: StreamFormat,
     chunk: ChunkRef,
     row: ManifestRow,
+    claim: Claim,
   ): Promise<ChunkSummary> {
     const dir = await mkdtemp(join(this.options.tmpDir ?? tmpdir(), 'ev-archive-'));
     try {
@@ -185,12 +198,14 @@ export class ArchiveJob {
         rangeStart: chunk.rangeStart,
         rangeEnd: chunk.rangeEnd,
       };
-      await writeParquetFile(file, format, info, this.chunkBatches(format, chunk, builder));
+      await writeParquetFile(file, format, info, this.chunkBatches(format, chunk, builder, claim));
       const summary = builder.finish();
       const checksums = await fileChecksums(file);
+      // Never upload under a lost lease: the new holder may be verifying this very key.
+      await renewClaim(this.db, claim);
       await store.put(row.object_key, file, checksums);
       const details = { schemaVersion: SCHEMA_VERSION, summary, sha256: checksums.sha256, bytes: checksums.bytes };
-      await recordObject(this.db, row, 'uploaded', details);
+      await recordObject(this.db, claim, 'uploaded', details);
 
       const back = join(dir, 'read-back.parquet');
       await store.get(row.object_key, back);
@@ -200,7 +215,7 @@ export class ArchiveJob {
       }
       const problems = compareSummaries(summary, await summarizeFile(back, format));
       if (problems.length > 0) throw new Error(`read-back differs from the chunk: ${problems.join('; ')}`);
-      await recordObject(this.db, row, 'verified', details);
+      await recordObject(this.db, claim, 'verified', details);
       return summary;
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -222,10 +237,12 @@ export class ArchiveJob {
     format: StreamFormat,
     chunk: ChunkRef,
     builder: SummaryBuilder,
+    claim: Claim,
   ): AsyncGenerator<ArchiveRow[]> {
     const batchRows = this.options.batchRows ?? DEFAULT_BATCH_ROWS;
     let after: { device: string; tsUs: number } | undefined;
-    for (;;) {
+    for (let batch = 1; ; batch++) {
+      if (batch % RENEW_EVERY_BATCHES === 0) await renewClaim(this.db, claim);
       const rows = await readChunkRows(this.db, format, chunk, after, batchRows);
       for (const row of rows) builder.add(row);
       if (rows.length > 0) yield rows;

@@ -72,6 +72,16 @@ export async function listChunksEndingBy(db: Db, hypertable: string, olderThan: 
   }));
 }
 
+/** Who holds a chunk's manifest row, for how long: every write after the claim checks it. */
+export interface Claim {
+  hypertable: string;
+  rangeStart: Date;
+  owner: string;
+  leaseMs: number;
+}
+
+const leaseEnd = (leaseMs: number) => sql<Date>`now() + ${leaseMs}::float8 * interval '1 millisecond'`;
+
 /**
  * Claims a chunk for one archiver (a lease until `leaseMs` from now), creating its manifest row
  * with the fixed object key on first sight. Returns the row when claimed, undefined when another
@@ -86,7 +96,7 @@ export async function claimChunk(
   owner: string,
   leaseMs: number,
 ): Promise<ManifestRow | undefined> {
-  const until = sql<Date>`now() + ${leaseMs}::float8 * interval '1 millisecond'`;
+  const until = leaseEnd(leaseMs);
   return db
     .insertInto('archive_manifest')
     .values({
@@ -114,13 +124,29 @@ export async function claimChunk(
     .executeTakeFirst();
 }
 
-export async function releaseClaim(db: Db, hypertable: string, rangeStart: Date): Promise<void> {
+export async function releaseClaim(db: Db, claim: Claim): Promise<void> {
   await db
     .updateTable('archive_manifest')
     .set({ claimed_by: null, claimed_until: null })
-    .where('hypertable', '=', hypertable)
-    .where('range_start', '=', rangeStart)
+    .where('hypertable', '=', claim.hypertable)
+    .where('range_start', '=', claim.rangeStart)
+    .where('claimed_by', '=', claim.owner)
     .execute();
+}
+
+/**
+ * Extends the lease (during a long export); throws when it was lost (expired and taken by
+ * another instance): the work stops before it writes anything the other one relies on.
+ */
+export async function renewClaim(db: Db, claim: Claim): Promise<void> {
+  const result = await db
+    .updateTable('archive_manifest')
+    .set({ claimed_until: leaseEnd(claim.leaseMs) })
+    .where('hypertable', '=', claim.hypertable)
+    .where('range_start', '=', claim.rangeStart)
+    .where('claimed_by', '=', claim.owner)
+    .executeTakeFirst();
+  if (result.numUpdatedRows !== 1n) throw new Error('the claim on this chunk was lost to another instance');
 }
 
 /** Rows of one chunk's range after `after` (device, time order: the primary key's), at most `limit`. */
@@ -194,12 +220,12 @@ export async function summarizeRange(
 /** Records what was uploaded (status uploaded) or read back equal (verified). */
 export async function recordObject(
   db: Db,
-  row: Pick<ManifestRow, 'hypertable' | 'range_start'>,
+  claim: Claim,
   status: Extract<ArchiveStatus, 'uploaded' | 'verified'>,
   details: { schemaVersion: number; summary: ChunkSummary; sha256: string; bytes: number },
 ): Promise<void> {
   const { summary } = details;
-  await db
+  const result = await db
     .updateTable('archive_manifest')
     .set({
       status,
@@ -212,11 +238,14 @@ export async function recordObject(
       sha256: details.sha256,
       bytes: details.bytes,
       verified_at: status === 'verified' ? sql<Date>`now()` : null,
+      claimed_until: leaseEnd(claim.leaseMs),
       updated_at: sql<Date>`now()`,
     })
-    .where('hypertable', '=', row.hypertable)
-    .where('range_start', '=', row.range_start)
-    .execute();
+    .where('hypertable', '=', claim.hypertable)
+    .where('range_start', '=', claim.rangeStart)
+    .where('claimed_by', '=', claim.owner)
+    .executeTakeFirst();
+  if (result.numUpdatedRows !== 1n) throw new Error('the claim on this chunk was lost to another instance');
 }
 
 /**
@@ -224,12 +253,7 @@ export async function recordObject(
  * manifest says can no longer be trusted (the chunk changed after its export), so the next run
  * exports and uploads again (to the same key).
  */
-export async function recordFailure(
-  db: Db,
-  row: Pick<ManifestRow, 'hypertable' | 'range_start'>,
-  error: string,
-  resetToPending: boolean,
-): Promise<void> {
+export async function recordFailure(db: Db, claim: Claim, error: string, resetToPending: boolean): Promise<void> {
   await db
     .updateTable('archive_manifest')
     .set((eb) => ({
@@ -241,8 +265,11 @@ export async function recordFailure(
       updated_at: sql<Date>`now()`,
       ...(resetToPending ? { status: 'pending' as const } : {}),
     }))
-    .where('hypertable', '=', row.hypertable)
-    .where('range_start', '=', row.range_start)
+    .where('hypertable', '=', claim.hypertable)
+    .where('range_start', '=', claim.rangeStart)
+    // Only the holder records: an instance that lost its lease must not mark a chunk another
+    // one has archived since as failing.
+    .where('claimed_by', '=', claim.owner)
     .execute();
 }
 
@@ -252,11 +279,12 @@ export async function recordFailure(
  * 2. summarize it again and let `check` compare with the manifest (it throws on a difference:
  *    a row written after the export would otherwise be dropped unarchived),
  * 3. drop_chunks over exactly the chunk's range, and make sure it dropped this chunk and no other,
- * 4. mark the manifest row dropped.
+ * 4. mark the manifest row dropped (only if this instance still holds the claim).
  * Any failure rolls all of it back: the chunk stays, the manifest says it is not dropped.
  */
 export async function dropVerifiedChunk(
   db: Db,
+  claim: Claim,
   format: StreamFormat,
   chunk: ChunkRef,
   check: (current: ChunkSummary) => void,
@@ -291,8 +319,9 @@ export async function dropVerifiedChunk(
       .where('hypertable', '=', format.hypertable)
       .where('range_start', '=', chunk.rangeStart)
       .where('status', 'in', ['verified', 'dropped'])
+      .where('claimed_by', '=', claim.owner)
       .executeTakeFirst();
-    if (updated.numUpdatedRows !== 1n) throw new Error('the manifest row is no longer verified');
+    if (updated.numUpdatedRows !== 1n) throw new Error('the manifest row is no longer verified, or the claim was lost');
   });
 }
 
