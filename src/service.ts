@@ -105,8 +105,12 @@ export async function startService(
     },
   });
   metrics.setArchiveFailingSource(async () => (await listFailingChunks(dbHandle.db)).length);
-  // The archive job runs on a server too (TimescaleDB cannot upload): every instance runs it;
-  // each chunk is claimed with a lease in the manifest, so no two archive the same chunk.
+  // The archive job runs on a server too (TimescaleDB's scheduler cannot upload): every instance
+  // runs it, and each chunk is claimed with a lease in its manifest row, so no two instances
+  // archive the same chunk. A lease rather than an advisory lock: a session lock must be held on
+  // one connection for the whole run, which the embedded database (one connection for all) cannot
+  // spare and a pool does not guarantee; a lease also survives a crash (it expires).
+  // TimescaleDB's own policies run here only when embedded (a server runs them itself).
   const jobs =
     (options.runJobs ?? true)
       ? new JobScheduler(dbHandle.maintenanceDb, config.jobs.pollIntervalMs, logger, {
