@@ -43,6 +43,8 @@ export interface AppDeps {
   logger: Logger;
   limits: IngestionLimits & { maxBodyBytes: number };
   expectedMigrations: readonly string[];
+  /** An object store for the archive is configured (ARCHIVE_BUCKET), for /readyz. */
+  archiveStoreConfigured?: boolean;
 }
 
 /** The HTTP application: routes and middleware only; it neither listens nor connects. */
@@ -52,7 +54,11 @@ export function createApp(deps: AppDeps): Koa<AppState, AppContext> {
   const router = new Router<AppState, AppContext>();
   const api = new ApiRouter<Scope>(router, { scopeCheck: requireScope, scopeErrors: SCOPED_ROUTE_ERRORS });
 
-  registerHealthRoutes(api, deps.db, deps.expectedMigrations, { reads: deps.reads, stopping: deps.stopping });
+  registerHealthRoutes(api, deps.db, deps.expectedMigrations, {
+    reads: deps.reads,
+    stopping: deps.stopping,
+    archiveStoreConfigured: deps.archiveStoreConfigured ?? false,
+  });
   registerMetricsRoutes(api, deps.metrics);
   registerIngestionRoutes(api, deps.ingestion, deps.limits, deps.metrics);
   registerLiveRoutes(api, deps.reads);

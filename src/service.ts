@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 
 import { createApp } from './app.js';
+import { ArchiveJob } from './archive/archive-job.js';
+import { listFailingChunks } from './archive/archive.repository.js';
+import { S3ObjectStore } from './archive/object-store.js';
 import { resolveAdminKey } from './auth/admin-key.js';
 import { ApiKeyService } from './auth/api-key.service.js';
 import { RateLimiter } from './auth/rate-limiter.js';
@@ -31,6 +34,8 @@ export interface RunningService {
   ingestion: IngestionService;
   embedded: EmbeddedDb | undefined;
   jobs: JobScheduler | undefined;
+  /** Archives raw chunks older than the hot period (runs from `jobs`). */
+  archive: ArchiveJob;
   /** The oldest accepted reading, following the policies in the database. */
   acceptance: AcceptanceWindow;
   /** Graceful stop: no new requests, answer in-flight ones, flush the queue, close the database. */
@@ -41,9 +46,10 @@ export interface StartOptions {
   /** Keep the embedded database in memory (tests); otherwise it lives in config DATA_DIR. */
   inMemory?: boolean;
   /**
-   * Start the embedded job scheduler (default: only when embedded). A TimescaleDB server runs
-   * its policies in its own background workers, so with DATABASE_URL it stays off: running it
-   * there too would only repeat the work (each instance would, N times over).
+   * Start the job scheduler (default: yes): the service's own jobs (archive) always, TimescaleDB's
+   * policies only when embedded. A TimescaleDB server runs its policies in its own background
+   * workers: running them here too would only repeat the work (each instance would, N times
+   * over). Tests turn it off and run jobs themselves.
    */
   runJobs?: boolean;
   /** How the read router sees replication (tests: embedded stand-ins are never in recovery). */
@@ -129,9 +135,27 @@ export async function startService(
     },
   });
   metrics.setQueueDepthSource(() => ingestion.queueDepth);
+  const store = config.archive ? new S3ObjectStore(config.archive) : undefined;
+  const archive = new ArchiveJob(dbHandle.maintenanceDb, store, logger.child({ job: 'archive' }), {
+    prefix: config.archive?.prefix ?? 'archive',
+    onOutcome: (stream, outcome, rows) => {
+      metrics.archiveChunks.inc({ stream, outcome });
+      if (outcome === 'archived') metrics.archiveRows.inc({ stream }, rows);
+    },
+  });
+  metrics.setArchiveFailingSource(async () => (await listFailingChunks(dbHandle.db)).length);
+  // The archive job runs on a server too (TimescaleDB's scheduler cannot upload): every instance
+  // runs it, and each chunk is claimed with a lease in its manifest row, so no two instances
+  // archive the same chunk. A lease rather than an advisory lock: a session lock must be held on
+  // one connection for the whole run, which the embedded database (one connection for all) cannot
+  // spare and a pool does not guarantee; a lease also survives a crash (it expires).
+  // TimescaleDB's own policies run here only when embedded (a server runs them itself).
   const jobs =
-    (options.runJobs ?? embedded !== undefined)
-      ? new JobScheduler(dbHandle.maintenanceDb, config.jobs.pollIntervalMs, logger)
+    (options.runJobs ?? true)
+      ? new JobScheduler(dbHandle.maintenanceDb, config.jobs.pollIntervalMs, logger, {
+          policies: embedded !== undefined,
+          serviceJobs: [archive],
+        })
       : undefined;
   jobs?.start();
 
@@ -148,6 +172,7 @@ export async function startService(
     logger,
     limits: { ...config.ingest, maxAgeMs: () => acceptance.maxAgeMs },
     expectedMigrations: await listMigrationNames(),
+    archiveStoreConfigured: store !== undefined,
   });
   // Koa's callback returns a promise; node:http ignores it (errors are handled inside).
   const handler = app.callback();
@@ -184,6 +209,7 @@ export async function startService(
       // 2. Write whatever is still queued, then stop the jobs and the database.
       await ingestion.drain();
       await jobs?.stop();
+      store?.destroy();
       acceptance.stop();
       await dbHandle.close();
       await Promise.all(replicaHandles.map(({ handle }) => handle.close()));
@@ -191,5 +217,5 @@ export async function startService(
       logger.info('stopped');
     })());
 
-  return { url, databaseUrl, dbHandle, reads, app, ingestion, embedded, jobs, acceptance, stop };
+  return { url, databaseUrl, dbHandle, reads, app, ingestion, embedded, jobs, archive, acceptance, stop };
 }

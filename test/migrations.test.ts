@@ -47,6 +47,8 @@ test.serial('migrates up from empty, down to empty, up again; a second up is a n
   const afterUp = await inventory(edb.url);
   t.deepEqual(afterUp.relations, [
     'api_keys',
+    'archive_manifest',
+    'archive_settings',
     'meter_live',
     'meter_telemetry_15m',
     'meter_telemetry_history',
@@ -141,3 +143,29 @@ test.serial(
     await retry(() => migrate({ databaseUrl: edb.url }));
   },
 );
+
+test.serial('archive mode replaces the raw retention policy and back; migrating down restores retention', async (t) => {
+  await retry(() => migrate({ databaseUrl: edb.url }));
+  const run = async (statement: string) => {
+    for (let attempt = 0; ; attempt += 1) {
+      const sql = postgres(edb.url, { max: 1, onnotice: () => undefined });
+      try {
+        return await sql.unsafe(statement);
+      } catch (error) {
+        if (attempt > 20) throw error;
+        await new Promise((done) => setTimeout(done, 100));
+      } finally {
+        await sql.end();
+      }
+    }
+  };
+  t.is((await inventory(edb.url)).jobs, 12);
+  await run(`SELECT archive_mode_on('meter_telemetry_history', INTERVAL '30 days')`);
+  await run(`SELECT archive_mode_on('vehicle_telemetry_history', INTERVAL '30 days')`);
+  t.is((await inventory(edb.url)).jobs, 10);
+  await run(`SELECT archive_mode_off('meter_telemetry_history', INTERVAL '30 days')`);
+  t.is((await inventory(edb.url)).jobs, 11);
+  await retry(() => migrate({ databaseUrl: edb.url, direction: 'down', count: 1 }));
+  t.is((await inventory(edb.url)).jobs, 12);
+  await retry(() => migrate({ databaseUrl: edb.url }));
+});

@@ -127,7 +127,7 @@ test.serial(
   'live and analytics reads go to the replica and say so; writes, keys and mappings stay on the primary',
   async (t) => {
     seam.mode = 'real';
-    t.is(svc.jobs, undefined, "with DATABASE_URL the service runs no job scheduler: the server's workers do");
+    t.false(svc.jobs?.runsPolicies ?? false, "with DATABASE_URL the service runs no policies: the server's workers do");
     const live = await request('GET', '/v1/vehicles/only-on-replica/live');
     t.is(live.status, 200);
     t.is(live.body.soc, 42);

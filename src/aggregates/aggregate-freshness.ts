@@ -22,8 +22,9 @@ import { readAggregateStates, type AggregateStateRow } from './aggregate-state.r
  *      added to a database with history) or changed since (late readings, compressed
  *      chunks included) is invalid until a refresh covers it, and is read raw meanwhile.
  * Exception: below the start of the raw hypertable's oldest chunk the raw rows were
- * dropped by retention (drop_chunks also logs an invalidation there); the aggregate is all
- * that is left and is read as it is. Readings are only accepted well inside the refresh
+ * dropped by retention (drop_chunks also logs an invalidation there), or by the archive job
+ * after archiving them (below the newest chunk it dropped); the aggregate is all that is left
+ * in the database and is read as it is. Readings are only accepted well inside the refresh
  * policies' window (src/policies/), so the policies materialize them before retention
  * drops their chunk.
  *
@@ -42,6 +43,8 @@ export interface StreamFreshness {
    * buckets can be answered there.
    */
   rawCompleteFrom: number;
+  /** Raw readings before rawCompleteFrom were archived to object storage (docs/archive.md). */
+  archived: boolean;
 }
 export type Freshness = Record<Stream, StreamFreshness>;
 
@@ -51,14 +54,20 @@ export async function loadFreshness(db: Db, window: Interval, now = Date.now()):
   const forStream = (stream: Stream): StreamFreshness => {
     const usable = {} as StreamFreshness['usable'];
     let rawCompleteFrom = -Infinity;
+    let archived = false;
     for (const level of AGGREGATE_LEVELS) {
       const state = states.get(AGGREGATE_VIEWS[level][stream]);
       usable[level] = state ? usableSpans(state, window) : [];
       if (state && state.rawRetentionMs !== null) {
         rawCompleteFrom = Math.min(state.rawFromMs ?? Infinity, now - state.rawRetentionMs);
       }
+      // Archive mode: the archive job dropped every chunk it archived, and only those.
+      if (state && state.archivedBeforeMs !== null) {
+        rawCompleteFrom = Math.max(rawCompleteFrom, state.archivedBeforeMs);
+        archived = true;
+      }
     }
-    return { usable, rawCompleteFrom };
+    return { usable, rawCompleteFrom, archived };
   };
   return { meter: forStream('meter'), vehicle: forStream('vehicle') };
 }

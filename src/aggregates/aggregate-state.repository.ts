@@ -13,8 +13,14 @@ export interface AggregateStateRow {
   watermarkMs: number;
   /** The raw hypertable's invalidation threshold: changes above it are not logged. */
   thresholdMs: number;
-  /** Start of the raw hypertable's oldest chunk; null when it has no chunk at all. */
+  /**
+   * Start of the raw hypertable's oldest chunk; null when it has no chunk at all. In archive
+   * mode never before the end of the newest archived and dropped chunk: a chunk put back by a
+   * restore before it does not make the gaps around it raw-complete.
+   */
   rawFromMs: number | null;
+  /** End of the newest chunk the archive job dropped (archived first); null when none was. */
+  archivedBeforeMs: number | null;
   /** The raw hypertable's retention policy (drop_after, from the job catalog); null without one. */
   rawRetentionMs: number | null;
   /** Invalidated ranges (both logs) overlapping the window, clipped to it, half-open. */
@@ -23,7 +29,7 @@ export interface AggregateStateRow {
 
 /** One fact of the bookkeeping: the statement returns a flat list of them (cheap to plan). */
 interface Fact {
-  kind: 'aggregate' | 'threshold' | 'materialization' | 'hypertable' | 'chunks' | 'retention';
+  kind: 'aggregate' | 'threshold' | 'materialization' | 'hypertable' | 'chunks' | 'retention' | 'archived';
   /** The aggregate's materialization hypertable, or the raw hypertable, by kind. */
   id: number;
   view: string | null;
@@ -54,11 +60,17 @@ export async function readAggregateStates(db: Db, window: Interval): Promise<Agg
       const rawId = aggregate.b!;
       const rawFrom = byRaw('chunks', rawId)[0]?.a;
       const retention = byRaw('retention', rawId).map((f) => f.a!);
+      const archived = byRaw('archived', rawId)[0]?.a;
+      const archivedBeforeMs = archived === undefined || archived === null ? null : Math.floor(archived / 1000);
       return {
         view: aggregate.view!,
         watermarkMs: ms(aggregate.a),
         thresholdMs: ms(byRaw('threshold', rawId)[0]?.a),
-        rawFromMs: rawFrom === undefined || rawFrom === null ? null : Math.floor(rawFrom / 1000),
+        rawFromMs:
+          rawFrom === undefined || rawFrom === null
+            ? null
+            : Math.max(Math.floor(rawFrom / 1000), archivedBeforeMs ?? -Infinity),
+        archivedBeforeMs,
         rawRetentionMs: retention.length > 0 ? Math.min(...retention) * 1000 : null,
         stale: [...ranges(byRaw('materialization', aggregate.id)), ...ranges(byRaw('hypertable', rawId))],
       };
@@ -97,5 +109,11 @@ function aggregateStatesQuery(window: Interval) {
     UNION ALL
     SELECT 'retention', j.hypertable_id, NULL, extract(epoch FROM (j.config->>'drop_after')::interval)::float8, NULL
       FROM _timescaledb_config.bgw_job j
-     WHERE j.proc_name = 'policy_retention'`;
+     WHERE j.proc_name = 'policy_retention'
+    UNION ALL
+    SELECT 'archived', h.id, NULL, (extract(epoch FROM max(m.range_end)) * 1000000)::float8, NULL
+      FROM archive_manifest m
+      JOIN _timescaledb_catalog.hypertable h ON h.schema_name = current_schema() AND h.table_name = m.hypertable
+     WHERE m.status = 'dropped'
+     GROUP BY h.id`;
 }

@@ -48,14 +48,17 @@ export function readWindow<T>(
  * zero would be a wrong number. Refuse it, saying how to ask instead.
  */
 function answerable(segments: Segment[], freshness: Freshness, stream: Stream): Segment[] {
-  const completeFrom = freshness[stream].rawCompleteFrom;
+  const { rawCompleteFrom: completeFrom, archived } = freshness[stream];
   if (!segments.some((segment) => segment.source === 'raw' && segment.from.getTime() < completeFrom)) return segments;
+  const where = archived
+    ? 'the raw readings were archived to object storage (read them with `npm run archive -- query`, docs/archive.md)'
+    : 'retention dropped the raw readings';
   throw AppError.validation(
     [
       {
         path: 'query.from',
         message:
-          `reaches before ${new Date(completeFrom).toISOString()}, where retention dropped the raw readings and only ` +
+          `reaches before ${new Date(completeFrom).toISOString()}, where ${where} and only ` +
           'whole quarter hours (kept 90 days) and whole hours (kept 2 years) remain: align from and to to them',
       },
     ],

@@ -64,6 +64,15 @@ const envSchema = z
     RATE_LIMIT_BURST: positiveInt(100),
     JOB_POLL_INTERVAL_MS: positiveInt(10_000),
     SHUTDOWN_DRAIN_MS: optional(z.coerce.number().int().min(0).max(120_000).default(0)),
+    // Archive of the raw history (docs/archive.md). Which tables are archived is the database's
+    // setting (archive_settings, by migration); these say where the objects go.
+    ARCHIVE_BUCKET: optional(z.string().min(3).optional()),
+    ARCHIVE_PREFIX: optional(z.string().default('archive')),
+    AWS_REGION: optional(z.string().default('us-east-1')),
+    AWS_ENDPOINT_URL_S3: optional(z.url().optional()),
+    AWS_ENDPOINT_URL: optional(z.url().optional()),
+    AWS_ACCESS_KEY_ID: optional(z.string().optional()),
+    AWS_SECRET_ACCESS_KEY: optional(z.string().optional()),
   })
   .refine((env) => env.ANALYTICS_DATABASE_URL.length === 0 || env.DATABASE_URL !== undefined, {
     path: ['ANALYTICS_DATABASE_URL'],
@@ -124,6 +133,18 @@ export interface Config {
     maxFutureMs: number;
   };
   jobs: { pollIntervalMs: number };
+  /** Where archived chunks go; undefined: no object store (archive mode then archives nothing). */
+  archive:
+    | {
+        bucket: string;
+        prefix: string;
+        region: string;
+        /** S3-compatible endpoint (MinIO, ...); unset: AWS. */
+        endpoint: string | undefined;
+        /** Unset: the AWS SDK's default credential chain. */
+        credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+      }
+    | undefined;
   auth: {
     /** Unset outside production: a key is generated and kept in DATA_DIR. */
     adminApiKey: string | undefined;
@@ -175,6 +196,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxFutureMs: 5 * MINUTE_MS,
     },
     jobs: { pollIntervalMs: e.JOB_POLL_INTERVAL_MS },
+    archive:
+      e.ARCHIVE_BUCKET === undefined
+        ? undefined
+        : {
+            bucket: e.ARCHIVE_BUCKET,
+            prefix: e.ARCHIVE_PREFIX,
+            region: e.AWS_REGION,
+            endpoint: e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL,
+            credentials:
+              e.AWS_ACCESS_KEY_ID !== undefined && e.AWS_SECRET_ACCESS_KEY !== undefined
+                ? { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY }
+                : undefined,
+          },
     auth: {
       adminApiKey: e.ADMIN_API_KEY,
       rateLimitPerSecond: e.RATE_LIMIT_PER_SECOND,

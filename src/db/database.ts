@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 
 import type { MeterAggregateView, VehicleAggregateView } from '../aggregates/aggregate.table.js';
+import type { ArchiveManifestTable, ArchiveSettingsTable } from '../archive/archive.table.js';
 import type { ApiKeyTable } from '../auth/api-key.table.js';
 import type {
   VehicleMeterAssignmentAuditTable,
@@ -13,6 +14,8 @@ import type { VehicleLiveTable, VehicleTelemetryHistoryTable } from '../telemetr
 /** Every table and view the service queries, as Kysely sees them. */
 export interface Database {
   api_keys: ApiKeyTable;
+  archive_settings: ArchiveSettingsTable;
+  archive_manifest: ArchiveManifestTable;
   vehicle_meter_assignment: VehicleMeterAssignmentTable;
   vehicle_meter_assignment_audit: VehicleMeterAssignmentAuditTable;
   vehicle_meter_mapping: VehicleMeterMappingView;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { readArchiveStatus } from '../archive/archive-status.js';
 import type { Db } from '../db/database.js';
 import type { ReadRouter } from '../db/read-router.js';
 import type { ApiRouter } from '../http/api-router.js';
@@ -17,6 +18,22 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 const healthy = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
+const archiveStatus = z
+  .object({
+    archivedStreams: z.array(z.string()).meta({ description: 'Streams archived to object storage before retention.' }),
+    failingChunks: z
+      .number()
+      .int()
+      .meta({ description: 'Chunks whose last archive attempt failed (kept in the database).' }),
+    chunks: z.array(
+      z.object({ stream: z.string(), key: z.string(), failures: z.number().int(), lastError: z.string().nullable() }),
+    ),
+    problems: z.array(z.string()),
+  })
+  .meta({
+    id: 'ArchiveStatus',
+    description: 'The raw-history archive (docs/archive.md); informs, never makes the service unready.',
+  });
 const replicaReport = z
   .object({
     name: z.string().meta({ description: 'host:port/database of the replica' }),
@@ -34,6 +51,7 @@ const ready = z
     status: z.literal('ready'),
     migrations: z.number().int(),
     replicas: z.array(replicaReport).meta({ description: 'Each read replica (empty without ANALYTICS_DATABASE_URL)' }),
+    archive: archiveStatus.optional(),
   })
   .meta({ id: 'Readiness' });
 
@@ -42,6 +60,8 @@ export interface Readiness {
   reads: ReadRouter;
   /** True from the moment the service starts stopping: /readyz answers 503 so a load balancer drains it. */
   stopping: () => boolean;
+  /** Whether an archive bucket is configured (the archive details in /readyz say so). */
+  archiveStoreConfigured: boolean;
 }
 
 /**
@@ -98,7 +118,12 @@ export function registerHealthRoutes<Scope extends string>(
       } catch {
         throw new AppError('not_ready', 'The primary database did not report its WAL position.');
       }
-      return { status: 'ready' as const, migrations: applied.length, replicas };
+      // Details only: a failing archive keeps chunks in the database, it does not stop the service.
+      const archive = await withTimeout(
+        readArchiveStatus(db, readiness.archiveStoreConfigured),
+        READY_TIMEOUT_MS,
+      ).catch(() => undefined);
+      return { status: 'ready' as const, migrations: applied.length, replicas, ...(archive ? { archive } : {}) };
     },
   });
 }

@@ -18,13 +18,22 @@ export interface Metrics {
   replicaReads: Counter<'replica' | 'outcome'>;
   primaryFallbacks: Counter<'reason'>;
   replicaLag: Gauge<'replica'>;
+  archiveChunks: Counter<'stream' | 'outcome'>;
+  archiveRows: Counter<'stream'>;
+  archiveFailingChunks: Gauge;
+  /** Where the failing-chunks gauge reads its value at scrape time (the database: any instance may have failed). */
+  setArchiveFailingSource(source: () => Promise<number>): void;
 }
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   let queueDepthSource = () => 0;
+  let archiveFailingSource = () => Promise.resolve(0);
   return {
+    setArchiveFailingSource: (source) => {
+      archiveFailingSource = source;
+    },
     setQueueDepthSource: (source) => {
       queueDepthSource = source;
     },
@@ -67,6 +76,27 @@ export function createMetrics(): Metrics {
       help: 'Time to compute one performance report (database part).',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: [registry],
+    }),
+    archiveChunks: new Counter({
+      name: 'ev_archive_chunks_total',
+      help: 'Raw-history chunks the archive job handled, by stream and outcome (archived, failed, held, busy).',
+      labelNames: ['stream', 'outcome'],
+      registers: [registry],
+    }),
+    archiveRows: new Counter({
+      name: 'ev_archive_rows_total',
+      help: 'Readings archived to object storage and dropped from the database, by stream.',
+      labelNames: ['stream'],
+      registers: [registry],
+    }),
+    archiveFailingChunks: new Gauge({
+      name: 'ev_archive_failing_chunks',
+      help: 'Chunks whose last archive attempt failed (kept in the database until an attempt succeeds).',
+      registers: [registry],
+      async collect() {
+        // A failed look keeps the last value: the scrape itself must not fail.
+        this.set(await archiveFailingSource().catch(() => this.get().then((m) => m.values[0]?.value ?? 0)));
+      },
     }),
     databaseErrors: new Counter({
       name: 'ev_database_errors_total',

@@ -33,8 +33,19 @@ export interface Acceptance {
  */
 export function deriveAcceptance(policies: readonly PolicyRow[]): Acceptance {
   const problems: string[] = [];
-  const retention = (relation: string) =>
-    policies.find((p) => p.kind === 'retention' && p.relation === relation)?.offsetMs ?? null;
+  // In archive mode the hot period is what drop_after is in retention mode: chunks older than
+  // it leave the database (after archiving), and the same margins apply.
+  const policyOf = (kind: PolicyRow['kind'], relation: string) =>
+    policies.find((p) => p.kind === kind && p.relation === relation)?.offsetMs ?? null;
+  const retention = (relation: string) => policyOf('retention', relation) ?? policyOf('archive', relation);
+  for (const relation of RAW_HISTORY) {
+    if (policyOf('retention', relation) !== null && policyOf('archive', relation) !== null) {
+      problems.push(
+        `${relation} has a retention policy and archive mode: retention drops chunks unarchived ` +
+          '(switch with archive_mode_on / archive_mode_off, docs/archive.md)',
+      );
+    }
+  }
   let maxAgeMs = Infinity;
   for (const relation of RAW_HISTORY) {
     const dropAfter = retention(relation);

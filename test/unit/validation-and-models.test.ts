@@ -148,6 +148,17 @@ test('acceptance: margins inside every refresh window and the retention; policy 
   t.regex(deriveAcceptance(policies(30, [null])).problems[0]!, /reaches back/);
   t.regex(deriveAcceptance([]).problems[0]!, /no refresh policy/);
   t.is(deriveAcceptance(policies(null, [29])).maxAgeMs, 28 * DAY_MS);
+  // Archive mode: the hot period takes drop_after's place; both at once is a problem.
+  const archive = (days: number): PolicyRow[] =>
+    ['meter_telemetry_history', 'vehicle_telemetry_history'].map((relation) => ({
+      kind: 'archive' as const,
+      relation,
+      offsetMs: days * DAY_MS,
+      scheduled: true,
+    }));
+  t.deepEqual(deriveAcceptance([...policies(null, [29]), ...archive(30)]), { maxAgeMs: 28 * DAY_MS, problems: [] });
+  t.is(deriveAcceptance([...policies(null, [29]), ...archive(10)]).maxAgeMs, 8 * DAY_MS);
+  t.regex(deriveAcceptance([...policies(30, [29]), ...archive(30)]).problems[0]!, /retention policy and archive mode/);
 });
 
 test('HTTP timeouts: keep-alive above a load balancer idle timeout, headers above keep-alive', (t) => {

@@ -1,0 +1,171 @@
+import { parseArgs } from 'node:util';
+
+import { ConfigError, loadConfig, type Config } from '../config/config.js';
+import { createDb } from '../db/create-db.js';
+import type { Db } from '../db/database.js';
+import { migrate } from '../db/migrate.js';
+import { waitForDatabase } from '../db/wait-for-database.js';
+import { startEmbeddedDb, type EmbeddedDb } from '../embedded/embedded-db.js';
+import { createLogger } from '../logger.js';
+import type { Stream } from '../telemetry/reading.js';
+import { DAY_MS } from '../time.js';
+import { STREAM_FORMATS, STREAMS, usToIso } from './archive-format.js';
+import { ArchiveJob } from './archive-job.js';
+import { queryArchive, restoreArchive } from './archive-restore.js';
+import { S3ObjectStore } from './object-store.js';
+
+const USAGE = `Usage: npm run archive -- <command> [options]
+
+Commands (docs/archive.md):
+  run                                    archive every chunk older than the hot period now
+  restore --from T --to T [--stream S] [--hold-days N]
+                                         put the archived chunks overlapping [from, to) back
+                                         (whole chunks, no duplicates); kept N days (default 7)
+  query --from T --to T --stream S [--device ID] [--format ndjson|csv]
+                                         print archived readings without restoring them
+
+T: an ISO 8601 instant. S: meter or vehicle (restore: both by default).
+The database is DATABASE_URL; unset, the embedded one in DATA_DIR (stop the service first: it
+serves one process). The bucket is ARCHIVE_BUCKET with the AWS_* variables.`;
+
+class UsageError extends Error {}
+
+function instant(value: string | undefined, name: string): Date {
+  const date = value === undefined ? undefined : new Date(value);
+  if (!date || Number.isNaN(date.getTime())) throw new UsageError(`--${name} must be an ISO 8601 instant`);
+  return date;
+}
+
+function stream(value: string | undefined): Stream | undefined {
+  if (value === undefined) return undefined;
+  if (!STREAMS.includes(value as Stream)) throw new UsageError('--stream must be meter or vehicle');
+  return value as Stream;
+}
+
+async function withDatabase<T>(config: Config, work: (db: Db) => Promise<T>): Promise<T> {
+  let embedded: EmbeddedDb | undefined;
+  let url = config.database.url;
+  if (!url) {
+    embedded = await startEmbeddedDb({ dataDir: config.database.dataDir, host: '127.0.0.1', port: 0 });
+    url = embedded.url;
+    await migrate({ databaseUrl: url });
+  }
+  // Failures reach the user as the command's error; the retries while waiting are not news.
+  const logger = createLogger('silent');
+  const handle = createDb({
+    url,
+    max: 1,
+    statementTimeoutMs: 60 * 60_000,
+    lockTimeoutMs: config.database.lockTimeoutMs,
+    logger,
+  });
+  try {
+    // The embedded server takes one client at a time: wait until the migrator's has left.
+    await waitForDatabase(handle.db, 30_000);
+    return await work(handle.maintenanceDb);
+  } finally {
+    await handle.close();
+    await embedded?.stop();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      stream: { type: 'string' },
+      device: { type: 'string' },
+      format: { type: 'string', default: 'ndjson' },
+      'hold-days': { type: 'string', default: '7' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const command = positionals[0];
+  if (values.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const config = loadConfig();
+  if (!config.archive) throw new UsageError('ARCHIVE_BUCKET is not set');
+  const store = new S3ObjectStore(config.archive);
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  try {
+    switch (command) {
+      case 'run': {
+        const report = await withDatabase(config, (db) =>
+          new ArchiveJob(db, store, createLogger(config.logLevel), { prefix: config.archive!.prefix }).run(),
+        );
+        out(JSON.stringify(report));
+        return;
+      }
+      case 'restore': {
+        const from = instant(values.from, 'from');
+        const to = instant(values.to, 'to');
+        const holdDays = Number(values['hold-days']);
+        if (!(holdDays >= 0)) throw new UsageError('--hold-days must be a number of days');
+        const streams = stream(values.stream) ? [stream(values.stream)!] : STREAMS;
+        await withDatabase(config, async (db) => {
+          for (const s of streams) {
+            out(
+              JSON.stringify({
+                stream: s,
+                ...(await restoreArchive(db, store, { stream: s, from, to }, holdDays * DAY_MS)),
+              }),
+            );
+          }
+        });
+        return;
+      }
+      case 'query': {
+        const s = stream(values.stream);
+        if (!s) throw new UsageError('--stream is required');
+        const range = {
+          stream: s,
+          from: instant(values.from, 'from'),
+          to: instant(values.to, 'to'),
+          device: values.device,
+        };
+        const csv = values.format === 'csv';
+        if (!csv && values.format !== 'ndjson') throw new UsageError('--format must be ndjson or csv');
+        await withDatabase(config, async (db) => {
+          const format = STREAM_FORMATS[s];
+          if (csv) out([format.deviceColumn, 'ts', ...format.valueColumns, 'received_at'].join(','));
+          for await (const rows of queryArchive(db, store, range)) {
+            for (const row of rows) {
+              // Timestamps with their microseconds; device ids quoted in CSV (they may hold commas).
+              const ts = usToIso(row.tsUs);
+              const receivedAt = usToIso(row.receivedAtUs);
+              out(
+                csv
+                  ? [JSON.stringify(row.device), ts, ...row.values, receivedAt].join(',')
+                  : JSON.stringify({
+                      [format.deviceColumn]: row.device,
+                      ts,
+                      ...Object.fromEntries(format.valueColumns.map((column, i) => [column, row.values[i]])),
+                      received_at: receivedAt,
+                    }),
+              );
+            }
+          }
+        });
+        return;
+      }
+      default:
+        throw new UsageError(`unknown command ${command}`);
+    }
+  } finally {
+    store.destroy();
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError || error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
