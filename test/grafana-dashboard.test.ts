@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 import test, { type ExecutionContext } from 'ava';
@@ -58,7 +59,9 @@ interface Dashboard {
   templating: { list: Variable[] };
 }
 
-const dashboard = JSON.parse(await text('grafana/dashboards/fleet.json')) as Dashboard;
+// Read synchronously: ava wants every test and hook declared in the file's first turn (the test
+// helpers declare a hook on import, so an await before the declarations below would be too late).
+const dashboard = JSON.parse(readFileSync(new URL('grafana/dashboards/fleet.json', root), 'utf8')) as Dashboard;
 /** Panels, rows flattened. */
 const panels = dashboard.panels.flatMap((p) => (p.type === 'row' ? (p.panels ?? []) : [p]));
 const panelByTitle = new Map(panels.map((p) => [p.title, p]));

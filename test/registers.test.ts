@@ -1,5 +1,6 @@
 import test from 'ava';
 
+import { writeBatch } from '../src/telemetry/batch-writer.js';
 import { HOUR_MS, MINUTE_MS } from '../src/time.js';
 import { startTestService, vehicleReading, type TestService } from './helpers/test-service.js';
 
@@ -129,4 +130,24 @@ test('a reading carries exactly one energy form: both or neither is a 400 naming
   t.is(tooBig.status, 400);
   t.is(tooBig.body.error.details[0].path, 'kwhConsumedAcTotal');
   t.is((await svc.get('/v1/meters/rg-bad/live')).status, 404);
+});
+
+test('inside a caller transaction (a stream consumer committing with its checkpoint) the chain is the same', async (t) => {
+  await mapped('rg-v4', 'rg-m4');
+  const reading = (minute: number, total: number) => ({
+    meterId: 'rg-m4',
+    kwhConsumedAc: null,
+    kwhConsumedAcTotal: total,
+    voltage: 230,
+    timestamp: new Date(at(minute)),
+  });
+  // Two hours apart: two runs, both in the caller's transaction.
+  await svc.dbHandle.db.transaction().execute(async (trx) => {
+    await writeBatch(trx, { meter: [reading(0, 7), reading(1, 8), reading(150, 10)], vehicle: [] });
+  });
+  await svc.dbHandle.db.transaction().execute(async (trx) => {
+    await writeBatch(trx, { meter: [reading(2, 8.5)], vehicle: [] });
+  });
+  t.is(await acEnergy('rg-v4', 0, 3), 1.5);
+  t.is(await acEnergy('rg-v4', 3, 151), 1.5);
 });

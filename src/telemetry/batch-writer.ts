@@ -29,11 +29,17 @@ import {
  * the stored readings they change (register-chain.ts), insert, update. A reading and the
  * energies it implies commit together; a live batch (newer than everything stored) changes
  * no stored reading.
+ *
+ * `db` may itself be a transaction (a stream consumer commits a batch with its checkpoint):
+ * then everything runs in it, and the register devices of the whole batch are locked first, in
+ * key order, since the locks of every run are held until that transaction ends: locking run by
+ * run could take them in an order another writer takes the other way round (a deadlock).
  */
 export async function writeBatch(db: Db, batch: ReadingsByStream): Promise<ReadingsByStream<number>> {
   const meterRuns = hourRuns(batch.meter);
   const vehicleRuns = hourRuns(batch.vehicle);
   const skipped: ReadingsByStream<number> = { meter: [], vehicle: [] };
+  if (db.isTransaction) await lockRegisters(db, batch);
   // One meter run and one vehicle run per statement: they are different hypertables, each
   // with its own invalidated range.
   for (let i = 0; i < Math.max(meterRuns.length, vehicleRuns.length); i += 1) {
@@ -56,10 +62,17 @@ function hasRegisters(run: ReadingsByStream): boolean {
   );
 }
 
+/** Locks the register chains of the batch's devices until the transaction ends. */
+async function lockRegisters(trx: Db, batch: ReadingsByStream): Promise<void> {
+  await lockRegisterDevices(trx, 'meter', registerDevices(batch.meter));
+  await lockRegisterDevices(trx, 'vehicle', registerDevices(batch.vehicle));
+}
+
 function writeRegisterRun(db: Db, run: ReadingsByStream): Promise<ReadingsByStream<number>> {
-  return db.transaction().execute(async (trx) => {
-    await lockRegisterDevices(trx, 'meter', registerDevices(run.meter));
-    await lockRegisterDevices(trx, 'vehicle', registerDevices(run.vehicle));
+  const inTransaction = <T>(work: (trx: Db) => Promise<T>) =>
+    db.isTransaction ? work(db) : db.transaction().execute(work);
+  return inTransaction(async (trx) => {
+    await lockRegisters(trx, run); // again when `db` is a transaction: the locks are re-entrant
     const meter = await deriveRun(trx, 'meter', run.meter);
     const vehicle = await deriveRun(trx, 'vehicle', run.vehicle);
     const skipped = await insertReadings(trx, run, { meter: meter.energies, vehicle: vehicle.energies });
