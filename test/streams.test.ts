@@ -3,6 +3,8 @@ import { sql } from 'kysely';
 
 import { advanceCheckpoint, registerShards, takeLease } from '../src/streams/shard-lease.repository.js';
 import { DAY_MS } from '../src/time.js';
+import { KinesisSink } from '../tools/simulator/kinesis-sink.js';
+import { runSimulation } from '../tools/simulator/simulation.js';
 import {
   EMULATOR_CREDENTIALS,
   EMULATOR_REGION,
@@ -22,6 +24,7 @@ import {
   meterReading,
   minutesAgo,
   startTestService,
+  TEST_ADMIN_KEY,
   vehicleReading,
   type TestService,
 } from './helpers/test-service.js';
@@ -95,6 +98,41 @@ test.serial(
     const owners = new Set((await leasesOf(db(), 'svc-meter')).map((lease) => lease.owner));
     t.is(owners.size, 1);
     t.is([...owners][0], svc.streamConsumer!.id);
+  },
+);
+
+test.serial(
+  'the simulator puts a backfill on the streams (--sink kinesis); the service stores all of it',
+  async (t) => {
+    const kinesis = new KinesisSink({
+      client: emulator.client,
+      meterStream: 'svc-meter',
+      vehicleStream: 'svc-vehicle',
+      readingsPerRecord: 10,
+    });
+    const stats = await runSimulation({
+      url: svc.url,
+      apiKey: TEST_ADMIN_KEY,
+      vehicles: 3,
+      seed: 3,
+      faultyShare: 0,
+      backfillMs: 30 * 60_000,
+      backfillEndMs: Date.now(),
+      speed: 1,
+      batch: 45,
+      concurrency: 2,
+      kinesis,
+    });
+    t.is(stats.errors, 0);
+    t.is(stats.sent, 3 * 30 * 2);
+    await waitFor('the backfill to be stored', async () => {
+      const meters = await count(db(), 'meter_telemetry_history', 'sim-meter-');
+      const vehicles = await count(db(), 'vehicle_telemetry_history', 'sim-ev-');
+      return meters === 90 && vehicles === 90;
+    });
+    const report = await svc.get('/v1/analytics/performance/sim-ev-00000');
+    t.is(report.status, 200);
+    t.true(report.body.acEnergyKwh > 0);
   },
 );
 

@@ -12,7 +12,7 @@ import { createStreamConsumer } from './stream-consumer.js';
 
 export interface ConsumerProcess {
   consumer: KinesisConsumer;
-  /** Where GET /metrics and GET /healthz are served. */
+  /** Where GET /metrics and GET /healthz (or /readyz, the image's health check) are served. */
   url: string;
   /** Graceful stop: the batches being committed finish, the leases are released. */
   stop(): Promise<void>;
@@ -64,7 +64,7 @@ export async function startConsumerProcess(
         (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
         () => res.writeHead(500).end(),
       );
-    } else if (req.method === 'GET' && path === '/healthz') {
+    } else if (req.method === 'GET' && (path === '/healthz' || path === '/readyz')) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: consumer.state }));
     } else {
       res.writeHead(404).end();
