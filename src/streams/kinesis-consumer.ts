@@ -104,6 +104,12 @@ class LeaseLostError extends Error {
  * passes a record that is not committed, a consumer that lost its lease commits nothing, and
  * what is read again after a crash (from the checkpoint) is stored already: the readings'
  * (device, timestamp) dedup and the dead letters' unique key make the repeat change nothing.
+ *
+ * Against the embedded database everything shares its one connection, so the commits of
+ * all shards (and of several consumers in one process, as in the tests) run one after
+ * another and a lease can never be taken while a commit holds its row. On a server each
+ * commit takes a pool connection; consumers in other processes then really run at the same
+ * time, and the row lock of the fenced update is what orders a commit and a steal.
  */
 export class KinesisConsumer {
   private stateValue: ConsumerState = 'idle';
@@ -228,7 +234,10 @@ export class KinesisConsumer {
       checkpoint: taken.checkpoint,
     });
     const kind = this.kinds.get(row.streamName)!;
-    const reader = new ShardReader(taken, this.decoders.get(kind)!, this);
+    // A child of a split or merge starts at its beginning whatever KINESIS_INITIAL_POSITION
+    // says: LATEST would skip what was put on it while its parents were being finished.
+    const start = row.parentShardIds.length > 0 ? 'TRIM_HORIZON' : this.options.initialPosition;
+    const reader = new ShardReader(taken, start, this.decoders.get(kind)!, this);
     this.readers.set(shardKeyOf(row), reader);
     reader.start();
   }
@@ -303,6 +312,7 @@ class ShardReader {
 
   constructor(
     readonly lease: HeldLease & { checkpoint: string | null },
+    private readonly initialPosition: 'TRIM_HORIZON' | 'LATEST',
     private readonly decode: (record: StreamRecord) => DecodedRecord,
     private readonly consumer: KinesisConsumer,
   ) {
@@ -391,11 +401,11 @@ class ShardReader {
   }
 
   private async iterator(): Promise<string> {
-    const { kinesis, options } = this.consumer.context;
+    const { kinesis } = this.consumer.context;
     const position =
       this.checkpoint !== null
         ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as const, StartingSequenceNumber: this.checkpoint }
-        : { ShardIteratorType: options.initialPosition };
+        : { ShardIteratorType: this.initialPosition };
     const result = await kinesis.send(
       new GetShardIteratorCommand({ StreamName: this.key.streamName, ShardId: this.key.shardId, ...position }),
       { abortSignal: this.abort.signal },
