@@ -340,3 +340,34 @@ test.serial('a split mid-stream: the parent is read to its end before its childr
   t.is(await count(db(), 'meter_telemetry_history', 'split-'), 26);
   t.is((await leasesOf(db(), 'split'))[0]!.counter, parentCounter);
 });
+
+test.serial('a graceful stop lets the batch being committed finish, then releases the leases', async (t) => {
+  await emulator.createStream('stop', 1);
+  const put = await emulator.put(
+    'stop',
+    Array.from({ length: 5 }, (_, i) => ({ data: meterReading('stop-m1', minutesAgo(10 - i)), partitionKey: 'a' })),
+  );
+  let inCommit: () => void = () => undefined;
+  const committing = new Promise<void>((resolve) => {
+    inCommit = resolve;
+  });
+  const { consumer } = testConsumer(db(), emulator.client, 'stop-a', [{ name: 'stop', kind: 'meter' }], {
+    hooks: {
+      beforeCommit: async () => {
+        inCommit();
+        await new Promise((done) => setTimeout(done, 500)); // a slow commit
+      },
+    },
+  });
+  t.teardown(() => consumer.stop());
+  consumer.start();
+  await committing;
+  await consumer.stop();
+  t.is(consumer.state, 'stopped');
+  t.is(await count(db(), 'meter_telemetry_history', 'stop-'), 5);
+  t.true(await caughtUp(db(), 'stop', put));
+  t.deepEqual(
+    (await leasesOf(db(), 'stop')).map((lease) => lease.owner),
+    [null],
+  );
+});
