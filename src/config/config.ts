@@ -75,6 +75,14 @@ const envSchema = z
     AWS_ENDPOINT_URL_KINESIS: optional(z.url().optional()),
     AWS_ENDPOINT_URL: optional(z.url().optional()),
   })
+  // A stream carries one kind of reading.
+  .refine(
+    (env) => {
+      const names = (env.KINESIS_STREAMS ?? '').split(',').map((entry) => entry.split(':')[0]);
+      return new Set(names).size === names.length;
+    },
+    { path: ['KINESIS_STREAMS'], message: 'names a stream twice' },
+  )
   .refine((env) => env.NODE_ENV !== 'production' || env.ADMIN_API_KEY !== undefined, {
     path: ['ADMIN_API_KEY'],
     message: 'is required in production (at least 32 characters)',
