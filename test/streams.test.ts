@@ -371,3 +371,39 @@ test.serial('a graceful stop lets the batch being committed finish, then release
     [null],
   );
 });
+
+test.serial('an expired iterator is renewed from the checkpoint; throttling backs off; nothing is lost', async (t) => {
+  await emulator.createStream('faults', 1);
+  const put = await emulator.put(
+    'faults',
+    Array.from({ length: 6 }, (_, i) => ({ data: meterReading('faults-m1', minutesAgo(20 - i)), partitionKey: 'a' })),
+  );
+  // The emulator's client, with a failure injected into the 2nd and 3rd GetRecords.
+  let reads = 0;
+  const client = emulator.client;
+  const faulty = new Proxy(client, {
+    get(target, property, receiver) {
+      if (property !== 'send') return Reflect.get(target, property, receiver) as unknown;
+      return (command: { constructor: { name: string } }, options?: unknown) => {
+        if (command.constructor.name === 'GetRecordsCommand') {
+          reads += 1;
+          const name =
+            reads === 2 ? 'ExpiredIteratorException' : reads === 3 ? 'ProvisionedThroughputExceededException' : '';
+          if (name) return Promise.reject(Object.assign(new Error(name), { name }));
+        }
+        return (target.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
+      };
+    },
+  });
+  const { consumer, metrics } = testConsumer(db(), faulty, 'faults-a', [{ name: 'faults', kind: 'meter' }], {
+    maxRecords: 2,
+  });
+  t.teardown(() => consumer.stop());
+  consumer.start();
+  await waitFor('every record', () => caughtUp(db(), 'faults', put));
+  await consumer.stop();
+  t.is(await count(db(), 'meter_telemetry_history', 'faults-'), 6);
+  const text = await metrics.registry.metrics();
+  t.is(metricValue(text, 'ev_stream_errors_total{stream_name="faults",kind="expired_iterator"}'), 1);
+  t.is(metricValue(text, 'ev_stream_errors_total{stream_name="faults",kind="throttled"}'), 1);
+});
