@@ -24,6 +24,7 @@ import type { Metrics } from './metrics/metrics.js';
 import { registerMetricsRoutes } from './metrics/metrics.routes.js';
 import { registerDocsRoutes } from './openapi/docs.routes.js';
 import { registerOpenApiRoutes } from './openapi/openapi.routes.js';
+import { registerDeadLetterRoutes } from './streams/dead-letter.routes.js';
 import { registerIngestionRoutes, type IngestionLimits } from './telemetry/ingestion.routes.js';
 import type { IngestionService } from './telemetry/ingestion.service.js';
 import { registerLiveRoutes } from './telemetry/live.routes.js';
@@ -66,6 +67,7 @@ export function createApp(deps: AppDeps): Koa<AppState, AppContext> {
   registerMappingRoutes(api, deps.db);
   registerAnalyticsRoutes(api, deps.reads, deps.metrics);
   registerKeyRoutes(api, deps.keys);
+  registerDeadLetterRoutes(api, deps.db);
   registerOpenApiRoutes(api);
   registerDocsRoutes(router);
   registerDashboardRoutes(router);

@@ -19,6 +19,8 @@ import { startEmbeddedDb, type EmbeddedDb } from './embedded/embedded-db.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics/metrics.js';
 import { AcceptanceWindow } from './policies/acceptance-window.js';
+import type { KinesisConsumer } from './streams/kinesis-consumer.js';
+import { createStreamConsumer } from './streams/stream-consumer.js';
 import { IngestionService } from './telemetry/ingestion.service.js';
 
 export interface RunningService {
@@ -38,6 +40,8 @@ export interface RunningService {
   archive: ArchiveJob;
   /** The oldest accepted reading, following the policies in the database. */
   acceptance: AcceptanceWindow;
+  /** The Kinesis consumer, when KINESIS_STREAMS is set (and KINESIS_CONSUME_IN_SERVICE not false). */
+  streamConsumer: KinesisConsumer | undefined;
   /** Graceful stop: no new requests, answer in-flight ones, flush the queue, close the database. */
   stop(): Promise<void>;
 }
@@ -158,6 +162,18 @@ export async function startService(
         })
       : undefined;
   jobs?.start();
+  // Stream ingestion shares the database handle: embedded, its transactions queue with the
+  // API's on the one connection; on a server it takes pool connections like requests do.
+  const streamConsumer =
+    config.kinesis.streams.length > 0 && config.kinesis.inService
+      ? createStreamConsumer({
+          config,
+          db: dbHandle.db,
+          metrics: metrics.streams,
+          logger,
+          maxAgeMs: () => acceptance.maxAgeMs,
+        })
+      : undefined;
 
   const adminKey = await resolveAdminKey(config, logger);
   let stopRequested = false;
@@ -187,6 +203,7 @@ export async function startService(
   const address = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${host}:${address.port}`;
+  streamConsumer?.start();
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -206,8 +223,9 @@ export async function startService(
       await closed;
       clearInterval(idleSweep);
       clearTimeout(force);
-      // 2. Write whatever is still queued, then stop the jobs and the database.
-      await ingestion.drain();
+      // 2. Write whatever is still queued, and the stream batches being committed (their
+      //    leases are released), then stop the jobs and the database.
+      await Promise.all([ingestion.drain(), streamConsumer?.stop()]);
       await jobs?.stop();
       store?.destroy();
       acceptance.stop();
@@ -217,5 +235,18 @@ export async function startService(
       logger.info('stopped');
     })());
 
-  return { url, databaseUrl, dbHandle, reads, app, ingestion, embedded, jobs, archive, acceptance, stop };
+  return {
+    url,
+    databaseUrl,
+    dbHandle,
+    reads,
+    app,
+    ingestion,
+    embedded,
+    jobs,
+    archive,
+    acceptance,
+    streamConsumer,
+    stop,
+  };
 }

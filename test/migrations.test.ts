@@ -53,6 +53,8 @@ test.serial('migrates up from empty, down to empty, up again; a second up is a n
     'meter_telemetry_15m',
     'meter_telemetry_history',
     'meter_telemetry_hourly',
+    'stream_dead_letter',
+    'stream_shard_lease',
     'vehicle_live',
     'vehicle_meter_assignment',
     'vehicle_meter_assignment_audit',

@@ -68,16 +68,47 @@ const envSchema = z
     // setting (archive_settings, by migration); these say where the objects go.
     ARCHIVE_BUCKET: optional(z.string().min(3).optional()),
     ARCHIVE_PREFIX: optional(z.string().default('archive')),
-    AWS_REGION: optional(z.string().default('us-east-1')),
     AWS_ENDPOINT_URL_S3: optional(z.url().optional()),
-    AWS_ENDPOINT_URL: optional(z.url().optional()),
     AWS_ACCESS_KEY_ID: optional(z.string().optional()),
     AWS_SECRET_ACCESS_KEY: optional(z.string().optional()),
+    KINESIS_STREAMS: optional(
+      z
+        .string()
+        .regex(
+          /^[\w.-]+:(meter|vehicle)(,[\w.-]+:(meter|vehicle))*$/,
+          'must be a comma-separated list of <stream name>:<meter|vehicle>',
+        )
+        .optional(),
+    ),
+    KINESIS_CONSUME_IN_SERVICE: optional(
+      z
+        .enum(['true', 'false'], { message: 'must be true or false' })
+        .default('true')
+        .transform((value) => value === 'true'),
+    ),
+    KINESIS_CONSUMER_ID: optional(z.string().max(200).optional()),
+    KINESIS_LEASE_DURATION_MS: optional(z.coerce.number().int().min(1000).default(20_000)),
+    KINESIS_POLL_INTERVAL_MS: optional(z.coerce.number().int().min(200).default(1000)),
+    KINESIS_MAX_RECORDS: optional(z.coerce.number().int().min(1).max(10_000).default(1000)),
+    KINESIS_INITIAL_POSITION: optional(z.enum(['TRIM_HORIZON', 'LATEST']).default('TRIM_HORIZON')),
+    // The AWS SDK's own variables: region, and an endpoint for emulators or VPC endpoints.
+    AWS_REGION: optional(z.string().optional()),
+    AWS_DEFAULT_REGION: optional(z.string().optional()),
+    AWS_ENDPOINT_URL_KINESIS: optional(z.url().optional()),
+    AWS_ENDPOINT_URL: optional(z.url().optional()),
   })
   .refine((env) => env.ANALYTICS_DATABASE_URL.length === 0 || env.DATABASE_URL !== undefined, {
     path: ['ANALYTICS_DATABASE_URL'],
     message: 'needs DATABASE_URL (replicas of the embedded database do not exist)',
   })
+  // A stream carries one kind of reading.
+  .refine(
+    (env) => {
+      const names = (env.KINESIS_STREAMS ?? '').split(',').map((entry) => entry.split(':')[0]);
+      return new Set(names).size === names.length;
+    },
+    { path: ['KINESIS_STREAMS'], message: 'names a stream twice' },
+  )
   .refine((env) => env.NODE_ENV !== 'production' || env.ADMIN_API_KEY !== undefined, {
     path: ['ADMIN_API_KEY'],
     message: 'is required in production (at least 32 characters)',
@@ -145,6 +176,8 @@ export interface Config {
         credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
       }
     | undefined;
+  /** Stream ingestion (src/streams); no streams: off. */
+  kinesis: KinesisConfig;
   auth: {
     /** Unset outside production: a key is generated and kept in DATA_DIR. */
     adminApiKey: string | undefined;
@@ -152,6 +185,26 @@ export interface Config {
     rateLimitPerSecond: number;
     rateLimitBurst: number;
   };
+}
+
+export interface KinesisConfig {
+  /** The streams to consume and the kind of readings each carries. */
+  streams: { name: string; kind: 'meter' | 'vehicle' }[];
+  /** Whether the API service runs the consumer too (else only `npm run consume` does). */
+  inService: boolean;
+  /** Unset: the SDK's default (AWS_REGION and its config files). */
+  region: string | undefined;
+  /** Unset: the AWS endpoint of the region. */
+  endpoint: string | undefined;
+  /** Names this consumer in the lease table; unset: host, process id and a random suffix. */
+  consumerId: string | undefined;
+  leaseDurationMs: number;
+  /** Wait after a read that returned nothing (Kinesis allows 5 reads a second per shard). */
+  pollIntervalMs: number;
+  /** Records per GetRecords call. */
+  maxRecords: number;
+  /** Where a shard without a checkpoint is read from. */
+  initialPosition: 'TRIM_HORIZON' | 'LATEST';
 }
 
 export class ConfigError extends Error {
@@ -202,13 +255,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : {
             bucket: e.ARCHIVE_BUCKET,
             prefix: e.ARCHIVE_PREFIX,
-            region: e.AWS_REGION,
+            region: e.AWS_REGION ?? e.AWS_DEFAULT_REGION ?? 'us-east-1',
             endpoint: e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL,
             credentials:
               e.AWS_ACCESS_KEY_ID !== undefined && e.AWS_SECRET_ACCESS_KEY !== undefined
                 ? { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY }
                 : undefined,
           },
+    kinesis: {
+      streams: (e.KINESIS_STREAMS ?? '')
+        .split(',')
+        .filter((entry) => entry !== '')
+        .map((entry) => {
+          const [name, kind] = entry.split(':') as [string, 'meter' | 'vehicle'];
+          return { name, kind };
+        }),
+      inService: e.KINESIS_CONSUME_IN_SERVICE,
+      region: e.AWS_REGION ?? e.AWS_DEFAULT_REGION,
+      endpoint: e.AWS_ENDPOINT_URL_KINESIS ?? e.AWS_ENDPOINT_URL,
+      consumerId: e.KINESIS_CONSUMER_ID,
+      leaseDurationMs: e.KINESIS_LEASE_DURATION_MS,
+      pollIntervalMs: e.KINESIS_POLL_INTERVAL_MS,
+      maxRecords: e.KINESIS_MAX_RECORDS,
+      initialPosition: e.KINESIS_INITIAL_POSITION,
+    },
     auth: {
       adminApiKey: e.ADMIN_API_KEY,
       rateLimitPerSecond: e.RATE_LIMIT_PER_SECOND,

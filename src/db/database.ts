@@ -8,6 +8,7 @@ import type {
   VehicleMeterAssignmentTable,
   VehicleMeterMappingView,
 } from '../mapping/mapping.table.js';
+import type { StreamDeadLetterTable, StreamShardLeaseTable } from '../streams/stream.table.js';
 import type { MeterLiveTable, MeterTelemetryHistoryTable } from '../telemetry/meter.table.js';
 import type { VehicleLiveTable, VehicleTelemetryHistoryTable } from '../telemetry/vehicle.table.js';
 
@@ -27,6 +28,8 @@ export interface Database {
   vehicle_telemetry_hourly: VehicleAggregateView;
   meter_telemetry_15m: MeterAggregateView;
   vehicle_telemetry_15m: VehicleAggregateView;
+  stream_shard_lease: StreamShardLeaseTable;
+  stream_dead_letter: StreamDeadLetterTable;
 }
 
 export type Db = Kysely<Database>;

@@ -23,6 +23,17 @@ export interface Metrics {
   archiveFailingChunks: Gauge;
   /** Where the failing-chunks gauge reads its value at scrape time (the database: any instance may have failed). */
   setArchiveFailingSource(source: () => Promise<number>): void;
+  streams: StreamMetrics;
+}
+
+/** Stream ingestion (src/streams), labelled by stream name (and shard where it helps). */
+export interface StreamMetrics {
+  records: Counter<'stream_name' | 'outcome'>;
+  readings: Counter<'stream_name' | 'outcome'>;
+  deadLetters: Counter<'stream_name' | 'reason'>;
+  millisBehindLatest: Gauge<'stream_name' | 'shard_id'>;
+  leaseChanges: Counter<'stream_name' | 'change'>;
+  errors: Counter<'stream_name' | 'kind'>;
 }
 
 export function createMetrics(): Metrics {
@@ -121,5 +132,43 @@ export function createMetrics(): Metrics {
       labelNames: ['replica'],
       registers: [registry],
     }),
+    streams: {
+      records: new Counter({
+        name: 'ev_stream_records_total',
+        help: 'Stream records committed, by stream and outcome (stored, dead_lettered).',
+        labelNames: ['stream_name', 'outcome'],
+        registers: [registry],
+      }),
+      readings: new Counter({
+        name: 'ev_stream_readings_total',
+        help: 'Readings of committed stream records, by stream and outcome (accepted, duplicate, rejected).',
+        labelNames: ['stream_name', 'outcome'],
+        registers: [registry],
+      }),
+      deadLetters: new Counter({
+        name: 'ev_stream_dead_letters_total',
+        help: 'Stream records dead-lettered, by stream and reason (not_json, invalid_readings, too_old).',
+        labelNames: ['stream_name', 'reason'],
+        registers: [registry],
+      }),
+      millisBehindLatest: new Gauge({
+        name: 'ev_stream_millis_behind_latest',
+        help: "How far the last read of a shard held by this consumer was behind the stream's tip (MillisBehindLatest).",
+        labelNames: ['stream_name', 'shard_id'],
+        registers: [registry],
+      }),
+      leaseChanges: new Counter({
+        name: 'ev_stream_lease_changes_total',
+        help: 'Shard leases this consumer took, stole, lost, released or finished (shard read to its end).',
+        labelNames: ['stream_name', 'change'],
+        registers: [registry],
+      }),
+      errors: new Counter({
+        name: 'ev_stream_errors_total',
+        help: 'Failed stream operations by kind (throttled, expired_iterator, kinesis, database).',
+        labelNames: ['stream_name', 'kind'],
+        registers: [registry],
+      }),
+    },
   };
 }

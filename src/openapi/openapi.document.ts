@@ -110,6 +110,7 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[], info: Document
       { name: 'Analytics', description: 'How vehicles charged over a window' },
       { name: 'Mappings', description: 'Which meter measures which vehicle' },
       { name: 'API keys', description: 'Keys and their scopes (admin)' },
+      { name: 'Streams', description: 'Kinesis stream ingestion: records that could not be stored (admin)' },
       { name: 'Operations', description: 'Health, metrics and this reference (no key)' },
     ],
     components: {

@@ -8,8 +8,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { ADMIN_KEY_FILE } from '../../src/auth/admin-key.js';
+import { createKinesisClient } from '../../src/streams/kinesis-client.js';
 import { parseDuration } from './duration.js';
 import { ENERGY_FORMS } from './fleet-model.js';
+import { KinesisSink } from './kinesis-sink.js';
 import { runSimulation, type SimulationStats } from './simulation.js';
 
 const USAGE = `Usage: npm run simulate -- [options]
@@ -26,7 +28,12 @@ const USAGE = `Usage: npm run simulate -- [options]
   --batch N             readings per request when backfilling (default 1000)
   --speed N             live mode: simulated minutes per real minute (default 1)
   --duration DURATION   live mode: stop after this long (default: run until Ctrl-C)
-  --concurrency N       requests in flight (default 8)`;
+  --concurrency N       requests in flight (default 8)
+  --sink http|kinesis   where readings go (default http); mappings always go through the API
+  --meter-stream NAME   with --sink kinesis: the meter readings' stream (default ev-meter-readings)
+  --vehicle-stream NAME with --sink kinesis: the vehicle readings' stream (default ev-vehicle-readings)
+  --kinesis-endpoint URL  with --sink kinesis: an emulator (default: $AWS_ENDPOINT_URL_KINESIS, else AWS)
+  --record-readings N   with --sink kinesis: readings per record at most (default 1; backfill: up to 100)`;
 
 /** The key `npm start` generated on first start, so the quick start needs no setup. */
 function readGeneratedAdminKey(): string {
@@ -65,6 +72,11 @@ async function main(): Promise<void> {
       speed: { type: 'string', default: '1' },
       duration: { type: 'string' },
       concurrency: { type: 'string', default: '8' },
+      sink: { type: 'string', default: 'http' },
+      'meter-stream': { type: 'string', default: 'ev-meter-readings' },
+      'vehicle-stream': { type: 'string', default: 'ev-vehicle-readings' },
+      'kinesis-endpoint': { type: 'string' },
+      'record-readings': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -76,6 +88,25 @@ async function main(): Promise<void> {
   if (!(faultyShare >= 0 && faultyShare <= 1)) throw new Error('--faulty-share must be between 0 and 1');
   const energyForm = ENERGY_FORMS.find((form) => form === values.energy);
   if (!energyForm) throw new Error(`--energy must be one of ${ENERGY_FORMS.join(', ')}`);
+  if (values.sink !== 'http' && values.sink !== 'kinesis') throw new Error('--sink must be http or kinesis');
+  const kinesisClient =
+    values.sink === 'kinesis'
+      ? createKinesisClient({
+          region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+          endpoint: values['kinesis-endpoint'] ?? process.env.AWS_ENDPOINT_URL_KINESIS ?? process.env.AWS_ENDPOINT_URL,
+        })
+      : undefined;
+  const kinesis = kinesisClient
+    ? new KinesisSink({
+        client: kinesisClient,
+        meterStream: values['meter-stream'],
+        vehicleStream: values['vehicle-stream'],
+        readingsPerRecord: positive(
+          'record-readings',
+          values['record-readings'] ?? (values.backfill === undefined ? '1' : '100'),
+        ),
+      })
+    : undefined;
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   const interactive = process.stderr.isTTY;
@@ -91,9 +122,11 @@ async function main(): Promise<void> {
     durationMs: values.duration === undefined ? undefined : parseDuration(values.duration),
     batch: Math.min(5000, positive('batch', values.batch)),
     concurrency: positive('concurrency', values.concurrency),
+    ...(kinesis ? { kinesis } : {}),
     signal: controller.signal,
     onProgress: (s) => process.stderr.write(interactive ? `\r${line(s)}   ` : `${line(s)}\n`),
   });
+  kinesisClient?.destroy();
   if (interactive) process.stderr.write('\n');
   process.stdout.write(
     [

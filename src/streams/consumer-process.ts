@@ -1,0 +1,92 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { ConfigError, type Config } from '../config/config.js';
+import { createDb } from '../db/create-db.js';
+import { waitForDatabase } from '../db/wait-for-database.js';
+import type { Logger } from '../logger.js';
+import { createMetrics } from '../metrics/metrics.js';
+import { AcceptanceWindow } from '../policies/acceptance-window.js';
+import type { ConsumerHooks, KinesisConsumer } from './kinesis-consumer.js';
+import { createStreamConsumer } from './stream-consumer.js';
+
+export interface ConsumerProcess {
+  consumer: KinesisConsumer;
+  /** Where GET /metrics and GET /healthz (or /readyz, the image's health check) are served. */
+  url: string;
+  /** Graceful stop: the batches being committed finish, the leases are released. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The stream consumer on its own (`npm run consume`), so ingest from streams and the API
+ * scale apart. It needs a database server (DATABASE_URL) with the migrations applied by the
+ * service or `npm run migrate`: the embedded database serves one process. It serves only
+ * its metrics and a liveness check.
+ */
+export async function startConsumerProcess(
+  config: Config,
+  logger: Logger,
+  options: { hooks?: ConsumerHooks } = {},
+): Promise<ConsumerProcess> {
+  if (!config.database.url) {
+    throw new ConfigError(
+      'npm run consume needs DATABASE_URL: the embedded database serves one process. ' +
+        'Without a database server, run the consumer inside the service (KINESIS_STREAMS with npm start).',
+    );
+  }
+  if (config.kinesis.streams.length === 0) throw new ConfigError('KINESIS_STREAMS names no stream to consume.');
+  const metrics = createMetrics();
+  const dbHandle = createDb({
+    url: config.database.url,
+    max: config.database.poolMax,
+    statementTimeoutMs: config.database.statementTimeoutMs,
+    lockTimeoutMs: config.database.lockTimeoutMs,
+    logger,
+    onQueryError: () => metrics.databaseErrors.inc(),
+  });
+  await waitForDatabase(dbHandle.db, 30_000);
+  const acceptance = new AcceptanceWindow(dbHandle.db, logger);
+  await acceptance.start();
+  const consumer = createStreamConsumer({
+    config,
+    db: dbHandle.db,
+    metrics: metrics.streams,
+    logger,
+    maxAgeMs: () => acceptance.maxAgeMs,
+    ...(options.hooks ? { hooks: options.hooks } : {}),
+  });
+
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'GET' && path === '/metrics') {
+      metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+        () => res.writeHead(500).end(),
+      );
+    } else if (req.method === 'GET' && (path === '/healthz' || path === '/readyz')) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: consumer.state }));
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  consumer.start();
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await consumer.stop();
+      server.closeAllConnections();
+      await new Promise<void>((done) => server.close(() => done()));
+      acceptance.stop();
+      await dbHandle.close();
+      logger.info('stopped');
+    })());
+  return { consumer, url: `http://${host}:${address.port}`, stop };
+}

@@ -1,0 +1,43 @@
+import { Agent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+import type { KinesisConfig } from '../config/config.js';
+
+/**
+ * A Kinesis client over HTTP/1.1. The SDK's Kinesis client otherwise negotiates HTTP/2, which
+ * plain-HTTP emulators (kinesis-local, kinesalite) do not speak; the polling API used here
+ * (ListShards, GetShardIterator, GetRecords) works the same over HTTP/1.1 on AWS.
+ * Credentials come from the SDK's default chain (environment, profile, instance role).
+ */
+export function createKinesisClient(
+  config: Pick<KinesisConfig, 'region' | 'endpoint'>,
+  credentials?: { accessKeyId: string; secretAccessKey: string },
+): KinesisClient {
+  return new KinesisClient({
+    ...(config.region !== undefined ? { region: config.region } : {}),
+    ...(config.endpoint !== undefined ? { endpoint: config.endpoint } : {}),
+    ...(credentials ? { credentials } : {}),
+    requestHandler: new NodeHttpHandler({
+      httpAgent: new Agent({ keepAlive: true }),
+      httpsAgent: new HttpsAgent({ keepAlive: true }),
+      connectionTimeout: 5_000,
+      requestTimeout: 30_000,
+    }),
+    // The consumer retries with its own backoff, from its checkpoint.
+    maxAttempts: 2,
+  });
+}
+
+/** How the consumer reacts to a failed Kinesis call. */
+export type KinesisFailure = 'throttled' | 'expired_iterator' | 'missing' | 'other';
+
+export function classifyKinesisError(error: unknown): KinesisFailure {
+  const name = error instanceof Error ? error.name : '';
+  if (name === 'ProvisionedThroughputExceededException' || name === 'LimitExceededException') return 'throttled';
+  if (name === 'ExpiredIteratorException') return 'expired_iterator';
+  if (name === 'ResourceNotFoundException') return 'missing';
+  return 'other';
+}
