@@ -172,7 +172,11 @@ test.serial(
       ],
     );
     t.is(letters[0].text, 'not json {');
-    t.like(letters[1].details[0], { index: 1, path: 'kwhConsumedAc' });
+    t.like(
+      letters[1].details.find((d: { path: string }) => d.path === 'kwhConsumedAc'),
+      { index: 1, path: 'kwhConsumedAc' },
+      "the missing energy is named with the reading's other problems",
+    );
     t.regex(letters[2].details[0].message, /older than/);
     t.is(letters[3].text, null);
     t.is(letters[3].payload, Buffer.from([0xff, 0x00, 0xfe]).toString('base64'));

@@ -84,18 +84,23 @@ export const ingestResult = z
 
 /**
  * Exactly one energy form per reading: the interval energy or the register (running total).
- * Both absent or both present is a 400 naming the interval field. The parsed reading holds
+ * Both absent or both present is a 400 naming the interval field, reported with the reading's
+ * other problems (`when`: checked even if another field is invalid). The parsed reading holds
  * both keys, the absent one as null.
  */
-function oneEnergyForm<I extends string, R extends string>(interval: I, register: R) {
+function oneEnergyForm(interval: string, register: string) {
   const message =
     `give exactly one of ${interval} (energy since the previous reading) or ${register} ` +
     '(the running total of a register)';
-  return <T extends Partial<Record<I | R, number>>>(reading: T, ctx: z.RefinementCtx) => {
-    if ((reading[interval] === undefined) === (reading[register] === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [interval], message });
-    }
+  const given = (reading: unknown, key: string) =>
+    typeof reading === 'object' && reading !== null && (reading as Record<string, unknown>)[key] !== undefined;
+  const check = (reading: unknown) => given(reading, interval) !== given(reading, register);
+  const params = {
+    path: [interval],
+    message,
+    when: (payload: { value: unknown }) => typeof payload.value === 'object' && payload.value !== null,
   };
+  return [check, params] as const;
 }
 
 const INTERVAL_DESCRIPTION = 'Energy of the interval since the previous reading of this device. ';
@@ -115,7 +120,7 @@ function meterReadingSchema(limits: TimestampLimits) {
       timestamp: timestampSchema(limits),
     })
     .partial({ kwhConsumedAc: true, kwhConsumedAcTotal: true })
-    .superRefine(oneEnergyForm('kwhConsumedAc', 'kwhConsumedAcTotal'))
+    .refine(...oneEnergyForm('kwhConsumedAc', 'kwhConsumedAcTotal'))
     .transform(({ kwhConsumedAc, kwhConsumedAcTotal, ...reading }) => ({
       ...reading,
       kwhConsumedAc: kwhConsumedAc ?? null,
@@ -135,7 +140,7 @@ function vehicleReadingSchema(limits: TimestampLimits) {
       timestamp: timestampSchema(limits),
     })
     .partial({ kwhDeliveredDc: true, kwhDeliveredDcTotal: true })
-    .superRefine(oneEnergyForm('kwhDeliveredDc', 'kwhDeliveredDcTotal'))
+    .refine(...oneEnergyForm('kwhDeliveredDc', 'kwhDeliveredDcTotal'))
     .transform(({ kwhDeliveredDc, kwhDeliveredDcTotal, ...reading }) => ({
       ...reading,
       kwhDeliveredDc: kwhDeliveredDc ?? null,
