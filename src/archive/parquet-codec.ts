@@ -39,7 +39,7 @@ const optionalUtf8 = (name: string): SchemaElement => ({
  * chunk), and hyparquet reads a DECIMAL back as a JavaScript number (unscaled value times
  * 10^-scale in a double), so neither the scale nor every register's digits would survive. The
  * text round-trips byte for byte through both libraries and back into NUMERIC; any reader casts
- * it (DuckDB: `kwh_register::DECIMAL(38, 9)`, pandas: `Decimal`).
+ * it (Python's `Decimal`, a DuckDB DECIMAL of enough scale).
  */
 function schemaOf(format: StreamFormat, version: number): SchemaElement[] {
   const registers = version >= 2 ? [optionalUtf8('kwh_register'), optionalUtf8('register_event')] : [];
