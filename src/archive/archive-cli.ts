@@ -9,7 +9,7 @@ import { startEmbeddedDb, type EmbeddedDb } from '../embedded/embedded-db.js';
 import { createLogger } from '../logger.js';
 import type { Stream } from '../telemetry/reading.js';
 import { DAY_MS } from '../time.js';
-import { STREAM_FORMATS, STREAMS, usToIso } from './archive-format.js';
+import { csvHeader, csvLine, ndjsonLine, STREAM_FORMATS, STREAMS } from './archive-format.js';
 import { ArchiveJob } from './archive-job.js';
 import { queryArchive, restoreArchive } from './archive-restore.js';
 import { S3ObjectStore } from './object-store.js';
@@ -132,23 +132,9 @@ async function main(argv: string[]): Promise<void> {
         if (!csv && values.format !== 'ndjson') throw new UsageError('--format must be ndjson or csv');
         await withDatabase(config, async (db) => {
           const format = STREAM_FORMATS[s];
-          if (csv) out([format.deviceColumn, 'ts', ...format.valueColumns, 'received_at'].join(','));
+          if (csv) out(csvHeader(format));
           for await (const rows of queryArchive(db, store, range)) {
-            for (const row of rows) {
-              // Timestamps with their microseconds; device ids quoted in CSV (they may hold commas).
-              const ts = usToIso(row.tsUs);
-              const receivedAt = usToIso(row.receivedAtUs);
-              out(
-                csv
-                  ? [JSON.stringify(row.device), ts, ...row.values, receivedAt].join(',')
-                  : JSON.stringify({
-                      [format.deviceColumn]: row.device,
-                      ts,
-                      ...Object.fromEntries(format.valueColumns.map((column, i) => [column, row.values[i]])),
-                      received_at: receivedAt,
-                    }),
-              );
-            }
+            for (const row of rows) out(csv ? csvLine(row) : ndjsonLine(format, row));
           }
         });
         return;

@@ -52,7 +52,7 @@ import { readParquetFile, writeParquetFile } from './parquet-codec.js';
  * dropped again once its hold has passed, without a new upload.
  */
 export interface ArchiveJobOptions {
-  /** Key prefix in the bucket ("archive" gives archive/v1/stream=.../...). */
+  /** Key prefix in the bucket ("archive" gives archive/v2/stream=.../...). */
   prefix: string;
   /** Who claims chunks (default: host, pid and a random suffix, unique per process). */
   owner?: string;

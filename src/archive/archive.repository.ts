@@ -1,9 +1,10 @@
 import { sql, type Selectable } from 'kysely';
 
 import type { Db } from '../db/database.js';
-import { usToIso, type ArchiveRow, type StreamFormat } from './archive-format.js';
+import { REGISTER_EVENTS, type RegisterEvent } from '../telemetry/register-event.js';
+import { registerEventOf, registerTextOf, usToIso, type ArchiveRow, type StreamFormat } from './archive-format.js';
 import type { ArchiveManifestTable, ArchiveStatus } from './archive.table.js';
-import type { ChunkSummary, DeviceSummary } from './chunk-summary.js';
+import { noEvents, type ChunkSummary, type DeviceSummary } from './chunk-summary.js';
 
 export type ManifestRow = Selectable<ArchiveManifestTable>;
 
@@ -149,7 +150,10 @@ export async function renewClaim(db: Db, claim: Claim): Promise<void> {
   if (result.numUpdatedRows !== 1n) throw new Error('the claim on this chunk was lost to another instance');
 }
 
-/** Rows of one chunk's range after `after` (device, time order: the primary key's), at most `limit`. */
+/**
+ * Rows of one chunk's range after `after` (device, time order: the primary key's), at most
+ * `limit`. The register as text: the driver would parse a NUMERIC into a double.
+ */
 export async function readChunkRows(
   db: Db,
   format: StreamFormat,
@@ -161,7 +165,8 @@ export async function readChunkRows(
   const values = sql.join(format.valueColumns.map((column, i) => sql`${sql.ref(column)} AS ${sql.raw(`v${i}`)}`));
   const keyset = after ? sql`AND (${device}, ts) > (${after.device}, ${usToIso(after.tsUs)}::timestamptz)` : sql``;
   const result = await sql<Record<string, unknown>>`
-    SELECT ${device} AS device, ${epochUs(sql`ts`)} AS ts_us, ${epochUs(sql`received_at`)} AS received_us, ${values}
+    SELECT ${device} AS device, ${epochUs(sql`ts`)} AS ts_us, ${epochUs(sql`received_at`)} AS received_us, ${values},
+           kwh_register::text AS kwh_register, register_event
       FROM ${sql.table(format.hypertable)}
      WHERE ts >= ${range.rangeStart} AND ts < ${range.rangeEnd} ${keyset}
      ORDER BY ${device}, ts
@@ -171,6 +176,8 @@ export async function readChunkRows(
     tsUs: Number(row.ts_us),
     receivedAtUs: Number(row.received_us),
     values: format.valueColumns.map((_, i) => Number(row[`v${i}`])),
+    kwhRegister: registerTextOf(row.kwh_register),
+    registerEvent: registerEventOf(row.register_event),
   }));
 }
 
@@ -185,6 +192,11 @@ export async function summarizeRange(
 ): Promise<ChunkSummary> {
   const device = sql.ref(format.deviceColumn);
   const sums = sql.join(format.valueColumns.map((column) => sql`sum(${sql.ref(column)} ORDER BY ts)::text`));
+  const events = sql.join(
+    REGISTER_EVENTS.map((event) => sql`${event}::text, count(*) FILTER (WHERE register_event = ${event})`),
+  );
+  // registerDigestLine's text, joined in time order: the same bytes the job hashes row by row.
+  const digestLine = sql`${epochUs(sql`ts`)}::text || ':' || kwh_register::text || ':' || coalesce(register_event, '')`;
   const result = await sql<{
     device: string;
     rows: number;
@@ -192,9 +204,16 @@ export async function summarizeRange(
     last_us: number;
     ts_sum: string;
     sums: string[];
+    registers: number;
+    events: Record<RegisterEvent, number>;
+    register_digest: string | null;
   }>`
     SELECT ${device} AS device, count(*) AS rows, ${epochUs(sql`min(ts)`)} AS first_us, ${epochUs(sql`max(ts)`)} AS last_us,
-           sum(${epochUs(sql`ts`)})::text AS ts_sum, ARRAY[${sums}]::text[] AS sums
+           sum(${epochUs(sql`ts`)})::text AS ts_sum, ARRAY[${sums}]::text[] AS sums,
+           count(kwh_register) AS registers, jsonb_build_object(${events}) AS events,
+           encode(sha256(convert_to(
+             string_agg(${digestLine}, E'\\n' ORDER BY ts) FILTER (WHERE kwh_register IS NOT NULL), 'UTF8')), 'hex')
+             AS register_digest
       FROM ${sql.table(format.hypertable)}
      WHERE ts >= ${range.rangeStart} AND ts < ${range.rangeEnd}
      GROUP BY ${device}`.execute(db);
@@ -209,6 +228,9 @@ export async function summarizeRange(
       lastUs: row.last_us,
       tsSumUs: row.ts_sum,
       sums: row.sums.map(Number),
+      registers: row.registers,
+      events: { ...noEvents(), ...row.events },
+      registerDigest: row.register_digest,
     };
     rows += row.rows;
     minUs = minUs === null ? row.first_us : Math.min(minUs, row.first_us);
@@ -353,7 +375,11 @@ export async function holdRestored(db: Db, hypertable: string, rangeStarts: Date
     .execute();
 }
 
-/** Inserts archived rows back; rows already stored are skipped. Returns how many were inserted. */
+/**
+ * Inserts archived rows back; rows already stored are skipped. Returns how many were inserted.
+ * Registers go back from their text (`::numeric` keeps every digit and the scale) with their
+ * events as archived: the energies derived from them are archived too, so nothing is derived again.
+ */
 export async function insertArchivedRows(db: Db, format: StreamFormat, rows: ArchiveRow[]): Promise<number> {
   if (rows.length === 0) return 0;
   const columns = sql.join([
@@ -361,6 +387,8 @@ export async function insertArchivedRows(db: Db, format: StreamFormat, rows: Arc
     sql`ts`,
     ...format.valueColumns.map((c) => sql.ref(c)),
     sql`received_at`,
+    sql`kwh_register`,
+    sql`register_event`,
   ]);
   const values = format.valueColumns.map((_, i) => sql`${rows.map((r) => r.values[i]!)}::float8[]`);
   const result = await sql<{ n: number }>`
@@ -370,7 +398,9 @@ export async function insertArchivedRows(db: Db, format: StreamFormat, rows: Arc
         ${rows.map((r) => r.device)}::text[],
         ${rows.map((r) => usToIso(r.tsUs))}::timestamptz[],
         ${sql.join(values)},
-        ${rows.map((r) => usToIso(r.receivedAtUs))}::timestamptz[])
+        ${rows.map((r) => usToIso(r.receivedAtUs))}::timestamptz[],
+        ${rows.map((r) => r.kwhRegister)}::numeric[],
+        ${rows.map((r) => r.registerEvent)}::text[])
       ON CONFLICT DO NOTHING
       RETURNING 1)
     SELECT count(*) AS n FROM inserted`.execute(db);

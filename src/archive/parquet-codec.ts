@@ -1,7 +1,14 @@
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, type FileMetaData } from 'hyparquet';
 import { fileWriter, ParquetWriter } from 'hyparquet-writer';
 
-import { SCHEMA_VERSION, type ArchiveRow, type StreamFormat } from './archive-format.js';
+import {
+  READABLE_SCHEMA_VERSIONS,
+  registerEventOf,
+  registerTextOf,
+  SCHEMA_VERSION,
+  type ArchiveRow,
+  type StreamFormat,
+} from './archive-format.js';
 
 /** Parquet's schema element type, as the writer takes it. */
 type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number];
@@ -14,18 +21,35 @@ const timestampMicros = (name: string): SchemaElement => ({
   logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' },
 });
 
+const optionalUtf8 = (name: string): SchemaElement => ({
+  name,
+  type: 'BYTE_ARRAY',
+  converted_type: 'UTF8',
+  repetition_type: 'OPTIONAL',
+});
+
 /**
- * The Parquet schema of a stream: device id (UTF-8), ts (INT64 microseconds, UTC), each value
- * column as DOUBLE (the column type of the table: no rounding) and received_at like ts. Every
- * column is REQUIRED, as NOT NULL in the table.
+ * The Parquet schema of a stream at a layout version (archive-format.ts): device id (UTF-8), ts
+ * (INT64 microseconds, UTC), each value column as DOUBLE (the column type of the table: no
+ * rounding) and received_at like ts, all REQUIRED as NOT NULL in the table; from version 2
+ * kwh_register and register_event, OPTIONAL (null for an interval reading), both UTF-8.
+ *
+ * kwh_register is the NUMERIC's text, not a DECIMAL: a Parquet DECIMAL has one scale for the
+ * whole column while an unconstrained NUMERIC keeps each value's own ('1000.40' and '7.5' in one
+ * chunk), and hyparquet reads a DECIMAL back as a JavaScript number (unscaled value times
+ * 10^-scale in a double), so neither the scale nor every register's digits would survive. The
+ * text round-trips byte for byte through both libraries and back into NUMERIC; any reader casts
+ * it (Python's `Decimal`, a DuckDB DECIMAL of enough scale).
  */
-function schemaOf(format: StreamFormat): SchemaElement[] {
+function schemaOf(format: StreamFormat, version: number): SchemaElement[] {
+  const registers = version >= 2 ? [optionalUtf8('kwh_register'), optionalUtf8('register_event')] : [];
   return [
-    { name: 'root', num_children: 3 + format.valueColumns.length },
+    { name: 'root', num_children: 3 + format.valueColumns.length + registers.length },
     { name: format.deviceColumn, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
     timestampMicros('ts'),
     ...format.valueColumns.map((name): SchemaElement => ({ name, type: 'DOUBLE', repetition_type: 'REQUIRED' })),
     timestampMicros('received_at'),
+    ...registers,
   ];
 }
 
@@ -50,7 +74,7 @@ export async function writeParquetFile(
 ): Promise<void> {
   const writer = new ParquetWriter({
     writer: fileWriter(filename),
-    schema: schemaOf(format),
+    schema: schemaOf(format, SCHEMA_VERSION),
     codec: 'SNAPPY',
     createdBy: 'ev-telemetry archive',
     kvMetadata: [
@@ -71,6 +95,9 @@ export async function writeParquetFile(
         { name: 'ts', data: rows.map((r) => BigInt(r.tsUs)) },
         ...format.valueColumns.map((name, i) => ({ name, data: Float64Array.from(rows, (r) => r.values[i]!) })),
         { name: 'received_at', data: rows.map((r) => BigInt(r.receivedAtUs)) },
+        // Nulls in an OPTIONAL column are written as undefined definition levels, read back as null.
+        { name: 'kwh_register', data: rows.map((r) => r.kwhRegister) },
+        { name: 'register_event', data: rows.map((r) => r.registerEvent) },
       ],
     });
   }
@@ -81,13 +108,14 @@ export async function writeParquetFile(
 const parsers = { timestampFromMicroseconds: (micros: bigint) => micros };
 
 /**
- * Reads an archived chunk back, one row group at a time (bounded memory). Checks the schema
- * version and the columns' names first, and every value's type on the way.
+ * Reads an archived chunk back, one row group at a time (bounded memory), at any readable
+ * layout version (a version 1 object's rows have no registers). Checks the schema version and
+ * the columns' names first, and every value's type on the way.
  */
 export async function* readParquetFile(filename: string, format: StreamFormat): AsyncGenerator<ArchiveRow[]> {
   const file = await asyncBufferFromFile(filename);
   const metadata = await parquetMetadataAsync(file, { parsers });
-  checkLayout(metadata, format);
+  const version = checkLayout(metadata, format);
   let rowStart = 0;
   for (const group of metadata.row_groups) {
     const rowEnd = rowStart + Number(group.num_rows);
@@ -102,31 +130,42 @@ export async function* readParquetFile(filename: string, format: StreamFormat): 
         rows = read;
       },
     });
-    yield rows.map((row) => toArchiveRow(row, format));
+    yield rows.map((row) => toArchiveRow(row, format, version));
     rowStart = rowEnd;
   }
 }
 
-function checkLayout(metadata: FileMetaData, format: StreamFormat): void {
-  const version = metadata.key_value_metadata?.find((kv) => kv.key === 'ev.archive.schema_version')?.value;
-  if (version !== String(SCHEMA_VERSION))
-    throw new Error(`archive schema version ${version}, expected ${SCHEMA_VERSION}`);
+/** The file's layout version, if readable and its columns are that version's. */
+function checkLayout(metadata: FileMetaData, format: StreamFormat): number {
+  const text = metadata.key_value_metadata?.find((kv) => kv.key === 'ev.archive.schema_version')?.value;
+  const version = READABLE_SCHEMA_VERSIONS.find((readable) => String(readable) === text);
+  if (version === undefined)
+    throw new Error(`archive schema version ${text}, expected one of ${READABLE_SCHEMA_VERSIONS.join(', ')}`);
   const names = metadata.schema.slice(1).map((element) => element.name);
-  const expected = schemaOf(format)
+  const expected = schemaOf(format, version)
     .slice(1)
     .map((element) => element.name);
   if (names.join(',') !== expected.join(','))
     throw new Error(`archive columns ${names.join(',')}, expected ${expected.join(',')}`);
+  return version;
 }
 
-function toArchiveRow(row: unknown[], format: StreamFormat): ArchiveRow {
+function toArchiveRow(row: unknown[], format: StreamFormat, version: number): ArchiveRow {
   const [device, ts, ...rest] = row;
-  const receivedAt = rest[format.valueColumns.length];
   const values = rest.slice(0, format.valueColumns.length);
+  const [receivedAt, kwhRegister, registerEvent] = rest.slice(format.valueColumns.length);
   if (typeof device !== 'string' || typeof ts !== 'bigint' || typeof receivedAt !== 'bigint') {
     throw new Error('archive row with unexpected types');
   }
   if (!values.every((value): value is number => typeof value === 'number'))
     throw new Error('archive value not a double');
-  return { device, tsUs: Number(ts), values, receivedAtUs: Number(receivedAt) };
+  return {
+    device,
+    tsUs: Number(ts),
+    values,
+    receivedAtUs: Number(receivedAt),
+    // Version 1 has neither column: undefined here, read as null.
+    kwhRegister: version >= 2 ? registerTextOf(kwhRegister) : null,
+    registerEvent: version >= 2 ? registerEventOf(registerEvent) : null,
+  };
 }
