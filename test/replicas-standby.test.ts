@@ -1,6 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -11,6 +10,7 @@ import { createDb, type DbHandle } from '../src/db/create-db.js';
 import { ReadRouter, type SkipReason } from '../src/db/read-router.js';
 import { replayPosition, takeFence } from '../src/db/replication.repository.js';
 import { createLogger } from '../src/logger.js';
+import { freePort } from '../tools/net/free-port.js';
 
 /**
  * The read router against real streaming replication: a plain PostgreSQL primary and a hot
@@ -29,14 +29,6 @@ const runAsPostgres = (command: string, args: string[]) =>
     ? execFileSync('runuser', ['-u', 'postgres', '--', join(binDir!, command), ...args], { stdio: 'pipe' })
     : execFileSync(join(binDir!, command), args, { stdio: 'pipe' });
 const available = binDir !== undefined && (!asRoot || spawnSync('id', ['postgres']).status === 0);
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 let dir: string;
 let primary: DbHandle;

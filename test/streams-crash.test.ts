@@ -176,8 +176,8 @@ test.serial('the emulator restarted: the consumer backs off and resumes from its
     consumer.start();
     const before = await emulator.put('restart', batch(0));
     await waitFor('the first records', () => caughtUp(db, 'restart', before));
-    // Let the emulator persist the stream, then restart it under the running consumer.
-    await new Promise((done) => setTimeout(done, 500));
+    // Let the emulator persist the stream (it writes every 200 ms; a loaded machine is slower), then restart it.
+    await new Promise((done) => setTimeout(done, 2_000));
     await emulator.restart();
     const after = await emulator.put('restart', batch(20));
     await waitFor('the records after the restart', () => caughtUp(db, 'restart', after), 60_000);

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 import {
@@ -13,6 +12,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 
 import { createKinesisClient } from '../../src/streams/kinesis-client.js';
+import { freePort } from '../../tools/net/free-port.js';
 
 /** Any credentials do for the emulator; the SDK insists on some. */
 export const EMULATOR_CREDENTIALS = { accessKeyId: 'test-access-key', secretAccessKey: 'test-secret-key' };
@@ -39,17 +39,6 @@ export interface KinesisEmulator {
   put(stream: string, records: { data: unknown; partitionKey: string }[]): Promise<PutRecord[]>;
   /** Splits a shard in the middle of its hash range and waits until the stream is ACTIVE again. */
   split(stream: string, shardId: string): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
