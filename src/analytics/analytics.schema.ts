@@ -63,6 +63,12 @@ const energyFigures = {
 };
 
 const windowJson = z.object({ from: instantJson, to: instantJson });
+/** Present only when the answered `window` differs from the one asked for. */
+const requestedWindowJson = windowJson.optional().meta({
+  description:
+    'The window asked for, when `window` (what the figures cover) differs from it: an edge inside an hour whose raw ' +
+    'readings were archived to object storage is moved out to the hour (docs/archive.md)',
+});
 
 /** Which meters measured the AC side during which parts of the window (one per assignment). */
 const metersJson = z
@@ -79,6 +85,7 @@ export const performanceReport = z
     meterId: latestMeterJson,
     meters: metersJson,
     window: windowJson,
+    requestedWindow: requestedWindowJson,
     ...energyFigures,
     efficiencyThreshold: z.number(),
     socMin: z.number().nullable(),
@@ -108,6 +115,7 @@ export const seriesReport = z
     meterId: latestMeterJson,
     meters: metersJson,
     window: windowJson,
+    requestedWindow: requestedWindowJson,
     bucket: z.enum(SERIES_BUCKETS),
     efficiencyThreshold: z.number(),
     points: z.array(seriesPoint).meta({ description: 'Every bucket of the window in order; empty buckets have zeros' }),
@@ -130,6 +138,7 @@ export const fleetItem = z
 export const fleetPage = z
   .object({
     window: windowJson,
+    requestedWindow: requestedWindowJson,
     efficiencyThreshold: z.number(),
     sort: z.enum(FLEET_SORTS),
     belowThreshold: z.boolean(),

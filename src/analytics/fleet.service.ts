@@ -6,7 +6,7 @@ import { EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
 import { decodeFleetCursor, encodeFleetCursor, type FleetCursor } from './fleet-cursor.js';
 import { findFleetPage, type FleetAssignment } from './fleet.repository.js';
 import { latestMeter, spansInWindow, spansJson, toInterval, type MeterSpan } from './meter-spans.js';
-import { resolveWindow, type Window } from './requested-window.js';
+import { resolveWindow, type Window, windowsJson } from './requested-window.js';
 import { readWindow } from './window-snapshot.js';
 
 /** The first page takes window, sort and filter from the query; later pages from the cursor. */
@@ -63,8 +63,8 @@ function groupBySpan(spans: readonly { vehicleId: string; span: MeterSpan }[], w
 /** One page of the fleet's window figures, sorted and filtered in the database. */
 export async function getFleetPage(db: Db, query: FleetQuery): Promise<FleetPage> {
   const page = resolvePage(query);
-  const window = { from: new Date(page.from), to: new Date(page.to) };
-  const { rows, spansOf } = await readWindow(db, window, 'hourly', async (trx, planner) => {
+  const requested = { from: new Date(page.from), to: new Date(page.to) };
+  const { rows, spansOf, window } = await readWindow(db, requested, 'hourly', async (trx, planner, window) => {
     const spansOf = new Map<string, MeterSpan[]>();
     for (const a of await findAssignmentsOverlapping(trx, { from: window.from.getTime(), to: window.to.getTime() })) {
       spansOf.set(a.vehicle_id, [...(spansOf.get(a.vehicle_id) ?? []), ...spansInWindow([a], window)]);
@@ -89,7 +89,7 @@ export async function getFleetPage(db: Db, query: FleetQuery): Promise<FleetPage
       after: page.after,
       limit: query.limit + 1,
     });
-    return { rows, spansOf };
+    return { rows, spansOf, window };
   });
   const items = rows.slice(0, query.limit);
   const last = items.at(-1);
@@ -104,7 +104,7 @@ export async function getFleetPage(db: Db, query: FleetQuery): Promise<FleetPage
         })
       : null;
   return {
-    window: { from: page.from, to: page.to },
+    ...windowsJson(requested, window),
     efficiencyThreshold: EFFICIENCY_FAULT_THRESHOLD,
     sort: page.sort,
     belowThreshold: page.belowThreshold,

@@ -5,7 +5,7 @@ import type { PerformanceReport } from './analytics.schema.js';
 import { dropFloatNoise, EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
 import { latestMeter, spansJson, vehicleMeterParts } from './meter-spans.js';
 import { findPerformance } from './performance.repository.js';
-import { resolveWindow } from './requested-window.js';
+import { resolveWindow, windowsJson } from './requested-window.js';
 import { readWindow } from './window-snapshot.js';
 
 /** Devices report once a minute: the reading count a fully covered window would have. */
@@ -20,11 +20,16 @@ export async function getPerformance(
   vehicleId: string,
   query: { from?: Date | undefined; to?: Date | undefined },
 ): Promise<PerformanceReport> {
-  const window = resolveWindow(query);
-  const { assignments, spans, row } = await readWindow(db, window, 'hourly', async (trx, planner) => {
-    const { assignments, spans, parts } = await vehicleMeterParts(trx, vehicleId, window, planner);
-    return { assignments, spans, row: await findPerformance(trx, vehicleId, planner.vehicle, parts) };
-  });
+  const requested = resolveWindow(query);
+  const { assignments, spans, row, window } = await readWindow(
+    db,
+    requested,
+    'hourly',
+    async (trx, planner, window) => {
+      const { assignments, spans, parts } = await vehicleMeterParts(trx, vehicleId, window, planner);
+      return { assignments, spans, window, row: await findPerformance(trx, vehicleId, planner.vehicle, parts) };
+    },
+  );
   if (assignments.length === 0) throw vehicleNotMapped(vehicleId);
 
   const { from, to } = window;
@@ -34,7 +39,7 @@ export async function getPerformance(
     vehicleId,
     meterId: latestMeter(spans),
     meters: spansJson(spans),
-    window: { from: from.toISOString(), to: to.toISOString() },
+    ...windowsJson(requested, window),
     ...energyFigures(row),
     efficiencyThreshold: EFFICIENCY_FAULT_THRESHOLD,
     socMin: row.soc_min,

@@ -24,3 +24,13 @@ export function resolveWindow(query: { from?: Date | undefined; to?: Date | unde
   }
   return { from, to };
 }
+
+/**
+ * The window an answer covers, and the one asked for when they differ (edges moved out to the
+ * hour where the raw readings were archived: window-snapshot.ts).
+ */
+export function windowsJson(requested: Window, answered: Window) {
+  const json = (w: Window) => ({ from: w.from.toISOString(), to: w.to.toISOString() });
+  const same = requested.from.getTime() === answered.from.getTime() && requested.to.getTime() === answered.to.getTime();
+  return { window: json(answered), ...(same ? {} : { requestedWindow: json(requested) }) };
+}

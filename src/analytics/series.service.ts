@@ -6,7 +6,7 @@ import { DAY_MS, HOUR_MS, QUARTER_HOUR_MS } from '../time.js';
 import type { SeriesBucket, SeriesReport } from './analytics.schema.js';
 import { EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
 import { latestMeter, spansJson, vehicleMeterParts } from './meter-spans.js';
-import { resolveWindow } from './requested-window.js';
+import { resolveWindow, windowsJson } from './requested-window.js';
 import { findMeterSeries, findVehicleSeries, type BucketInterval } from './series.repository.js';
 import { readWindow } from './window-snapshot.js';
 
@@ -29,25 +29,31 @@ export async function getSeries(
   vehicleId: string,
   query: { from?: Date | undefined; to?: Date | undefined; bucket: SeriesBucket },
 ): Promise<SeriesReport> {
-  const window = resolveWindow(query);
-  const { from, to } = window;
-  if (query.bucket === '15m' && from.getTime() < Date.now() - QUARTER_HOUR_RETENTION_MS) {
+  const requested = resolveWindow(query);
+  if (query.bucket === '15m' && requested.from.getTime() < Date.now() - QUARTER_HOUR_RETENTION_MS) {
     throw AppError.validation(
       [{ path: 'query.from', message: 'quarter-hour detail is kept 90 days: use bucket=1h or 1d for older windows' }],
       'The window is older than the 15-minute data.',
     );
   }
   const bucket = BUCKETS[query.bucket];
-  const { assignments, spans, acRows, dcRows } = await readWindow(db, window, bucket.coarsest, async (trx, planner) => {
-    const { assignments, spans, parts } = await vehicleMeterParts(trx, vehicleId, window, planner);
-    return {
-      assignments,
-      spans,
-      acRows: await findMeterSeries(trx, parts, bucket.interval),
-      dcRows: await findVehicleSeries(trx, vehicleId, planner.vehicle, bucket.interval),
-    };
-  });
+  const { assignments, spans, acRows, dcRows, window } = await readWindow(
+    db,
+    requested,
+    bucket.coarsest,
+    async (trx, planner, window) => {
+      const { assignments, spans, parts } = await vehicleMeterParts(trx, vehicleId, window, planner);
+      return {
+        assignments,
+        spans,
+        window,
+        acRows: await findMeterSeries(trx, parts, bucket.interval),
+        dcRows: await findVehicleSeries(trx, vehicleId, planner.vehicle, bucket.interval),
+      };
+    },
+  );
   if (assignments.length === 0) throw vehicleNotMapped(vehicleId);
+  const { from, to } = window;
   const ac = new Map(acRows.map((row) => [row.start.getTime(), row]));
   const dc = new Map(dcRows.map((row) => [row.start.getTime(), row]));
 
@@ -71,7 +77,7 @@ export async function getSeries(
     vehicleId,
     meterId: latestMeter(spans),
     meters: spansJson(spans),
-    window: { from: from.toISOString(), to: to.toISOString() },
+    ...windowsJson(requested, window),
     bucket: query.bucket,
     efficiencyThreshold: EFFICIENCY_FAULT_THRESHOLD,
     points,

@@ -3,7 +3,7 @@ import type { AggregateLevel } from '../aggregates/aggregate-levels.js';
 import type { Db } from '../db/database.js';
 import { AppError } from '../http/app-error.js';
 import type { Stream } from '../telemetry/reading.js';
-import type { Interval } from '../time.js';
+import { HOUR_MS, type Interval } from '../time.js';
 import type { Window } from './requested-window.js';
 import { planSegments, type Segment } from './window-plan.js';
 
@@ -27,19 +27,44 @@ export function readWindow<T>(
   db: Db,
   window: Window,
   coarsest: AggregateLevel,
-  work: (trx: Db, planner: WindowPlanner) => Promise<T>,
+  work: (trx: Db, planner: WindowPlanner, answered: Window) => Promise<T>,
 ): Promise<T> {
   return db
     .transaction()
     .setIsolationLevel('repeatable read')
     .setAccessMode('read only')
     .execute(async (trx) => {
-      const interval = { from: window.from.getTime(), to: window.to.getTime() };
-      const freshness = await loadFreshness(trx, interval);
+      const requested = { from: window.from.getTime(), to: window.to.getTime() };
+      let freshness = await loadFreshness(trx, requested);
+      const interval = roundArchivedEdges(requested, freshness);
+      if (interval.from !== requested.from || interval.to !== requested.to) {
+        freshness = await loadFreshness(trx, interval);
+      }
       const plan = (stream: Stream, span: Interval) =>
         answerable(planSegments(span, freshness[stream].usable, coarsest), freshness, stream);
-      return work(trx, { vehicle: plan('vehicle', interval), meter: (span) => plan('meter', span) });
+      const answered = { from: new Date(interval.from), to: new Date(interval.to) };
+      return work(trx, { vehicle: plan('vehicle', interval), meter: (span) => plan('meter', span) }, answered);
     });
+}
+
+/**
+ * Where the archive job dropped the raw readings (archive mode, docs/archive.md), the hourly
+ * buckets are what is left in the database: a window edge inside such an hour is moved out to
+ * the hour, and the answer says so (`window` is what was answered, `requestedWindow` what was
+ * asked). Exact for the answered window; reading the archive's Parquet inside a request would be
+ * the alternative (`npm run archive -- query` reads it). An assignment change inside such an hour
+ * still cannot be attributed: `answerable` refuses it. Where retention dropped the readings
+ * without an archive nothing is moved: the window is refused, as before.
+ */
+function roundArchivedEdges(window: Interval, freshness: Freshness): Interval {
+  const archivedBefore = Math.max(
+    ...(['meter', 'vehicle'] as const).map((stream) =>
+      freshness[stream].archived ? freshness[stream].rawCompleteFrom : -Infinity,
+    ),
+  );
+  const from = window.from < archivedBefore ? Math.floor(window.from / HOUR_MS) * HOUR_MS : window.from;
+  const to = window.to < archivedBefore ? Math.ceil(window.to / HOUR_MS) * HOUR_MS : window.to;
+  return { from, to };
 }
 
 /**
