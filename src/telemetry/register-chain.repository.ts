@@ -4,6 +4,7 @@ import type { Db } from '../db/database.js';
 import type { Stream } from './reading.js';
 import type { ChainEnergy, StoredLink } from './register-chain.js';
 import type { RegisterEvent } from './register-event.js';
+import { STREAM_TABLES } from './stream-tables.js';
 
 /**
  * SQL of the register chains (the rule is in register-chain.ts).
@@ -19,11 +20,6 @@ import type { RegisterEvent } from './register-event.js';
 
 /** Advisory lock class of the register chains (the first key of pg_advisory_xact_lock). */
 const REGISTER_CHAIN_LOCK_CLASS = 7_100_001;
-
-const CHAIN_TABLES = {
-  meter: { history: 'meter_telemetry_history', live: 'meter_live', id: 'meter_id', energy: 'kwh_consumed_ac' },
-  vehicle: { history: 'vehicle_telemetry_history', live: 'vehicle_live', id: 'vehicle_id', energy: 'kwh_delivered_dc' },
-} as const;
 
 /** Serialises register-chain writers per device until the transaction ends. */
 export async function lockRegisterDevices(trx: Db, stream: Stream, deviceIds: readonly string[]): Promise<void> {
@@ -54,7 +50,7 @@ export async function findChainLinks(
 ): Promise<Map<string, StoredLink[]>> {
   const links = new Map<string, StoredLink[]>();
   if (spans.length === 0) return links;
-  const t = CHAIN_TABLES[stream];
+  const t = STREAM_TABLES[stream];
   const history = sql.table(t.history);
   const id = sql.ref(t.id);
   const energy = sql.ref(t.energy);
@@ -97,7 +93,7 @@ export interface ChainUpdate extends ChainEnergy {
 /** Writes changed energies of stored register readings, and of the live rows showing them. */
 export async function updateChainEnergies(trx: Db, stream: Stream, updates: readonly ChainUpdate[]): Promise<void> {
   if (updates.length === 0) return;
-  const t = CHAIN_TABLES[stream];
+  const t = STREAM_TABLES[stream];
   const id = sql.ref(t.id);
   const energy = sql.ref(t.energy);
   await sql`

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { Stream } from './reading.js';
 import type { RegisterEvent } from './register-event.js';
+import { STREAM_TABLES } from './stream-tables.js';
 
 export interface RegisterEventRow {
   ts: Date;
@@ -10,11 +11,6 @@ export interface RegisterEventRow {
   kwh_register: number;
   kwh: number;
 }
-
-const TABLES = {
-  meter: { history: 'meter_telemetry_history', id: 'meter_id', energy: 'kwh_consumed_ac' },
-  vehicle: { history: 'vehicle_telemetry_history', id: 'vehicle_id', energy: 'kwh_delivered_dc' },
-} as const;
 
 /** A device's register events in [from, to), oldest first, at most `limit`. */
 export async function listRegisterEvents(
@@ -24,7 +20,7 @@ export async function listRegisterEvents(
   window: { from?: Date | undefined; to?: Date | undefined },
   limit: number,
 ): Promise<RegisterEventRow[]> {
-  const t = TABLES[stream];
+  const t = STREAM_TABLES[stream];
   const result = await sql<RegisterEventRow>`
     SELECT ts, register_event, kwh_register, ${sql.ref(t.energy)} AS kwh
     FROM ${sql.table(t.history)}
