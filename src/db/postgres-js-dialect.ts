@@ -83,6 +83,13 @@ class PostgresJsDriver implements Driver {
 
 class PostgresJsConnection implements DatabaseConnection {
   private reserved: postgres.ReservedSql | undefined;
+  /**
+   * BEGIN was sent and no COMMIT or ROLLBACK has been answered since: the session may be
+   * inside a transaction. True also when that BEGIN itself timed out (a hung server runs it
+   * later), which is the case Kysely does not roll back (it rolls back only after a BEGIN that
+   * succeeded).
+   */
+  private mayBeInTransaction = false;
 
   constructor(
     private readonly sql: postgres.Sql,
@@ -92,12 +99,16 @@ class PostgresJsConnection implements DatabaseConnection {
 
   async begin(statement: string): Promise<void> {
     this.reserved = await reserveWithin(this.sql, this.acquireTimeoutMs);
+    this.mayBeInTransaction = true;
     await this.timed(this.reserved.unsafe(statement));
   }
 
   async finish(command: 'COMMIT' | 'ROLLBACK'): Promise<void> {
     try {
-      if (this.reserved) await this.timed(this.reserved.unsafe(command));
+      if (this.reserved) {
+        await this.timed(this.reserved.unsafe(command));
+        this.mayBeInTransaction = false;
+      }
     } finally {
       this.release();
     }
@@ -107,9 +118,30 @@ class PostgresJsConnection implements DatabaseConnection {
     return this.queryTimeoutMs === undefined ? query : within(query, this.queryTimeoutMs);
   }
 
+  /**
+   * Gives the connection back to the pool, but never one that may still be inside a
+   * transaction: postgres.js would hand it to the next query at once, which would then run
+   * (and "commit") inside a transaction nobody ends, invisible to every other session and lost
+   * when the connection closes. Such a connection first gets a ROLLBACK, queued behind whatever
+   * it still runs, and goes back only once the server has answered it (a ROLLBACK outside a
+   * transaction is a warning, not an error) or the connection has failed (postgres.js then
+   * reconnects it from scratch). The request does not wait for that: it has its answer (a 503
+   * when its statement timed out). Meanwhile the pool has one connection less, which is what a
+   * hung server deserves.
+   */
   release(): void {
-    this.reserved?.release();
+    const reserved = this.reserved;
     this.reserved = undefined;
+    if (!reserved) return;
+    if (!this.mayBeInTransaction) {
+      reserved.release();
+      return;
+    }
+    this.mayBeInTransaction = false;
+    reserved.unsafe('ROLLBACK').then(
+      () => reserved.release(),
+      () => reserved.release(),
+    );
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {

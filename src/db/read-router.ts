@@ -1,6 +1,6 @@
-import { isConnectionError } from '../http/error-handler.js';
 import type { Logger } from '../logger.js';
 import type { Db } from './database.js';
+import { isDatabaseUnavailable, isRecoveryConflict } from './pg-errors.js';
 import { replayPosition, takeFence, type Fence, type ReplayPosition } from './replication.repository.js';
 
 /** Where a read was answered, and up to when the answer is complete. */
@@ -68,23 +68,6 @@ export function replicaName(url: string): string {
   return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
 }
 
-/**
- * PostgreSQL cancels a standby's query that holds back replay (a vacuum, a dropped chunk of a
- * retention or compression job): SQLSTATE 40001 (serialization_failure), "canceling statement
- * due to conflict with recovery", or for a session idle in its transaction "terminating
- * connection due to conflict with recovery" (40001, or 57P04 when the database was dropped;
- * postgres.c, ProcessRecoveryConflictInterrupt). 40P01 with the same message is accepted too.
- * The same query on the primary has no such conflict.
- */
-export function isRecoveryConflict(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  if (code === '57P04') return true;
-  return (
-    (code === '40001' || code === '40P01') && typeof message === 'string' && /conflict with recovery/i.test(message)
-  );
-}
-
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 const FIRST_POLL_MS = 2;
 const MAX_POLL_MS = 50;
@@ -143,7 +126,7 @@ export class ReadRouter {
       } catch (error) {
         const failure = isRecoveryConflict(error)
           ? 'recovery_conflict'
-          : isConnectionError(error)
+          : isDatabaseUnavailable(error)
             ? 'unreachable'
             : undefined;
         if (failure === undefined) throw error;

@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 
+import { isDatabaseUnavailable, isTransactionConflict } from '../db/pg-errors.js';
 import type { Logger } from '../logger.js';
 import { AppError } from './app-error.js';
 import type { AppState } from './app-state.js';
@@ -34,29 +35,6 @@ function fromHttpError(err: HttpLikeError): AppError | undefined {
   return new AppError('bad_request', 'The request could not be processed.');
 }
 
-/**
- * postgres.js, socket and server errors that mean "the database is not there right now" or
- * "did not answer in time" (statement or lock timeout, or the client's own time limit).
- */
-const CONNECTION_ERRORS = new Set([
-  'QUERY_TIMEOUT',
-  '57014', // query_canceled: statement_timeout
-  '55P03', // lock_not_available: lock_timeout
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'CONNECTION_CLOSED',
-  'CONNECTION_ENDED',
-  'CONNECTION_DESTROYED',
-  'CONNECT_TIMEOUT',
-]);
-
-export function isConnectionError(err: unknown): boolean {
-  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && CONNECTION_ERRORS.has(code);
-}
-
 /** Maps every error to the one error shape, in one place. Internals never reach the client. */
 export function errorHandler(logger: Logger): Middleware<AppState> {
   return async (ctx, next) => {
@@ -69,7 +47,7 @@ export function errorHandler(logger: Logger): Middleware<AppState> {
       let appError =
         err instanceof AppError
           ? err
-          : isConnectionError(err)
+          : isDatabaseUnavailable(err) || isTransactionConflict(err)
             ? AppError.databaseUnavailable()
             : typeof err === 'object' && err !== null
               ? fromHttpError(err)

@@ -1,7 +1,8 @@
 import test from 'ava';
 
 import type { Db } from '../../src/db/database.js';
-import { isRecoveryConflict, ReadRouter, replicaName, type ReplicaProbe } from '../../src/db/read-router.js';
+import { isRecoveryConflict } from '../../src/db/pg-errors.js';
+import { ReadRouter, replicaName, type ReplicaProbe } from '../../src/db/read-router.js';
 import { createLogger } from '../../src/logger.js';
 
 /** Databases the router only hands around: the probe and the work below tell them apart. */
