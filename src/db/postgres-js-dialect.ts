@@ -12,6 +12,8 @@ import {
 } from 'kysely';
 import type postgres from 'postgres';
 
+import { within } from './time-limit.js';
+
 /**
  * Kysely over postgres.js. Plain queries go to the pool (`sql.unsafe`), so a connection
  * that dies is rotated away; only transactions reserve a connection.
@@ -159,31 +161,6 @@ class PostgresJsConnection implements DatabaseConnection {
   streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('streaming queries are not used by this service');
   }
-}
-
-/**
- * Waits at most `ms` for a query, then fails with QUERY_TIMEOUT (a 503). The server-side
- * statement_timeout normally fires first and cancels the statement; this is for a server
- * that hangs or ignores it (the embedded one), where a cancel request could not get through
- * either: the query's late outcome is dropped.
- */
-function within<T>(query: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      query.catch(() => undefined);
-      reject(Object.assign(new Error(`the database did not answer within ${ms} ms`), { code: 'QUERY_TIMEOUT' }));
-    }, ms);
-    query.then(
-      (result) => {
-        clearTimeout(timer);
-        resolve(result);
-      },
-      (error: Error) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }
 
 /**

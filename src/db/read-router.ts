@@ -2,6 +2,7 @@ import type { Logger } from '../logger.js';
 import type { Db } from './database.js';
 import { isDatabaseUnavailable, isRecoveryConflict } from './pg-errors.js';
 import { replayPosition, takeFence, type Fence, type ReplayPosition } from './replication.repository.js';
+import { within } from './time-limit.js';
 
 /** Where a read was answered, and up to when the answer is complete. */
 export type ReadSource =
@@ -69,6 +70,7 @@ export function replicaName(url: string): string {
 }
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
 const FIRST_POLL_MS = 2;
 const MAX_POLL_MS = 50;
 
@@ -90,8 +92,12 @@ const MAX_POLL_MS = 50;
  */
 export class ReadRouter {
   private next = 0;
-  /** Replica name -> until when it is skipped without waiting (it missed a fence). */
-  private readonly laggingUntil = new Map<string, number>();
+  /**
+   * Replica name -> until when it is skipped without being asked, and why: it missed a fence
+   * (lagging) or did not answer (unreachable). A replica that is down or hung would otherwise
+   * cost every read the whole wait.
+   */
+  private readonly skippedUntil = new Map<string, { until: number; reason: SkipReason }>();
   private readonly warnedNotInRecovery = new Set<string>();
   private readonly probe: ReplicaProbe;
 
@@ -168,19 +174,21 @@ export class ReadRouter {
 
   /** Undefined when the replica may answer; otherwise why not. */
   private async qualify(replica: Replica, fence: Fence, deadline: number): Promise<SkipReason | undefined> {
-    if ((this.laggingUntil.get(replica.name) ?? 0) > Date.now()) return 'lagging';
+    const skipped = this.skippedUntil.get(replica.name);
+    if (skipped && skipped.until > Date.now()) return skipped.reason;
+    const skipFor = (reason: SkipReason) => {
+      this.skippedUntil.set(replica.name, { until: Date.now() + this.options.maxLagMs, reason });
+      return reason;
+    };
     let position: ReplayPosition;
     try {
       position = await this.waitForReplay(replica, fence, deadline);
     } catch (error) {
       this.options.logger.warn('replica unreachable', { replica: replica.name, err: error });
-      return 'unreachable';
+      return skipFor('unreachable');
     }
-    if (!position.reached) {
-      this.laggingUntil.set(replica.name, Date.now() + this.options.maxLagMs);
-      return 'lagging';
-    }
-    this.laggingUntil.delete(replica.name);
+    if (!position.reached) return skipFor('lagging');
+    this.skippedUntil.delete(replica.name);
     if (!position.inRecovery && !this.warnedNotInRecovery.has(replica.name)) {
       this.warnedNotInRecovery.add(replica.name);
       this.options.logger.warn(
@@ -191,10 +199,19 @@ export class ReadRouter {
     return undefined;
   }
 
-  /** Polls the replica (2, 4, 8 ... 50 ms apart) until it replayed the fence or the deadline passes. */
+  /**
+   * Polls the replica (2, 4, 8 ... 50 ms apart) until it replayed the fence or the deadline
+   * passes. Each probe is bounded by the deadline too: a stopped, frozen or half-dead replica
+   * (whose probe would wait for a connect or statement timeout) fails at the deadline, so a
+   * read never waits longer than `maxLagMs` for a replica.
+   */
   private async waitForReplay(replica: Replica, fence: Fence, deadline: number): Promise<ReplayPosition> {
     for (let delay = FIRST_POLL_MS; ; delay = Math.min(delay * 2, MAX_POLL_MS)) {
-      const position = await this.probe.position(replica.db, fence.lsn, replica.name);
+      const position = await within(
+        this.probe.position(replica.db, fence.lsn, replica.name),
+        Math.max(0, deadline - Date.now()),
+        'the replica did not answer in time',
+      );
       if (position.reached || Date.now() + delay > deadline) return position;
       await sleep(delay);
     }
