@@ -22,6 +22,7 @@ import { AcceptanceWindow } from './policies/acceptance-window.js';
 import type { KinesisConsumer } from './streams/kinesis-consumer.js';
 import { createStreamConsumer } from './streams/stream-consumer.js';
 import { IngestionService } from './telemetry/ingestion.service.js';
+import { assertCatalogSupported } from './timescaledb/timescaledb-catalog.repository.js';
 
 export interface RunningService {
   /** Base URL of the HTTP API. */
@@ -93,6 +94,8 @@ export async function startService(
     onQueryError: () => metrics.databaseErrors.inc(),
   });
   await waitForDatabase(dbHandle.db, 30_000);
+  const catalog = await assertCatalogSupported(dbHandle.db);
+  if (catalog.status === 'ok') logger.info('TimescaleDB catalog recognised', { timescaledb: catalog.version });
   // A replica that is down at start-up is no reason not to start: reads skip it until it answers.
   const replicaHandles = config.replicas.urls.map((url) => ({
     name: replicaName(url),

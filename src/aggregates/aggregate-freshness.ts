@@ -21,6 +21,8 @@ import { readAggregateStates, type AggregateStateRow } from './aggregate-state.r
  *      never materialized (backfills, stalled or narrow refresh policies, an aggregate
  *      added to a database with history) or changed since (late readings, compressed
  *      chunks included) is invalid until a refresh covers it, and is read raw meanwhile.
+ * 4. the bucket is at or after the start of the aggregate's own oldest chunk: the aggregate's
+ *    retention policy drops its old chunks and moves neither the watermark nor the logs.
  * Exception: below the start of the raw hypertable's oldest chunk the raw rows were
  * dropped by retention (drop_chunks also logs an invalidation there), or by the archive job
  * after archiving them (below the newest chunk it dropped); the aggregate is all that is left
@@ -78,11 +80,14 @@ export async function loadFreshness(db: Db, window: Interval, now = Date.now()):
  * inside them.
  */
 export function usableSpans(
-  state: Pick<AggregateStateRow, 'watermarkMs' | 'thresholdMs' | 'rawFromMs' | 'stale'>,
+  state: Pick<AggregateStateRow, 'watermarkMs' | 'thresholdMs' | 'rawFromMs' | 'aggregateFromMs' | 'stale'>,
   window: Interval,
 ): Interval[] {
+  // Below the aggregate's oldest chunk its own retention dropped the buckets (or none were
+  // ever stored): they are missing, not zero. No chunk at all: nothing of it can be read.
+  const begin = Math.max(window.from, state.aggregateFromMs ?? Infinity);
   const end = Math.min(window.to, state.watermarkMs, state.thresholdMs);
-  if (end <= window.from) return [];
+  if (end <= begin) return [];
   // Without any raw chunk the raw history holds nothing: the aggregate is all there is.
   const rawFrom = state.rawFromMs ?? Infinity;
   const invalid = state.stale
@@ -90,7 +95,7 @@ export function usableSpans(
     .filter((range) => range.from < range.to)
     .sort((a, b) => a.from - b.from);
   const spans: Interval[] = [];
-  let cursor = window.from;
+  let cursor = begin;
   for (const range of invalid) {
     if (range.from > cursor) spans.push({ from: cursor, to: Math.min(range.from, end) });
     cursor = Math.max(cursor, range.to);

@@ -9,6 +9,7 @@ import { startEmbeddedDb, type EmbeddedDb } from '../embedded/embedded-db.js';
 import { createLogger } from '../logger.js';
 import type { Stream } from '../telemetry/reading.js';
 import { DAY_MS } from '../time.js';
+import { assertCatalogSupported } from '../timescaledb/timescaledb-catalog.repository.js';
 import { csvHeader, csvLine, ndjsonLine, STREAM_FORMATS, STREAMS } from './archive-format.js';
 import { ArchiveJob } from './archive-job.js';
 import { queryArchive, restoreArchive } from './archive-restore.js';
@@ -62,6 +63,7 @@ async function withDatabase<T>(config: Config, work: (db: Db) => Promise<T>): Pr
   try {
     // The embedded server takes one client at a time: wait until the migrator's has left.
     await waitForDatabase(handle.db, 30_000);
+    await assertCatalogSupported(handle.db);
     return await work(handle.maintenanceDb);
   } finally {
     await handle.close();

@@ -2,6 +2,7 @@ import { sql, type Selectable } from 'kysely';
 
 import type { Db } from '../db/database.js';
 import { REGISTER_EVENTS, type RegisterEvent } from '../telemetry/register-event.js';
+import { chunkIdOf } from '../timescaledb/timescaledb-catalog.repository.js';
 import { registerEventOf, registerTextOf, usToIso, type ArchiveRow, type StreamFormat } from './archive-format.js';
 import type { ArchiveManifestTable, ArchiveStatus } from './archive.table.js';
 import { noEvents, type ChunkSummary, type DeviceSummary } from './chunk-summary.js';
@@ -57,9 +58,9 @@ export async function listChunksEndingBy(db: Db, hypertable: string, olderThan: 
     range_end: Date;
     is_compressed: boolean;
   }>`
-    SELECT ch.id AS chunk_id, c.chunk_schema, c.chunk_name, c.range_start, c.range_end, c.is_compressed
+    SELECT ${chunkIdOf('c.chunk_schema', 'c.chunk_name')} AS chunk_id, c.chunk_schema, c.chunk_name, c.range_start,
+           c.range_end, c.is_compressed
       FROM timescaledb_information.chunks c
-      JOIN _timescaledb_catalog.chunk ch ON ch.schema_name = c.chunk_schema AND ch.table_name = c.chunk_name
      WHERE c.hypertable_schema = current_schema() AND c.hypertable_name = ${hypertable}
        AND c.range_end <= ${olderThan}
      ORDER BY c.range_start`.execute(db);

@@ -5,6 +5,7 @@ import type { Db } from '../db/database.js';
 import type { ReadRouter } from '../db/read-router.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
+import { checkCatalog, unsupportedCatalogMessage } from '../timescaledb/timescaledb-catalog.repository.js';
 import { listAppliedMigrations } from './health.repository.js';
 
 const READY_TIMEOUT_MS = 2_000;
@@ -112,6 +113,8 @@ export function registerHealthRoutes<Scope extends string>(
       if (missing.length > 0) {
         throw new AppError('not_ready', `Migrations not applied: ${missing.join(', ')}.`);
       }
+      const catalog = await withTimeout(checkCatalog(db), READY_TIMEOUT_MS).catch(() => undefined);
+      if (catalog?.status === 'unsupported') throw new AppError('not_ready', unsupportedCatalogMessage(catalog));
       let replicas;
       try {
         replicas = await withTimeout(readiness.reads.report(READY_TIMEOUT_MS / 2), READY_TIMEOUT_MS);

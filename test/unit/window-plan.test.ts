@@ -100,6 +100,7 @@ test('usable spans: below watermark and threshold, outside invalidations, the ag
     watermarkMs: at(300),
     thresholdMs: at(400),
     rawFromMs: at(60),
+    aggregateFromMs: at(-1_000),
     stale: [
       { from: at(0), to: at(30) }, // dropped by retention: below the oldest raw chunk, ignored
       { from: at(50), to: at(70) }, // straddles the oldest chunk: invalid from minute 60
@@ -115,4 +116,7 @@ test('usable spans: below watermark and threshold, outside invalidations, the ag
   t.deepEqual(show(usableSpans({ ...state, watermarkMs: -Infinity }, window(0, 600))), []);
   // No raw chunk at all: the aggregate is all there is, invalidations or not.
   t.deepEqual(show(usableSpans({ ...state, rawFromMs: null }, window(0, 600))), ['0-300']);
+  // The aggregate's retention dropped its buckets before its oldest chunk: not usable there.
+  t.deepEqual(show(usableSpans({ ...state, aggregateFromMs: at(80) }, window(-60, 600))), ['80-100', '150-280']);
+  t.deepEqual(show(usableSpans({ ...state, aggregateFromMs: null }, window(-60, 600))), []);
 });
