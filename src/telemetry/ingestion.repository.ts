@@ -25,6 +25,11 @@ type SkippedRow = { stream: Stream; position: number };
  * A register reading is stored with the energy derived for it (`derived`, by position;
  * batch-writer.ts derives it in the same transaction).
  *
+ * Every row lock is taken in one global order, device key then timestamp (the ORDER BY of each
+ * insert, in "C" collation): instances writing overlapping batches of the same devices in any
+ * order wait for each other, never deadlock. (A register run takes its advisory locks, in key
+ * order, before any row lock: register-chain.repository.ts.)
+ *
  * The input must hold each (device, ts) at most once: the ingest queue deduplicates it.
  */
 export async function insertReadings(
@@ -50,6 +55,7 @@ export async function insertReadings(
     ), meter_inserted AS (
       INSERT INTO meter_telemetry_history (meter_id, ts, kwh_consumed_ac, kwh_register, register_event, voltage)
       SELECT meter_id, ts, kwh_consumed_ac, kwh_register, register_event, voltage FROM meter_input
+      ORDER BY meter_id COLLATE "C", ts
       ON CONFLICT DO NOTHING
       RETURNING meter_id, ts
     ), meter_live_upsert AS (
@@ -60,7 +66,8 @@ export async function insertReadings(
         ${meterLive.map((i) => meterKwh[i]!)}::float8[],
         ${meterLive.map((i) => meter[i]!.kwhConsumedAcTotal)}::numeric[],
         ${meterLive.map((i) => meter[i]!.voltage)}::float8[]
-      )
+      ) AS u (meter_id, ts, kwh_consumed_ac, kwh_register, voltage)
+      ORDER BY meter_id COLLATE "C"
       ON CONFLICT (meter_id) DO UPDATE
         SET ts = excluded.ts, kwh_consumed_ac = excluded.kwh_consumed_ac, kwh_register = excluded.kwh_register,
             voltage = excluded.voltage, received_at = excluded.received_at
@@ -78,6 +85,7 @@ export async function insertReadings(
     ), vehicle_inserted AS (
       INSERT INTO vehicle_telemetry_history (vehicle_id, ts, soc, kwh_delivered_dc, kwh_register, register_event, battery_temp)
       SELECT vehicle_id, ts, soc, kwh_delivered_dc, kwh_register, register_event, battery_temp FROM vehicle_input
+      ORDER BY vehicle_id COLLATE "C", ts
       ON CONFLICT DO NOTHING
       RETURNING vehicle_id, ts
     ), vehicle_live_upsert AS (
@@ -89,7 +97,8 @@ export async function insertReadings(
         ${vehicleLive.map((i) => vehicleKwh[i]!)}::float8[],
         ${vehicleLive.map((i) => vehicle[i]!.kwhDeliveredDcTotal)}::numeric[],
         ${vehicleLive.map((i) => vehicle[i]!.batteryTemp)}::float8[]
-      )
+      ) AS u (vehicle_id, ts, soc, kwh_delivered_dc, kwh_register, battery_temp)
+      ORDER BY vehicle_id COLLATE "C"
       ON CONFLICT (vehicle_id) DO UPDATE
         SET ts = excluded.ts, soc = excluded.soc, kwh_delivered_dc = excluded.kwh_delivered_dc,
             kwh_register = excluded.kwh_register,
