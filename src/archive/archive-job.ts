@@ -7,6 +7,7 @@ import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { Stream } from '../telemetry/reading.js';
 import { HOUR_MS } from '../time.js';
+import { aggregatesOver, refreshAggregate } from '../timescaledb/timescaledb-catalog.repository.js';
 import { formatOfHypertable, objectKey, SCHEMA_VERSION, type ArchiveRow, type StreamFormat } from './archive-format.js';
 import {
   claimChunk,
@@ -31,7 +32,8 @@ import { readParquetFile, writeParquetFile } from './parquet-codec.js';
  * then drops it. Per chunk, through the states of its manifest row (archive_manifest.status):
  *
  *   (no row) --claim--> PENDING --export, upload--> UPLOADED --read back, compare--> VERIFIED
- *            --lock, compare again, drop_chunks + status, one transaction--> DROPPED
+ *            --refresh the aggregates over it; lock, compare again, aggregates exact?,
+ *              drop_chunks + status, one transaction--> DROPPED
  *
  * - claim: a lease on the row (claimed_by/claimed_until), so of several service instances only
  *   one works on a chunk; a crashed instance's lease expires and another takes over. The lease
@@ -160,6 +162,12 @@ export class ArchiveJob {
         expected = await this.exportAndVerify(store, format, chunk, row, claim);
       }
       await this.options.beforeDrop?.(chunk);
+      // Every aggregate over the chunk is brought up to date with its rows first (a late reading
+      // since the last refresh, a stalled policy): after the drop they are all that is left.
+      // The drop re-checks this under its lock, so a reading arriving in between stops it.
+      for (const view of await aggregatesOver(this.db, format.hypertable)) {
+        await refreshAggregate(this.db, view, chunk.rangeStart, chunk.rangeEnd);
+      }
       await dropVerifiedChunk(this.db, claim, format, chunk, (current) => {
         const problems = compareSummaries(expected, current);
         if (problems.length > 0) {

@@ -2,7 +2,7 @@ import { sql, type Selectable } from 'kysely';
 
 import type { Db } from '../db/database.js';
 import { REGISTER_EVENTS, type RegisterEvent } from '../telemetry/register-event.js';
-import { chunkIdOf } from '../timescaledb/timescaledb-catalog.repository.js';
+import { aggregateCoverageProblems, chunkIdOf } from '../timescaledb/timescaledb-catalog.repository.js';
 import { registerEventOf, registerTextOf, usToIso, type ArchiveRow, type StreamFormat } from './archive-format.js';
 import type { ArchiveManifestTable, ArchiveStatus } from './archive.table.js';
 import { noEvents, type ChunkSummary, type DeviceSummary } from './chunk-summary.js';
@@ -301,8 +301,11 @@ export async function recordFailure(db: Db, claim: Claim, error: string, resetTo
  * 1. lock the chunk against writes (SHARE: readers go on, inserts wait),
  * 2. summarize it again and let `check` compare with the manifest (it throws on a difference:
  *    a row written after the export would otherwise be dropped unarchived),
- * 3. drop_chunks over exactly the chunk's range, and make sure it dropped this chunk and no other,
- * 4. mark the manifest row dropped (only if this instance still holds the claim).
+ * 3. refuse while the continuous aggregates over the chunk do not hold exactly its rows (a late
+ *    reading not yet refreshed, a stalled policy): below the archived boundary the aggregates are
+ *    what analytics read, so a drop now would lose that reading from every answer,
+ * 4. drop_chunks over exactly the chunk's range, and make sure it dropped this chunk and no other,
+ * 5. mark the manifest row dropped (only if this instance still holds the claim).
  * Any failure rolls all of it back: the chunk stays, the manifest says it is not dropped.
  */
 export async function dropVerifiedChunk(
@@ -318,6 +321,10 @@ export async function dropVerifiedChunk(
     await sql`SET LOCAL statement_timeout = '30min'`.execute(trx);
     await sql`LOCK TABLE ${sql.id(chunk.schema, chunk.table)} IN SHARE MODE`.execute(trx);
     check(await summarizeRange(trx, format, chunk));
+    const uncovered = await aggregateCoverageProblems(trx, format.hypertable, chunk.rangeStart, chunk.rangeEnd);
+    if (uncovered.length > 0) {
+      throw new Error(`the aggregates do not yet cover the chunk exactly: ${uncovered.join('; ')}`);
+    }
     const dropped = await sql<{ name: string }>`
       SELECT drop_chunks(${format.hypertable}::regclass,
                          older_than => ${chunk.rangeEnd}::timestamptz,

@@ -54,6 +54,7 @@ const RELATIONS: Record<string, readonly string[]> = {
     'range_end',
     'is_compressed',
   ],
+  'timescaledb_information.continuous_aggregates': ['hypertable_schema', 'hypertable_name', 'view_name'],
   'timescaledb_information.jobs': [
     'job_id',
     'proc_name',
@@ -64,7 +65,11 @@ const RELATIONS: Record<string, readonly string[]> = {
   ],
 };
 
-const FUNCTIONS = ['_timescaledb_functions.cagg_watermark(integer)', '_timescaledb_functions.chunk_id_from_relid(oid)'];
+const FUNCTIONS = [
+  '_timescaledb_functions.cagg_watermark(integer)',
+  '_timescaledb_functions.chunk_id_from_relid(oid)',
+  '_timescaledb_functions.to_timestamp(bigint)',
+];
 
 export type CatalogCheck =
   | { status: 'ok'; version: string }
@@ -171,4 +176,61 @@ export async function assertCatalogSupported(db: Db): Promise<CatalogCheck> {
   const check = await checkCatalog(db);
   if (check.status === 'unsupported') throw new Error(unsupportedCatalogMessage(check));
   return check;
+}
+
+/** The continuous aggregates over one hypertable of the schema (the public view). */
+export async function aggregatesOver(db: Db, hypertable: string): Promise<string[]> {
+  const result = await sql<{ view: string }>`
+    SELECT view_name::text AS view FROM timescaledb_information.continuous_aggregates
+     WHERE hypertable_schema = current_schema() AND hypertable_name = ${hypertable}
+     ORDER BY view_name`.execute(db);
+  return result.rows.map((row) => row.view);
+}
+
+/**
+ * Why the aggregates over `hypertable` may not yet hold exactly its rows in [from, to): an
+ * aggregate whose materialized part ends before `to`, an invalidation threshold below `to`
+ * (changes above it are not even logged), or an invalidation overlapping the range in either
+ * log. Empty: every bucket of the range is materialized from the rows now stored, so the raw
+ * rows may go (the archive's drop asks this inside its transaction, under its lock).
+ */
+export async function aggregateCoverageProblems(db: Db, hypertable: string, from: Date, to: Date): Promise<string[]> {
+  const result = await sql<{ problem: string }>`
+    WITH raw AS (
+      SELECT h.id FROM _timescaledb_catalog.hypertable h
+       WHERE h.schema_name = current_schema() AND h.table_name = ${hypertable}
+    ), bounds AS (
+      SELECT (extract(epoch FROM ${from}::timestamptz) * 1000000)::int8 AS from_us,
+             (extract(epoch FROM ${to}::timestamptz) * 1000000)::int8 AS to_us
+    ), aggregates AS (
+      SELECT ca.mat_hypertable_id AS id, ca.user_view_name::text AS view
+        FROM _timescaledb_catalog.continuous_agg ca JOIN raw ON raw.id = ca.raw_hypertable_id
+    )
+    SELECT a.view || ' is materialized only up to ' ||
+           _timescaledb_functions.to_timestamp(_timescaledb_functions.cagg_watermark(a.id)) AS problem
+      FROM aggregates a, bounds b WHERE _timescaledb_functions.cagg_watermark(a.id) < b.to_us
+    UNION ALL
+    SELECT 'the invalidation threshold is below the range end'
+      FROM raw, bounds b
+     WHERE NOT EXISTS (SELECT 1 FROM _timescaledb_catalog.continuous_aggs_invalidation_threshold t
+                        WHERE t.hypertable_id = raw.id AND t.watermark >= b.to_us)
+       AND EXISTS (SELECT 1 FROM aggregates)
+    UNION ALL
+    SELECT 'a change of the raw rows is not yet in the aggregates'
+      FROM raw, bounds b
+     WHERE EXISTS (SELECT 1 FROM _timescaledb_catalog.continuous_aggs_hypertable_invalidation_log l
+                    WHERE l.hypertable_id = raw.id AND l.greatest_modified_value >= b.from_us
+                      AND l.lowest_modified_value < b.to_us)
+    UNION ALL
+    SELECT a.view || ' has an invalidation in the range'
+      FROM aggregates a, bounds b
+     WHERE EXISTS (SELECT 1 FROM _timescaledb_catalog.continuous_aggs_materialization_invalidation_log m
+                    WHERE m.materialization_id = a.id AND m.greatest_modified_value >= b.from_us
+                      AND m.lowest_modified_value < b.to_us)`.execute(db);
+  return result.rows.map((row) => row.problem);
+}
+
+/** Materializes `view` over [from, to) (TimescaleDB's procedure; it cannot run inside a transaction). */
+export async function refreshAggregate(db: Db, view: string, from: Date, to: Date): Promise<void> {
+  await sql`CALL refresh_continuous_aggregate(${view}::regclass, ${from}::timestamptz, ${to}::timestamptz)`.execute(db);
 }
