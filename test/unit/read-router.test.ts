@@ -1,7 +1,6 @@
 import test from 'ava';
 
 import type { Db } from '../../src/db/database.js';
-import { isRecoveryConflict } from '../../src/db/pg-errors.js';
 import { ReadRouter, replicaName, type ReplicaProbe } from '../../src/db/read-router.js';
 import { createLogger } from '../../src/logger.js';
 
@@ -31,17 +30,6 @@ const router = (probe: ReplicaProbe, maxLagMs = 30, names = ['r1', 'r2']) =>
 
 const where = (db: Db) => Promise.resolve(nameOf(db));
 
-test('recovery conflicts are told apart from other failures by SQLSTATE and message', (t) => {
-  const error = (code: string, message: string) => Object.assign(new Error(message), { code });
-  t.true(isRecoveryConflict(error('40001', 'canceling statement due to conflict with recovery')));
-  t.true(isRecoveryConflict(error('40001', 'terminating connection due to conflict with recovery')));
-  t.true(isRecoveryConflict(error('40P01', 'canceling statement due to conflict with recovery')));
-  t.true(isRecoveryConflict(error('57P04', 'terminating connection due to conflict with recovery')));
-  t.false(isRecoveryConflict(error('40001', 'could not serialize access due to concurrent update')));
-  t.false(isRecoveryConflict(error('23505', 'duplicate key')));
-  t.false(isRecoveryConflict('40001'));
-});
-
 test('a replica is named by host, port and database, never its credentials', (t) => {
   t.is(replicaName('postgres://u:secret@replica-1:6432/telemetry'), 'replica-1:6432/telemetry');
   t.is(replicaName('postgresql://u:secret@replica-2/telemetry'), 'replica-2:5432/telemetry');
@@ -65,10 +53,12 @@ test('a lagging replica is skipped for the next one; a replica down too; none le
 
 test('the wait is bounded once for all replicas, and a replica that missed it is not waited for again', async (t) => {
   const asked: string[] = [];
-  const reads = router(probeWith({ r1: 0, r2: 0 }, asked), 40);
+  // Bound 400 ms: one bound for both replicas ends before two bounds (800 ms) could, with room
+  // for a loaded machine.
+  const reads = router(probeWith({ r1: 0, r2: 0 }, asked), 400);
   const started = Date.now();
   t.is((await reads.read(where)).value, 'primary');
-  t.true(Date.now() - started < 40 + 60, 'one bound for both replicas');
+  t.true(Date.now() - started < 2 * 400, 'one bound for both replicas');
   asked.length = 0;
   t.is((await reads.read(where)).value, 'primary');
   t.deepEqual(asked, [], 'both in their cool-down: not asked');
