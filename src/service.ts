@@ -90,6 +90,7 @@ export async function startService(
     max: embedded ? 1 : config.database.poolMax,
     statementTimeoutMs: config.database.statementTimeoutMs,
     lockTimeoutMs: config.database.lockTimeoutMs,
+    prepare: embedded === undefined && config.database.prepare,
     logger,
     onQueryError: () => metrics.databaseErrors.inc(),
   });
@@ -104,6 +105,7 @@ export async function startService(
       max: config.database.poolMax,
       statementTimeoutMs: config.database.statementTimeoutMs,
       lockTimeoutMs: config.database.lockTimeoutMs,
+      prepare: config.database.prepare,
       logger: logger.child({ replica: replicaName(url) }),
       onQueryError: () => metrics.databaseErrors.inc(),
     }),

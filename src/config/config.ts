@@ -56,6 +56,12 @@ const envSchema = z
     RAW_RETENTION_DAYS: optional(z.string().optional()),
     DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(10_000),
     DATABASE_LOCK_TIMEOUT_MS: positiveInt(5_000),
+    DATABASE_PREPARE: optional(
+      z
+        .enum(['true', 'false'], { message: 'must be true or false' })
+        .default('true')
+        .transform((value) => value === 'true'),
+    ),
     HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt(65_000),
     HTTP_HEADERS_TIMEOUT_MS: positiveInt(66_000),
     HTTP_REQUEST_TIMEOUT_MS: positiveInt(120_000),
@@ -142,6 +148,11 @@ export interface Config {
     statementTimeoutMs: number;
     /** Longest a statement may wait for a lock. */
     lockTimeoutMs: number;
+    /**
+     * Named prepared statements on a server (one round trip and a cached plan per statement;
+     * off behind a pooler in transaction mode). Never on the embedded database.
+     */
+    prepare: boolean;
   };
   /** Read replicas for analytics and live reads (src/db/read-router.ts); empty: all on the primary. */
   replicas: {
@@ -231,6 +242,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       embeddedPort: e.EMBEDDED_DB_PORT,
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
       lockTimeoutMs: e.DATABASE_LOCK_TIMEOUT_MS,
+      prepare: e.DATABASE_PREPARE,
     },
     replicas: { urls: e.ANALYTICS_DATABASE_URL, maxLagMs: e.ANALYTICS_MAX_REPLICA_LAG_MS },
     shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,

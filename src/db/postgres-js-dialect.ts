@@ -28,13 +28,15 @@ export class PostgresJsDialect implements Dialect {
     private readonly sql: postgres.Sql,
     private readonly acquireTimeoutMs: number,
     private readonly queryTimeoutMs?: number,
+    /** Named prepared statements (create-db.ts, DbConfig.prepare). */
+    private readonly prepare = false,
   ) {}
 
   createAdapter() {
     return new PostgresAdapter();
   }
   createDriver(): Driver {
-    return new PostgresJsDriver(this.sql, this.acquireTimeoutMs, this.queryTimeoutMs);
+    return new PostgresJsDriver(this.sql, this.acquireTimeoutMs, this.queryTimeoutMs, this.prepare);
   }
   createIntrospector(db: Kysely<unknown>) {
     return new PostgresIntrospector(db);
@@ -49,12 +51,15 @@ class PostgresJsDriver implements Driver {
     private readonly sql: postgres.Sql,
     private readonly acquireTimeoutMs: number,
     private readonly queryTimeoutMs: number | undefined,
+    private readonly prepare: boolean,
   ) {}
 
   async init(): Promise<void> {}
 
   acquireConnection(): Promise<DatabaseConnection> {
-    return Promise.resolve(new PostgresJsConnection(this.sql, this.acquireTimeoutMs, this.queryTimeoutMs));
+    return Promise.resolve(
+      new PostgresJsConnection(this.sql, this.acquireTimeoutMs, this.queryTimeoutMs, this.prepare),
+    );
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
@@ -97,6 +102,7 @@ class PostgresJsConnection implements DatabaseConnection {
     private readonly sql: postgres.Sql,
     private readonly acquireTimeoutMs: number,
     private readonly queryTimeoutMs: number | undefined,
+    private readonly prepare: boolean,
   ) {}
 
   async begin(statement: string): Promise<void> {
@@ -149,7 +155,7 @@ class PostgresJsConnection implements DatabaseConnection {
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const target = this.reserved ?? this.sql;
     const result = await this.timed(
-      target.unsafe(compiled.sql, compiled.parameters as postgres.ParameterOrJSON<never>[]),
+      target.unsafe(compiled.sql, compiled.parameters as postgres.ParameterOrJSON<never>[], { prepare: this.prepare }),
     );
     const changes = ['INSERT', 'UPDATE', 'DELETE', 'MERGE'].includes(result.command);
     return {
