@@ -46,6 +46,9 @@ export class PostgresJsDialect implements Dialect {
   }
 }
 
+/** Longest a pool's end waits for its connections (seconds, as postgres.js takes it). */
+const END_TIMEOUT_S = 5;
+
 class PostgresJsDriver implements Driver {
   constructor(
     private readonly sql: postgres.Sql,
@@ -83,8 +86,14 @@ class PostgresJsDriver implements Driver {
     return Promise.resolve();
   }
 
+  /**
+   * Ends the pool: waits for running queries, then closes. At most END_TIMEOUT_S, then the
+   * connections are destroyed: postgres.js 3.4.9 can wait forever for a connection whose socket
+   * was reset by the server (a terminated session) after it had served a reserved transaction,
+   * and a stop must never hang on that.
+   */
   async destroy(): Promise<void> {
-    await this.sql.end();
+    await this.sql.end({ timeout: END_TIMEOUT_S });
   }
 }
 
