@@ -54,7 +54,7 @@ test.serial('the catalog of this TimescaleDB is recognised, and analytics answer
 
 // Changing TimescaleDB's own catalog is only safe on a throw-away embedded database.
 embeddedOnly('it alters TimescaleDB catalog tables', { serial: true })(
-  'a catalog that lacks what the service reads: start-up refuses and /readyz says why, naming the version',
+  'a catalog that lacks what the service reads: start-up refuses, /readyz says why naming the version, requests get 503',
   async (t) => {
     const db = service.dbHandle.db;
     await sql`ALTER TABLE _timescaledb_catalog.continuous_aggs_invalidation_threshold RENAME COLUMN watermark TO moved`.execute(
@@ -70,6 +70,11 @@ embeddedOnly('it alters TimescaleDB catalog tables', { serial: true })(
       t.is(ready.status, 503);
       t.is(ready.body.error.code, 'not_ready');
       t.regex(ready.body.error.message, /continuous_aggs_invalidation_threshold\.watermark/);
+      // A request meanwhile: the database is unusable for it (503 with Retry-After), not a 500.
+      const analytics = await service.get('/v1/analytics/performance/cat-ev');
+      t.is(analytics.status, 503, JSON.stringify(analytics.body));
+      t.is(analytics.body.error.code, 'database_unavailable');
+      t.truthy(analytics.headers.get('retry-after'));
     } finally {
       await sql`ALTER TABLE _timescaledb_catalog.continuous_aggs_invalidation_threshold RENAME COLUMN moved TO watermark`.execute(
         db,

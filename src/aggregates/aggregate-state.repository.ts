@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.js';
 import type { Interval } from '../time.js';
-import { aggregateFactsQuery, type CatalogFact } from '../timescaledb/timescaledb-catalog.repository.js';
+import { aggregateFactsQuery, readCatalog, type CatalogFact } from '../timescaledb/timescaledb-catalog.repository.js';
 
 /**
  * TimescaleDB's own bookkeeping of one continuous aggregate, as far as it matters for a
@@ -33,7 +33,7 @@ export interface AggregateStateRow {
 }
 
 export async function readAggregateStates(db: Db, window: Interval): Promise<AggregateStateRow[]> {
-  const facts = (await aggregateFactsQuery(window).execute(db)).rows;
+  const facts = (await readCatalog(() => aggregateFactsQuery(window).execute(db))).rows;
   const byRaw = (kind: CatalogFact['kind'], id: number) => facts.filter((f) => f.kind === kind && f.id === id);
   // "Nothing yet" is the smallest timestamp (4714 BC) or the int8 minimum: -Infinity for both.
   const ms = (us: number | null | undefined) =>

@@ -23,6 +23,8 @@ const UNAVAILABLE = new Set([
   'CONNECTION_CLOSED',
   'CONNECTION_ENDED',
   'CONNECTION_DESTROYED',
+  // TimescaleDB's catalog changed under the running service (src/timescaledb/, readCatalog).
+  'CATALOG_MISMATCH',
   // Sockets.
   'ECONNREFUSED',
   'ECONNRESET',

@@ -105,6 +105,26 @@ export function unsupportedCatalogMessage(check: Extract<CatalogCheck, { status:
   );
 }
 
+/**
+ * Runs a statement of this module; a catalog that changed under a running service (the
+ * extension updated in place) fails it with undefined table, column or function: that is the
+ * database being unusable for now (a 503, and /readyz says why), not a bug of the request.
+ */
+export async function readCatalog<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+    if (code === '42P01' || code === '42703' || code === '42883') {
+      throw Object.assign(new Error(`TimescaleDB's catalog changed under the service: ${String(error)}`), {
+        code: 'CATALOG_MISMATCH',
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
 /** One fact of the bookkeeping: the statement returns a flat list of them (cheap to plan). */
 export interface CatalogFact {
   kind: 'aggregate' | 'threshold' | 'materialization' | 'hypertable' | 'chunks' | 'retention' | 'archived';
