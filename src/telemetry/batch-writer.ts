@@ -9,7 +9,7 @@ import {
   type Stream,
   type VehicleReading,
 } from './reading.js';
-import { deriveChain, type ChainEnergy, type IncomingLink } from './register-chain.js';
+import { deriveChain, type IncomingLink, type LinkEnergy } from './register-chain.js';
 import {
   findChainLinks,
   lockRegisterDevices,
@@ -25,7 +25,8 @@ import {
  * were already stored, as positions in the batch.
  *
  * A run holding register readings is one transaction instead: lock those devices' register
- * chains, read the stored links around the new readings, derive their energies and those of
+ * chains, read the stored links around the new readings (and the instants of interval
+ * readings among them: a reading there is a duplicate), derive their energies and those of
  * the stored readings they change (register-chain.ts), insert, update. A reading and the
  * energies it implies commit together; a live batch (newer than everything stored) changes
  * no stored reading.
@@ -76,10 +77,24 @@ function writeRegisterRun(db: Db, run: ReadingsByStream): Promise<ReadingsByStre
     const meter = await deriveRun(trx, 'meter', run.meter);
     const vehicle = await deriveRun(trx, 'vehicle', run.vehicle);
     const skipped = await insertReadings(trx, run, { meter: meter.energies, vehicle: vehicle.energies });
+    assertDerivedStored(skipped.meter, meter.energies);
+    assertDerivedStored(skipped.vehicle, vehicle.energies);
     await updateChainEnergies(trx, 'meter', meter.updates);
     await updateChainEnergies(trx, 'vehicle', vehicle.updates);
     return skipped;
   });
+}
+
+/**
+ * A reading derived as new but not inserted: an interval reading at its instant was committed
+ * by another writer (on a server) after the chain was read; interval writers take no chain
+ * lock. The derived energies would then be wrong, so the run rolls back and the batch is
+ * refused (503, retry safe: the retry sees that reading and treats this one as a duplicate).
+ */
+function assertDerivedStored(skipped: readonly number[], energies: readonly (LinkEnergy | undefined)[]): void {
+  if (skipped.some((position) => energies[position] !== undefined)) {
+    throw new Error('a reading of a register chain was stored by another writer meanwhile');
+  }
 }
 
 function registerDevices(readings: (MeterReading | VehicleReading)[]): string[] {
@@ -94,7 +109,7 @@ async function deriveRun(
   trx: Db,
   stream: Stream,
   readings: (MeterReading | VehicleReading)[],
-): Promise<{ energies: (ChainEnergy | undefined)[]; updates: ChainUpdate[] }> {
+): Promise<{ energies: (LinkEnergy | undefined)[]; updates: ChainUpdate[] }> {
   const byDevice = new Map<string, IncomingLink[]>();
   readings.forEach((reading, position) => {
     const register = registerOf(reading);
@@ -110,10 +125,11 @@ async function deriveRun(
     to: new Date(Math.max(...links.map((link) => link.ts))),
   }));
   const stored = await findChainLinks(trx, stream, spans);
-  const energies: (ChainEnergy | undefined)[] = [];
+  const energies: (LinkEnergy | undefined)[] = [];
   const updates: ChainUpdate[] = [];
   for (const [deviceId, links] of byDevice) {
-    const chain = deriveChain(stored.get(deviceId) ?? [], links);
+    const { links: storedLinks = [], ...context } = stored.get(deviceId) ?? {};
+    const chain = deriveChain(storedLinks, links, context);
     for (const [position, energy] of chain.incoming) energies[position] = energy;
     for (const change of chain.changed) updates.push({ deviceId, ...change });
   }
