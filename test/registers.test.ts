@@ -238,3 +238,39 @@ test('a late register reading past a predecessor dropped by raw retention takes 
   t.is(await energy('rg-v7', day(28), day(26)), 50);
   t.deepEqual(await eventsByMinute('rg-m7'), {});
 });
+
+test('a live reading sent while a sparse late register backlog is written is answered before the backlog (issue 23)', async (t) => {
+  // 500 register readings in 50 separate hours (every other hour, 3 to 101 hours old): 50 transactions.
+  const newestHour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 3 * HOUR_MS;
+  const backlog = Array.from({ length: 500 }, (_, i) => {
+    const hour = Math.floor(i / 10);
+    return {
+      meterId: 'rg-backlog',
+      kwhConsumedAcTotal: 1000 + i,
+      voltage: 230,
+      timestamp: iso(newestHour - 2 * (49 - hour) * HOUR_MS + (i % 10) * MINUTE_MS),
+    };
+  });
+  const answered: string[] = [];
+  const backlogDone = svc.post('/v1/ingestion/meter', backlog).then((res) => {
+    answered.push('backlog');
+    return res;
+  });
+  const stored = async () =>
+    (
+      await sql<{ n: number }>`SELECT count(*)::int AS n FROM meter_telemetry_history
+        WHERE meter_id = 'rg-backlog'`.execute(svc.dbHandle.db)
+    ).rows[0]!.n;
+  while ((await stored()) === 0) await new Promise((done) => setTimeout(done, 5)); // its first slices commit
+  const live = await svc.post('/v1/ingestion/meter', {
+    ...register('rg-live', 0, 5),
+    timestamp: iso(Date.now() - MINUTE_MS),
+  });
+  t.like(live.body, { accepted: 1 });
+  answered.push('live');
+  const storedAtLive = await stored();
+  t.true(storedAtLive < backlog.length, `${storedAtLive} of the backlog stored when the live reading was answered`);
+  t.like((await backlogDone).body, { accepted: 500, duplicates: 0 });
+  t.deepEqual(answered, ['live', 'backlog']);
+  t.is(await stored(), 500);
+});

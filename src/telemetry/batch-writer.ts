@@ -1,5 +1,5 @@
 import type { Db } from '../db/database.js';
-import { hourRuns } from './batch-selection.js';
+import { batchSlices } from './batch-selection.js';
 import { insertReadings } from './ingestion.repository.js';
 import {
   deviceIdOf,
@@ -18,8 +18,8 @@ import {
 } from './register-chain.repository.js';
 
 /**
- * Writes a batch as one statement per run of touching hours (see `hourRuns`): a live batch,
- * or late readings of neighbouring hours, is one statement as before. The runs commit one
+ * Writes a batch as one statement per run of touching hours (see `batchSlices`): a live
+ * batch, or late readings of neighbouring hours, is one statement as before. The runs commit one
  * after another; if one fails, the batch is refused (503, retry safe: the runs already
  * committed count as duplicates on the retry). Returns the positions of the readings that
  * were already stored, as positions in the batch.
@@ -37,22 +37,13 @@ import {
  * run could take them in an order another writer takes the other way round (a deadlock).
  */
 export async function writeBatch(db: Db, batch: ReadingsByStream): Promise<ReadingsByStream<number>> {
-  const meterRuns = hourRuns(batch.meter);
-  const vehicleRuns = hourRuns(batch.vehicle);
   const skipped: ReadingsByStream<number> = { meter: [], vehicle: [] };
   if (db.isTransaction) await lockRegisters(db, batch);
-  // One meter run and one vehicle run per statement: they are different hypertables, each
-  // with its own invalidated range.
-  for (let i = 0; i < Math.max(meterRuns.length, vehicleRuns.length); i += 1) {
-    const meter = meterRuns[i] ?? [];
-    const vehicle = vehicleRuns[i] ?? [];
-    const run: ReadingsByStream = {
-      meter: meter.map((position) => batch.meter[position]!),
-      vehicle: vehicle.map((position) => batch.vehicle[position]!),
-    };
-    const result = hasRegisters(run) ? await writeRegisterRun(db, run) : await insertReadings(db, run);
-    for (const position of result.meter) skipped.meter.push(meter[position]!);
-    for (const position of result.vehicle) skipped.vehicle.push(vehicle[position]!);
+  for (const { rows, positions } of batchSlices(batch)) {
+    const result = hasRegisters(rows) ? await writeRegisterRun(db, rows) : await insertReadings(db, rows);
+    for (const stream of ['meter', 'vehicle'] as const) {
+      for (const position of result[stream]) skipped[stream].push(positions[stream][position]!);
+    }
   }
   return skipped;
 }
