@@ -274,3 +274,30 @@ test('a live reading sent while a sparse late register backlog is written is ans
   t.deepEqual(answered, ['live', 'backlog']);
   t.is(await stored(), 500);
 });
+
+test('a register is stored as sent or refused: digits beyond what is kept are a 400 naming the field (issue 23)', async (t) => {
+  const body = (total: string, meterId = 'rg-digits') =>
+    `[{"meterId":"${meterId}","voltage":230,"timestamp":"${iso(at(0))}","kwhConsumedAcTotal":${total}}]`;
+  const refused = await svc.post('/v1/ingestion/meter', body('999999999.000000001'));
+  t.is(refused.status, 400);
+  t.is(refused.body.error.code, 'validation_failed');
+  t.like(refused.body.error.details[0], { index: 0, path: 'kwhConsumedAcTotal' });
+  t.regex(refused.body.error.details[0].message, /would be stored as 999999999 /);
+  const vehicle = await svc.post(
+    '/v1/ingestion/vehicle',
+    `{"vehicleId":"rg-digits","soc":50,"batteryTemp":30,"timestamp":"${iso(at(0))}","kwhDeliveredDcTotal":1.00000000000000001}`,
+  );
+  t.like(vehicle.body.error.details[0], { index: 0, path: 'kwhDeliveredDcTotal' });
+  t.is((await svc.get('/v1/meters/rg-digits/live')).status, 404, 'nothing stored');
+  // Kept: the value as sent, digit for digit.
+  for (const [meterId, total] of [
+    ['rg-digits-a', '999999999.999999'],
+    ['rg-digits-b', '0.30000000000000004'],
+    ['rg-digits-c', '123456.789012345'],
+  ] as const) {
+    t.is((await svc.post('/v1/ingestion/meter', body(total, meterId))).status, 202);
+    const stored = await sql<{ register: string }>`SELECT kwh_register::text AS register FROM meter_telemetry_history
+      WHERE meter_id = ${meterId}`.execute(svc.dbHandle.db);
+    t.is(stored.rows[0]!.register, total);
+  }
+});
