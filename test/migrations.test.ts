@@ -167,7 +167,72 @@ test.serial('archive mode replaces the raw retention policy and back; migrating 
   t.is((await inventory(edb.url)).jobs, 10);
   await run(`SELECT archive_mode_off('meter_telemetry_history', INTERVAL '30 days')`);
   t.is((await inventory(edb.url)).jobs, 11);
-  await retry(() => migrate({ databaseUrl: edb.url, direction: 'down', count: 1 }));
+  // Down through the archive migration (and the ones after it, which leave the policies alone).
+  const names = await listMigrationNames();
+  const count = names.length - names.indexOf('1764201600011_archive');
+  await retry(() => migrate({ databaseUrl: edb.url, direction: 'down', count }));
   t.is((await inventory(edb.url)).jobs, 12);
   await retry(() => migrate({ databaseUrl: edb.url }));
 });
+
+test.serial(
+  'chain links are backfilled from the stored chains, and a stored 10 Wh dip is no longer a reset',
+  async (t) => {
+    const all = await listMigrationNames();
+    const before = all.indexOf('1764201600012_register_chain_links');
+    await retry(() => migrate({ databaseUrl: edb.url, direction: 'down' }));
+    await retry(() => migrate({ databaseUrl: edb.url, count: before }));
+    const query = async <T>(run: (sql: postgres.Sql) => Promise<T>) => {
+      for (let attempt = 0; ; attempt += 1) {
+        const sql = postgres(edb.url, { max: 1, onnotice: () => undefined });
+        try {
+          return await run(sql);
+        } catch (error) {
+          if (attempt > 20) throw error;
+          await new Promise((done) => setTimeout(done, 100));
+        } finally {
+          await sql.end();
+        }
+      }
+    };
+    // A chain as the old rule stored it: 100, 100.995 (0.995), 100.99 (a 5 Wh dip: reset), 150 (a real reset from 200).
+    await query(
+      (
+        sql,
+      ) => sql`INSERT INTO meter_telemetry_history (meter_id, ts, kwh_consumed_ac, kwh_register, register_event, voltage)
+      VALUES ('mig-r', '2026-11-01T00:00:00Z', 0, 100, 'first', 230), ('mig-r', '2026-11-01T00:01:00Z', 0.995, 100.995, NULL, 230),
+             ('mig-r', '2026-11-01T00:02:00Z', 100.99, 100.99, 'reset', 230), ('mig-r', '2026-11-01T00:03:00Z', 99.01, 200, NULL, 230),
+             ('mig-r', '2026-11-01T00:04:00Z', 150, 150, 'reset', 230), ('mig-r', '2026-11-01T00:05:00Z', 2, NULL, NULL, 230)`,
+    );
+    await query(
+      (sql) => sql`INSERT INTO meter_live (meter_id, ts, kwh_consumed_ac, kwh_register, voltage, received_at)
+      VALUES ('mig-r', '2026-11-01T00:02:00Z', 100.99, 100.99, 230, now())`,
+    );
+    await retry(() => migrate({ databaseUrl: edb.url }));
+    const rows = await query(
+      (sql) => sql<
+        { minute: number; kwh: number; event: string | null; previous: string | null; register: string | null }[]
+      >`
+      SELECT extract(minute FROM ts)::int AS minute, kwh_consumed_ac AS kwh, register_event AS event,
+             to_char(previous_ts AT TIME ZONE 'UTC', 'MI') AS previous, previous_register::text AS register
+      FROM meter_telemetry_history WHERE meter_id = 'mig-r' ORDER BY ts`,
+    );
+    t.deepEqual(
+      rows.map((r) => [r.minute, r.kwh, r.event, r.previous, r.register]),
+      [
+        [0, 0, 'first', null, null],
+        [1, 0.995, null, '00', '100'],
+        [2, 0, null, '01', '100.995'],
+        [3, 99.01, null, '02', '100.99'],
+        [4, 150, 'reset', '03', '200'],
+        [5, 2, null, null, null],
+      ],
+    );
+    const live = await query(
+      (sql) => sql<{ kwh: number }[]>`SELECT kwh_consumed_ac AS kwh FROM meter_live WHERE meter_id = 'mig-r'`,
+    );
+    t.is(live[0]!.kwh, 0);
+    await query((sql) => sql`DELETE FROM meter_telemetry_history WHERE meter_id = 'mig-r'`);
+    await query((sql) => sql`DELETE FROM meter_live WHERE meter_id = 'mig-r'`);
+  },
+);

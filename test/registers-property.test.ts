@@ -59,8 +59,10 @@ test('register devices equal their interval twins, and the stored chain equals t
       if (rows.length === 0) {
         rows.push({ ts, registerWh, countedWh: 0 });
       } else if (r > 0.985 && stepWh < registerWh) {
-        registerWh = stepWh; // reset (a decrease): counts from zero
-        rows.push({ ts, registerWh, countedWh: stepWh });
+        // A decrease: a reset counting from zero, or jitter (at most 10 Wh) counting nothing.
+        const jitter = registerWh - stepWh <= 10;
+        registerWh = stepWh;
+        rows.push({ ts, registerWh, countedWh: jitter ? 0 : stepWh });
       } else if (r > 0.975) {
         registerWh += (MAX_INTERVAL_KWH + 1) * 1000 + stepWh; // jump: counted as 0
         rows.push({ ts, registerWh, countedWh: 0 });
@@ -162,11 +164,13 @@ test('register devices equal their interval twins, and the stored chain equals t
       const expected =
         prior === undefined
           ? { kwh: 0, event: 'first' }
-          : row.register < prior
-            ? { kwh: row.register > MAX_INTERVAL_KWH ? 0 : row.register, event: 'reset' }
-            : row.register - prior > MAX_INTERVAL_KWH
-              ? { kwh: 0, event: 'jump' }
-              : { kwh: row.register - prior, event: null };
+          : row.register < prior && Math.round((prior - row.register) * 1000) <= 10
+            ? { kwh: 0, event: null }
+            : row.register < prior
+              ? { kwh: row.register > MAX_INTERVAL_KWH ? 0 : row.register, event: 'reset' }
+              : row.register - prior > MAX_INTERVAL_KWH
+                ? { kwh: 0, event: 'jump' }
+                : { kwh: row.register - prior, event: null };
       if (Math.abs(row.kwh - expected.kwh) > 1e-9 || row.event !== expected.event) {
         t.fail(`${row.id}: stored ${row.kwh} ${row.event}, rule ${expected.kwh} ${expected.event}`);
       }

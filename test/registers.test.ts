@@ -1,7 +1,8 @@
 import test from 'ava';
+import { sql } from 'kysely';
 
 import { writeBatch } from '../src/telemetry/batch-writer.js';
-import { HOUR_MS, MINUTE_MS } from '../src/time.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/time.js';
 import { startTestService, vehicleReading, type TestService } from './helpers/test-service.js';
 
 let svc: TestService;
@@ -150,4 +151,153 @@ test('inside a caller transaction (a stream consumer committing with its checkpo
   });
   t.is(await acEnergy('rg-v4', 0, 3), 1.5);
   t.is(await acEnergy('rg-v4', 3, 151), 1.5);
+});
+
+test('a reading answered as a duplicate changes nothing, whatever form either reading has (issue 23)', async (t) => {
+  await mapped('rg-v5', 'rg-m5');
+  const interval = (minute: number, kwh: number) => ({
+    meterId: 'rg-m5',
+    kwhConsumedAc: kwh,
+    voltage: 230,
+    timestamp: iso(at(minute)),
+  });
+  t.is((await svc.post('/v1/ingestion/meter', interval(1, 0.5))).status, 202);
+  t.is((await svc.post('/v1/ingestion/meter', [register('rg-m5', 2, 9000), register('rg-m5', 3, 9000.5)])).status, 202);
+  const stored = async () =>
+    (
+      await sql<{ ts: Date; kwh: number; register: number | null; event: string | null }>`
+        SELECT ts, kwh_consumed_ac AS kwh, kwh_register AS register, register_event AS event
+        FROM meter_telemetry_history WHERE meter_id = 'rg-m5' ORDER BY ts`.execute(svc.dbHandle.db)
+    ).rows;
+  const before = {
+    energy: await acEnergy('rg-v5', 0, 4),
+    events: await eventsByMinute('rg-m5'),
+    live: (await svc.get('/v1/meters/rg-m5/live')).body,
+    rows: await stored(),
+  };
+  t.is(before.energy, 1);
+  t.deepEqual(before.events, { 2: 'first' });
+  // A register reading at the interval reading's instant, and the other way round.
+  for (const duplicate of [register('rg-m5', 1, 0), interval(2, 7), interval(3, 7)]) {
+    t.like((await svc.post('/v1/ingestion/meter', duplicate)).body, { accepted: 0, duplicates: 1 });
+    t.is(await acEnergy('rg-v5', 0, 4), before.energy);
+    t.deepEqual(await eventsByMinute('rg-m5'), before.events);
+    t.deepEqual((await svc.get('/v1/meters/rg-m5/live')).body, before.live);
+    t.deepEqual(await stored(), before.rows);
+  }
+  // Mixed into a batch with a new reading after the others: only the new one changes anything.
+  const res = await svc.post('/v1/ingestion/meter', [register('rg-m5', 1, 0), register('rg-m5', 4, 9001)]);
+  t.like(res.body, { accepted: 1, duplicates: 1 });
+  t.is(await acEnergy('rg-v5', 0, 5), 1.5);
+  t.deepEqual(await eventsByMinute('rg-m5'), before.events);
+});
+
+test('a late register reading past a predecessor dropped by raw retention takes its share from the next one (issue 23)', async (t) => {
+  const day = (n: number) => Math.floor(Date.now() / HOUR_MS) * HOUR_MS - n * DAY_MS;
+  const reading = (meterId: string, ts: number, total: number) => ({
+    meterId,
+    kwhConsumedAc: null,
+    kwhConsumedAcTotal: total,
+    voltage: 230,
+    timestamp: new Date(ts),
+  });
+  for (const [vehicleId, meterId] of [
+    ['rg-v6', 'rg-m6'],
+    ['rg-v7', 'rg-m7'],
+  ] as const) {
+    await svc.put(`/v1/vehicles/${vehicleId}/meter`, { meterId, from: iso(day(45)) });
+  }
+  // Older than the API accepts: written as they were when they arrived on time.
+  await writeBatch(svc.dbHandle.db, {
+    meter: [reading('rg-m6', day(41), 100), reading('rg-m6', day(21), 200)],
+    vehicle: [],
+  });
+  await writeBatch(svc.dbHandle.db, { meter: [reading('rg-m7', day(41), 100)], vehicle: [] }); // none kept after it
+  await sql`SELECT drop_chunks('meter_telemetry_history', older_than => ${new Date(day(30))}::timestamptz)`.execute(
+    svc.dbHandle.maintenanceDb,
+  );
+  const kept = await sql<{ n: number }>`SELECT count(*)::int AS n FROM meter_telemetry_history
+    WHERE meter_id IN ('rg-m6', 'rg-m7')`.execute(svc.dbHandle.db);
+  t.is(kept.rows[0]!.n, 1, 'the readings of day 41 are dropped');
+  const energy = async (vehicleId: string, from: number, to: number) => {
+    const res = await svc.get(`/v1/analytics/performance/${vehicleId}?from=${iso(from)}&to=${iso(to)}`);
+    t.is(res.status, 200, JSON.stringify(res.body));
+    return res.body.acEnergyKwh as number;
+  };
+  t.is(await energy('rg-v6', day(22), day(20)), 100);
+
+  for (const meterId of ['rg-m6', 'rg-m7']) {
+    const late = await svc.post('/v1/ingestion/meter', { ...register(meterId, 0, 150), timestamp: iso(day(27)) });
+    t.like(late.body, { accepted: 1, duplicates: 0 });
+  }
+  // Exactly as an interval twin: 50 kWh at day 27, the other 50 at day 21.
+  t.is(await energy('rg-v6', day(28), day(26)), 50);
+  t.is(await energy('rg-v6', day(22), day(20)), 50);
+  t.deepEqual(await eventsByMinute('rg-m6'), {});
+  // With nothing kept at all, the live row (the newest reading ever stored) is the predecessor.
+  t.is(await energy('rg-v7', day(28), day(26)), 50);
+  t.deepEqual(await eventsByMinute('rg-m7'), {});
+});
+
+test('a live reading sent while a sparse late register backlog is written is answered before the backlog (issue 23)', async (t) => {
+  // 500 register readings in 50 separate hours (every other hour, 3 to 101 hours old): 50 transactions.
+  const newestHour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 3 * HOUR_MS;
+  const backlog = Array.from({ length: 500 }, (_, i) => {
+    const hour = Math.floor(i / 10);
+    return {
+      meterId: 'rg-backlog',
+      kwhConsumedAcTotal: 1000 + i,
+      voltage: 230,
+      timestamp: iso(newestHour - 2 * (49 - hour) * HOUR_MS + (i % 10) * MINUTE_MS),
+    };
+  });
+  const answered: string[] = [];
+  const backlogDone = svc.post('/v1/ingestion/meter', backlog).then((res) => {
+    answered.push('backlog');
+    return res;
+  });
+  const stored = async () =>
+    (
+      await sql<{ n: number }>`SELECT count(*)::int AS n FROM meter_telemetry_history
+        WHERE meter_id = 'rg-backlog'`.execute(svc.dbHandle.db)
+    ).rows[0]!.n;
+  while ((await stored()) === 0) await new Promise((done) => setTimeout(done, 5)); // its first slices commit
+  const live = await svc.post('/v1/ingestion/meter', {
+    ...register('rg-live', 0, 5),
+    timestamp: iso(Date.now() - MINUTE_MS),
+  });
+  t.like(live.body, { accepted: 1 });
+  answered.push('live');
+  const storedAtLive = await stored();
+  t.true(storedAtLive < backlog.length, `${storedAtLive} of the backlog stored when the live reading was answered`);
+  t.like((await backlogDone).body, { accepted: 500, duplicates: 0 });
+  t.deepEqual(answered, ['live', 'backlog']);
+  t.is(await stored(), 500);
+});
+
+test('a register is stored as sent or refused: digits beyond what is kept are a 400 naming the field (issue 23)', async (t) => {
+  const body = (total: string, meterId = 'rg-digits') =>
+    `[{"meterId":"${meterId}","voltage":230,"timestamp":"${iso(at(0))}","kwhConsumedAcTotal":${total}}]`;
+  const refused = await svc.post('/v1/ingestion/meter', body('999999999.000000001'));
+  t.is(refused.status, 400);
+  t.is(refused.body.error.code, 'validation_failed');
+  t.like(refused.body.error.details[0], { index: 0, path: 'kwhConsumedAcTotal' });
+  t.regex(refused.body.error.details[0].message, /would be stored as 999999999 /);
+  const vehicle = await svc.post(
+    '/v1/ingestion/vehicle',
+    `{"vehicleId":"rg-digits","soc":50,"batteryTemp":30,"timestamp":"${iso(at(0))}","kwhDeliveredDcTotal":1.00000000000000001}`,
+  );
+  t.like(vehicle.body.error.details[0], { index: 0, path: 'kwhDeliveredDcTotal' });
+  t.is((await svc.get('/v1/meters/rg-digits/live')).status, 404, 'nothing stored');
+  // Kept: the value as sent, digit for digit.
+  for (const [meterId, total] of [
+    ['rg-digits-a', '999999999.999999'],
+    ['rg-digits-b', '0.30000000000000004'],
+    ['rg-digits-c', '123456.789012345'],
+  ] as const) {
+    t.is((await svc.post('/v1/ingestion/meter', body(total, meterId))).status, 202);
+    const stored = await sql<{ register: string }>`SELECT kwh_register::text AS register FROM meter_telemetry_history
+      WHERE meter_id = ${meterId}`.execute(svc.dbHandle.db);
+    t.is(stored.rows[0]!.register, total);
+  }
 });

@@ -1,6 +1,7 @@
 import { issuesToDetails } from '../http/validate.js';
 import { meterBatchSchema, vehicleBatchSchema } from '../telemetry/ingestion.schema.js';
 import type { MeterReading, Stream, VehicleReading } from '../telemetry/reading.js';
+import { registerPrecisionIssues } from '../telemetry/register-precision.js';
 import { DAY_MS, HOUR_MS } from '../time.js';
 import type { DeadLetterDetail, DeadLetterReason } from './stream.table.js';
 
@@ -46,8 +47,10 @@ export function recordDecoder(kind: Stream, rules: RecordRules): (record: Stream
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   return (record) => {
     let body: unknown;
+    let text: string;
     try {
-      body = JSON.parse(utf8.decode(record.data));
+      text = utf8.decode(record.data);
+      body = JSON.parse(text);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       return { record, kind, refused: { reason: 'not_json', details: [{ path: '', message }], readings: 1 } };
@@ -59,6 +62,14 @@ export function recordDecoder(kind: Stream, rules: RecordRules): (record: Stream
       return { record, kind, refused: { reason: 'invalid_readings', details, readings: count } };
     }
     const readings = parsed.data;
+    const digits = registerPrecisionIssues(
+      text,
+      readings,
+      kind === 'meter' ? 'kwhConsumedAcTotal' : 'kwhDeliveredDcTotal',
+    );
+    if (digits.length > 0) {
+      return { record, kind, refused: { reason: 'invalid_readings', details: digits, readings: count } };
+    }
     const maxAgeMs = rules.maxAgeMs();
     const oldest = Date.now() - maxAgeMs;
     const tooOld: DeadLetterDetail[] = [];

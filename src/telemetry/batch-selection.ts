@@ -125,3 +125,29 @@ export function hourRuns(readings: readonly { timestamp: Date }[]): number[][] {
   }
   return runs;
 }
+
+/** Part of a batch, and the position in the batch of each of its readings. */
+export interface BatchSlice {
+  rows: ReadingsByStream;
+  positions: ReadingsByStream<number>;
+}
+
+/**
+ * A batch cut into its runs of touching hours (`hourRuns`), the i-th meter run with the i-th
+ * vehicle run (different hypertables, each with its own invalidated range): what one
+ * transaction writes. A live batch, or late readings of neighbouring hours, is one slice.
+ */
+export function batchSlices(batch: ReadingsByStream): BatchSlice[] {
+  const meterRuns = hourRuns(batch.meter);
+  const vehicleRuns = hourRuns(batch.vehicle);
+  return Array.from({ length: Math.max(meterRuns.length, vehicleRuns.length) }, (_, i) => {
+    const positions = { meter: meterRuns[i] ?? [], vehicle: vehicleRuns[i] ?? [] };
+    return {
+      rows: {
+        meter: positions.meter.map((position) => batch.meter[position]!),
+        vehicle: positions.vehicle.map((position) => batch.vehicle[position]!),
+      },
+      positions,
+    };
+  });
+}

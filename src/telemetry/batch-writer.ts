@@ -1,5 +1,5 @@
 import type { Db } from '../db/database.js';
-import { hourRuns } from './batch-selection.js';
+import { batchSlices } from './batch-selection.js';
 import { insertReadings } from './ingestion.repository.js';
 import {
   deviceIdOf,
@@ -9,7 +9,7 @@ import {
   type Stream,
   type VehicleReading,
 } from './reading.js';
-import { deriveChain, type ChainEnergy, type IncomingLink } from './register-chain.js';
+import { deriveChain, type IncomingLink, type LinkEnergy } from './register-chain.js';
 import {
   findChainLinks,
   lockRegisterDevices,
@@ -18,14 +18,15 @@ import {
 } from './register-chain.repository.js';
 
 /**
- * Writes a batch as one statement per run of touching hours (see `hourRuns`): a live batch,
- * or late readings of neighbouring hours, is one statement as before. The runs commit one
+ * Writes a batch as one statement per run of touching hours (see `batchSlices`): a live
+ * batch, or late readings of neighbouring hours, is one statement as before. The runs commit one
  * after another; if one fails, the batch is refused (503, retry safe: the runs already
  * committed count as duplicates on the retry). Returns the positions of the readings that
  * were already stored, as positions in the batch.
  *
  * A run holding register readings is one transaction instead: lock those devices' register
- * chains, read the stored links around the new readings, derive their energies and those of
+ * chains, read the stored links around the new readings (and the instants of interval
+ * readings among them: a reading there is a duplicate), derive their energies and those of
  * the stored readings they change (register-chain.ts), insert, update. A reading and the
  * energies it implies commit together; a live batch (newer than everything stored) changes
  * no stored reading.
@@ -36,22 +37,13 @@ import {
  * run could take them in an order another writer takes the other way round (a deadlock).
  */
 export async function writeBatch(db: Db, batch: ReadingsByStream): Promise<ReadingsByStream<number>> {
-  const meterRuns = hourRuns(batch.meter);
-  const vehicleRuns = hourRuns(batch.vehicle);
   const skipped: ReadingsByStream<number> = { meter: [], vehicle: [] };
   if (db.isTransaction) await lockRegisters(db, batch);
-  // One meter run and one vehicle run per statement: they are different hypertables, each
-  // with its own invalidated range.
-  for (let i = 0; i < Math.max(meterRuns.length, vehicleRuns.length); i += 1) {
-    const meter = meterRuns[i] ?? [];
-    const vehicle = vehicleRuns[i] ?? [];
-    const run: ReadingsByStream = {
-      meter: meter.map((position) => batch.meter[position]!),
-      vehicle: vehicle.map((position) => batch.vehicle[position]!),
-    };
-    const result = hasRegisters(run) ? await writeRegisterRun(db, run) : await insertReadings(db, run);
-    for (const position of result.meter) skipped.meter.push(meter[position]!);
-    for (const position of result.vehicle) skipped.vehicle.push(vehicle[position]!);
+  for (const { rows, positions } of batchSlices(batch)) {
+    const result = hasRegisters(rows) ? await writeRegisterRun(db, rows) : await insertReadings(db, rows);
+    for (const stream of ['meter', 'vehicle'] as const) {
+      for (const position of result[stream]) skipped[stream].push(positions[stream][position]!);
+    }
   }
   return skipped;
 }
@@ -76,10 +68,24 @@ function writeRegisterRun(db: Db, run: ReadingsByStream): Promise<ReadingsByStre
     const meter = await deriveRun(trx, 'meter', run.meter);
     const vehicle = await deriveRun(trx, 'vehicle', run.vehicle);
     const skipped = await insertReadings(trx, run, { meter: meter.energies, vehicle: vehicle.energies });
+    assertDerivedStored(skipped.meter, meter.energies);
+    assertDerivedStored(skipped.vehicle, vehicle.energies);
     await updateChainEnergies(trx, 'meter', meter.updates);
     await updateChainEnergies(trx, 'vehicle', vehicle.updates);
     return skipped;
   });
+}
+
+/**
+ * A reading derived as new but not inserted: an interval reading at its instant was committed
+ * by another writer (on a server) after the chain was read; interval writers take no chain
+ * lock. The derived energies would then be wrong, so the run rolls back and the batch is
+ * refused (503, retry safe: the retry sees that reading and treats this one as a duplicate).
+ */
+function assertDerivedStored(skipped: readonly number[], energies: readonly (LinkEnergy | undefined)[]): void {
+  if (skipped.some((position) => energies[position] !== undefined)) {
+    throw new Error('a reading of a register chain was stored by another writer meanwhile');
+  }
 }
 
 function registerDevices(readings: (MeterReading | VehicleReading)[]): string[] {
@@ -94,7 +100,7 @@ async function deriveRun(
   trx: Db,
   stream: Stream,
   readings: (MeterReading | VehicleReading)[],
-): Promise<{ energies: (ChainEnergy | undefined)[]; updates: ChainUpdate[] }> {
+): Promise<{ energies: (LinkEnergy | undefined)[]; updates: ChainUpdate[] }> {
   const byDevice = new Map<string, IncomingLink[]>();
   readings.forEach((reading, position) => {
     const register = registerOf(reading);
@@ -110,10 +116,11 @@ async function deriveRun(
     to: new Date(Math.max(...links.map((link) => link.ts))),
   }));
   const stored = await findChainLinks(trx, stream, spans);
-  const energies: (ChainEnergy | undefined)[] = [];
+  const energies: (LinkEnergy | undefined)[] = [];
   const updates: ChainUpdate[] = [];
   for (const [deviceId, links] of byDevice) {
-    const chain = deriveChain(stored.get(deviceId) ?? [], links);
+    const { links: storedLinks = [], ...context } = stored.get(deviceId) ?? {};
+    const chain = deriveChain(storedLinks, links, context);
     for (const [position, energy] of chain.incoming) energies[position] = energy;
     for (const change of chain.changed) updates.push({ deviceId, ...change });
   }

@@ -1,11 +1,12 @@
 import { AppError } from '../http/app-error.js';
 import type { Logger } from '../logger.js';
-import { dedupeBatch, describeRequest, selectBatch, type QueuedRequest } from './batch-selection.js';
+import { batchSlices, dedupeBatch, describeRequest, selectBatch, type QueuedRequest } from './batch-selection.js';
 import type { IngestResult, MeterReading, ReadingsByStream, Stream, VehicleReading } from './reading.js';
 
 /**
- * Writes one merged batch in one transaction, resolving once it has committed, with the
- * positions (per stream) of the readings it did not insert because they were already stored.
+ * Writes one merged batch (one transaction per run of touching hours), resolving once it has
+ * committed, with the positions (per stream) of the readings it did not insert because they
+ * were already stored.
  */
 export type BatchWriter = (batch: ReadingsByStream) => Promise<ReadingsByStream<number>>;
 
@@ -43,6 +44,13 @@ interface Pending extends QueuedRequest {
  * Which requests share a batch is decided by `selectBatch` (live and late readings apart).
  * Late requests may fill at most half the queue, so a backlog of them never refuses live
  * readings for lack of room.
+ *
+ * A late batch is written one slice (run of touching hours, one transaction) at a time, and
+ * live readings waiting meanwhile are written between two slices: a sparse backlog (5,000
+ * register readings over 330 separate hours is 330 transactions) holds live readings for at
+ * most one slice, not for all of it. Its requests are still answered only once every slice
+ * has committed; if one fails they are refused (503), and the slices already committed count
+ * as duplicates on the retry.
  */
 export class IngestQueue {
   private pending: Pending[] = [];
@@ -126,8 +134,8 @@ export class IngestQueue {
     });
   }
 
-  private takeBatch(): Pending[] {
-    const chosen = new Set(selectBatch(this.pending, this.options.flushReadings, this.lateTurn));
+  private takeBatch(lateTurn = this.lateTurn): Pending[] {
+    const chosen = new Set(selectBatch(this.pending, this.options.flushReadings, lateTurn));
     const batch = this.pending.filter((_, index) => chosen.has(index));
     this.pending = this.pending.filter((_, index) => !chosen.has(index));
     const readings = batch.reduce((n, request) => n + request.readings.length, 0);
@@ -142,10 +150,10 @@ export class IngestQueue {
   private async flush(batch: Pending[]): Promise<void> {
     const size = batch.reduce((n, request) => n + request.readings.length, 0);
     const { rows, owners, contributed } = dedupeBatch(batch);
-    const started = performance.now();
     try {
-      const skipped = await this.write(rows);
-      this.observer.batchWritten?.(size, (performance.now() - started) / 1000);
+      const late = batch[0]?.live === false;
+      const { skipped, seconds } = late ? await this.writeSlices(rows) : await this.timedWrite(rows);
+      this.observer.batchWritten?.(size, seconds);
       const accepted = [...contributed];
       for (const stream of ['meter', 'vehicle'] as const) {
         for (const position of skipped[stream]) accepted[owners[stream][position]!]! -= 1;
@@ -162,5 +170,32 @@ export class IngestQueue {
     } finally {
       this.inFlightReadings -= size;
     }
+  }
+
+  private async timedWrite(rows: ReadingsByStream): Promise<{ skipped: ReadingsByStream<number>; seconds: number }> {
+    const started = performance.now();
+    const skipped = await this.write(rows);
+    return { skipped, seconds: (performance.now() - started) / 1000 };
+  }
+
+  /** A late batch slice by slice, the live readings waiting meanwhile written in between. */
+  private async writeSlices(rows: ReadingsByStream): Promise<{ skipped: ReadingsByStream<number>; seconds: number }> {
+    const skipped: ReadingsByStream<number> = { meter: [], vehicle: [] };
+    let seconds = 0;
+    for (const [index, slice] of batchSlices(rows).entries()) {
+      if (index > 0) await this.writeWaitingLive();
+      const result = await this.timedWrite(slice.rows);
+      seconds += result.seconds;
+      for (const stream of ['meter', 'vehicle'] as const) {
+        for (const position of result.skipped[stream]) skipped[stream].push(slice.positions[stream][position]!);
+      }
+    }
+    return { skipped, seconds };
+  }
+
+  /** Writes (and answers) one live batch if live requests wait; never throws (`flush` answers failures). */
+  private async writeWaitingLive(): Promise<void> {
+    if (!this.pending.some((request) => request.live)) return;
+    await this.flush(this.takeBatch(false));
   }
 }

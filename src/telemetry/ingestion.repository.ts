@@ -2,10 +2,10 @@ import { sql } from 'kysely';
 
 import type { Db } from '../db/database.js';
 import { deviceIdOf, type MeterReading, type ReadingsByStream, type Stream, type VehicleReading } from './reading.js';
-import type { ChainEnergy } from './register-chain.js';
+import type { LinkEnergy } from './register-chain.js';
 
-/** The energy and event derived for register readings, by position (register-chain.ts). */
-export type DerivedEnergies = ReadingsByStream<ChainEnergy | undefined>;
+/** The energy, event and link derived for register readings, by position (register-chain.ts). */
+export type DerivedEnergies = ReadingsByStream<LinkEnergy | undefined>;
 
 type SkippedRow = { stream: Stream; position: number };
 
@@ -22,8 +22,8 @@ type SkippedRow = { stream: Stream; position: number };
  * - returns the positions of the readings it did not insert; the anti-join that finds
  *   them is skipped outright (a one-time filter) when every reading was inserted.
  *
- * A register reading is stored with the energy derived for it (`derived`, by position;
- * batch-writer.ts derives it in the same transaction).
+ * A register reading is stored with the energy and link derived for it (`derived`, by
+ * position; batch-writer.ts derives them in the same transaction).
  *
  * Every row lock is taken in one global order, device key then timestamp (the ORDER BY of each
  * insert, in "C" collation): instances writing overlapping batches of the same devices in any
@@ -50,11 +50,16 @@ export async function insertReadings(
         ${meterKwh}::float8[],
         ${meter.map((r) => r.kwhConsumedAcTotal)}::numeric[],
         ${meter.map((_, i) => derived.meter[i]?.event ?? null)}::text[],
+        ${previousTs(derived.meter)}::timestamptz[],
+        ${previousRegister(derived.meter)}::numeric[],
         ${meter.map((r) => r.voltage)}::float8[]
-      ) WITH ORDINALITY AS t (meter_id, ts, kwh_consumed_ac, kwh_register, register_event, voltage, position)
+      ) WITH ORDINALITY AS t (meter_id, ts, kwh_consumed_ac, kwh_register, register_event, previous_ts, previous_register,
+                              voltage, position)
     ), meter_inserted AS (
-      INSERT INTO meter_telemetry_history (meter_id, ts, kwh_consumed_ac, kwh_register, register_event, voltage)
-      SELECT meter_id, ts, kwh_consumed_ac, kwh_register, register_event, voltage FROM meter_input
+      INSERT INTO meter_telemetry_history
+        (meter_id, ts, kwh_consumed_ac, kwh_register, register_event, previous_ts, previous_register, voltage)
+      SELECT meter_id, ts, kwh_consumed_ac, kwh_register, register_event, previous_ts, previous_register, voltage
+      FROM meter_input
       ORDER BY meter_id COLLATE "C", ts
       ON CONFLICT DO NOTHING
       RETURNING meter_id, ts
@@ -80,11 +85,17 @@ export async function insertReadings(
         ${vehicleKwh}::float8[],
         ${vehicle.map((r) => r.kwhDeliveredDcTotal)}::numeric[],
         ${vehicle.map((_, i) => derived.vehicle[i]?.event ?? null)}::text[],
+        ${previousTs(derived.vehicle)}::timestamptz[],
+        ${previousRegister(derived.vehicle)}::numeric[],
         ${vehicle.map((r) => r.batteryTemp)}::float8[]
-      ) WITH ORDINALITY AS t (vehicle_id, ts, soc, kwh_delivered_dc, kwh_register, register_event, battery_temp, position)
+      ) WITH ORDINALITY AS t (vehicle_id, ts, soc, kwh_delivered_dc, kwh_register, register_event, previous_ts,
+                              previous_register, battery_temp, position)
     ), vehicle_inserted AS (
-      INSERT INTO vehicle_telemetry_history (vehicle_id, ts, soc, kwh_delivered_dc, kwh_register, register_event, battery_temp)
-      SELECT vehicle_id, ts, soc, kwh_delivered_dc, kwh_register, register_event, battery_temp FROM vehicle_input
+      INSERT INTO vehicle_telemetry_history
+        (vehicle_id, ts, soc, kwh_delivered_dc, kwh_register, register_event, previous_ts, previous_register, battery_temp)
+      SELECT vehicle_id, ts, soc, kwh_delivered_dc, kwh_register, register_event, previous_ts, previous_register,
+             battery_temp
+      FROM vehicle_input
       ORDER BY vehicle_id COLLATE "C", ts
       ON CONFLICT DO NOTHING
       RETURNING vehicle_id, ts
@@ -118,6 +129,22 @@ export async function insertReadings(
   const skipped: ReadingsByStream<number> = { meter: [], vehicle: [] };
   for (const row of result.rows) skipped[row.stream].push(row.position);
   return skipped;
+}
+
+/**
+ * The derived links' timestamps and registers by position (null: none, or not a register
+ * reading). Only as long as `derived`: a multi-argument `unnest` pads the shorter arrays
+ * with NULLs, so a batch without register readings sends no array of nulls.
+ */
+function previousTs(derived: readonly (LinkEnergy | undefined)[]): (string | null)[] {
+  return Array.from({ length: derived.length }, (_, i) => {
+    const previous = derived[i]?.previous;
+    return previous ? new Date(previous.ts).toISOString() : null;
+  });
+}
+
+function previousRegister(derived: readonly (LinkEnergy | undefined)[]): (number | null)[] {
+  return Array.from({ length: derived.length }, (_, i) => derived[i]?.previous?.register ?? null);
 }
 
 /** The position of the reading with the newest timestamp of each device (the first one on a tie). */

@@ -106,9 +106,10 @@ function oneEnergyForm(interval: string, register: string) {
 const INTERVAL_DESCRIPTION = 'Energy of the interval since the previous reading of this device. ';
 const REGISTER_DESCRIPTION =
   'The running total of an energy register (OCPP `Energy.Active.Import.Register`), in kWh, sent instead of the ' +
-  'interval energy. The interval energy is derived in timestamp order whatever the arrival order: a decrease is a ' +
-  'reset (counts from zero), an increase above the interval bound is a jump (counted as 0); both are recorded as ' +
-  'register events. ';
+  'interval energy. The interval energy is derived in timestamp order whatever the arrival order: a decrease of more ' +
+  'than 0.01 kWh is a reset (counts from zero; a smaller one is meter jitter and counts 0), an increase above the ' +
+  'interval bound is a jump (counted as 0); both are recorded as register events. Stored exactly as sent: every value ' +
+  'of up to 15 significant digits is kept, and one with digits a double does not hold is refused (400). ';
 
 function meterReadingSchema(limits: TimestampLimits) {
   return z

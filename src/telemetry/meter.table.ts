@@ -10,6 +10,9 @@ export interface MeterTelemetryHistoryTable {
   /** The register a register reading carried (NUMERIC, read as a number); null for an interval reading. */
   kwh_register: number | null;
   register_event: RegisterEvent | null;
+  /** The register reading this one's energy was derived from (register-chain.ts); null for a `first` or an interval reading. */
+  previous_ts: Date | null;
+  previous_register: number | null;
   voltage: number;
   received_at: Generated<Date>;
 }

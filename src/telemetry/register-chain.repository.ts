@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 
 import type { Db } from '../db/database.js';
 import type { Stream } from './reading.js';
-import type { ChainEnergy, StoredLink } from './register-chain.js';
+import type { ChainContext, LinkEnergy, StoredLink } from './register-chain.js';
 import type { RegisterEvent } from './register-event.js';
 import { STREAM_TABLES } from './stream-tables.js';
 
@@ -39,23 +39,42 @@ export interface ChainSpan {
   to: Date;
 }
 
+/** One device's stored chain around a span (what `deriveChain` needs). */
+export interface StoredChain extends ChainContext {
+  links: StoredLink[];
+  occupied: number[];
+}
+
+interface ChainRow {
+  device_id: string;
+  ts: Date;
+  register: number | null;
+  kwh: number;
+  event: RegisterEvent | null;
+  previous_ts: Date | null;
+  previous_register: number | null;
+  live: boolean;
+}
+
 /**
  * Each device's stored register readings from the one just before `from` to the one just
- * after `to` (what `deriveChain` needs), oldest first.
+ * after `to`, the instants of its interval readings between them, and its live row's
+ * register reading (the newest ever stored: it stands in when retention dropped them all).
  */
 export async function findChainLinks(
   trx: Db,
   stream: Stream,
   spans: readonly ChainSpan[],
-): Promise<Map<string, StoredLink[]>> {
-  const links = new Map<string, StoredLink[]>();
-  if (spans.length === 0) return links;
+): Promise<Map<string, StoredChain>> {
+  const chains = new Map<string, StoredChain>();
+  if (spans.length === 0) return chains;
   const t = STREAM_TABLES[stream];
   const history = sql.table(t.history);
   const id = sql.ref(t.id);
   const energy = sql.ref(t.energy);
-  const columns = sql`h.ts, h.kwh_register AS register, h.${energy} AS kwh, h.register_event AS event`;
-  const result = await sql<{ device_id: string; ts: Date; register: number; kwh: number; event: RegisterEvent | null }>`
+  const columns = sql`h.ts, h.kwh_register AS register, h.${energy} AS kwh, h.register_event AS event,
+    h.previous_ts, h.previous_register, false AS live`;
+  const result = await sql<ChainRow>`
     SELECT s.device_id, l.*
     FROM unnest(
       ${spans.map((span) => span.deviceId)}::text[],
@@ -68,29 +87,48 @@ export async function findChainLinks(
        ORDER BY h.ts DESC LIMIT 1)
       UNION ALL
       (SELECT ${columns} FROM ${history} h
-       WHERE h.${id} = s.device_id AND h.ts BETWEEN s.from_ts AND s.to_ts AND h.kwh_register IS NOT NULL)
+       WHERE h.${id} = s.device_id AND h.ts BETWEEN s.from_ts AND s.to_ts)
       UNION ALL
       (SELECT ${columns} FROM ${history} h
        WHERE h.${id} = s.device_id AND h.ts > s.to_ts AND h.kwh_register IS NOT NULL
        ORDER BY h.ts LIMIT 1)
+      UNION ALL
+      (SELECT v.ts, v.kwh_register, 0, NULL, NULL, NULL, true FROM ${sql.table(t.live)} v
+       WHERE v.${id} = s.device_id AND v.kwh_register IS NOT NULL)
     ) AS l
     ORDER BY s.device_id, l.ts`.execute(trx);
   for (const row of result.rows) {
-    const link: StoredLink = { ts: row.ts.getTime(), register: row.register, kwh: row.kwh, event: row.event };
-    const list = links.get(row.device_id);
-    if (list) list.push(link);
-    else links.set(row.device_id, [link]);
+    let chain = chains.get(row.device_id);
+    if (!chain) chains.set(row.device_id, (chain = { links: [], occupied: [] }));
+    if (row.live) {
+      if (row.register !== null) chain.newest = { ts: row.ts.getTime(), register: row.register };
+      continue;
+    }
+    if (row.register === null) {
+      chain.occupied.push(row.ts.getTime());
+      continue;
+    }
+    chain.links.push({
+      ts: row.ts.getTime(),
+      register: row.register,
+      kwh: row.kwh,
+      event: row.event,
+      previous:
+        row.previous_ts && row.previous_register !== null
+          ? { ts: row.previous_ts.getTime(), register: row.previous_register }
+          : null,
+    });
   }
-  return links;
+  return chains;
 }
 
-/** A stored register reading whose energy changes (a late reading landed before it). */
-export interface ChainUpdate extends ChainEnergy {
+/** A stored register reading whose energy or link changes (a late reading landed before it). */
+export interface ChainUpdate extends LinkEnergy {
   deviceId: string;
   ts: number;
 }
 
-/** Writes changed energies of stored register readings, and of the live rows showing them. */
+/** Writes changed energies and links of stored register readings, and the energies of the live rows showing them. */
 export async function updateChainEnergies(trx: Db, stream: Stream, updates: readonly ChainUpdate[]): Promise<void> {
   if (updates.length === 0) return;
   const t = STREAM_TABLES[stream];
@@ -102,12 +140,15 @@ export async function updateChainEnergies(trx: Db, stream: Stream, updates: read
         ${updates.map((u) => u.deviceId)}::text[],
         ${updates.map((u) => new Date(u.ts).toISOString())}::timestamptz[],
         ${updates.map((u) => u.kwh)}::float8[],
-        ${updates.map((u) => u.event)}::text[]
-      ) AS c (device_id, ts, kwh, event)
+        ${updates.map((u) => u.event)}::text[],
+        ${updates.map((u) => (u.previous ? new Date(u.previous.ts).toISOString() : null))}::timestamptz[],
+        ${updates.map((u) => u.previous?.register ?? null)}::numeric[]
+      ) AS c (device_id, ts, kwh, event, previous_ts, previous_register)
     ), live_updated AS (
       UPDATE ${sql.table(t.live)} l SET ${energy} = c.kwh
       FROM changed c WHERE l.${id} = c.device_id AND l.ts = c.ts
     )
-    UPDATE ${sql.table(t.history)} h SET ${energy} = c.kwh, register_event = c.event
+    UPDATE ${sql.table(t.history)} h
+    SET ${energy} = c.kwh, register_event = c.event, previous_ts = c.previous_ts, previous_register = c.previous_register
     FROM changed c WHERE h.${id} = c.device_id AND h.ts = c.ts`.execute(trx);
 }

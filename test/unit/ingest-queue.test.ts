@@ -1,7 +1,13 @@
 import test from 'ava';
 
 import { createLogger } from '../../src/logger.js';
-import { hourRuns, LIVE_READING_AGE_MS, selectBatch, type QueuedRequest } from '../../src/telemetry/batch-selection.js';
+import {
+  batchSlices,
+  hourRuns,
+  LIVE_READING_AGE_MS,
+  selectBatch,
+  type QueuedRequest,
+} from '../../src/telemetry/batch-selection.js';
 import { IngestQueue, type BatchWriter } from '../../src/telemetry/ingest-queue.js';
 import type { MeterReading, ReadingsByStream } from '../../src/telemetry/reading.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/time.js';
@@ -149,4 +155,56 @@ test('a batch is written per run of touching hours: one request of a 20-day-old 
   ]);
   t.deepEqual(hourRuns([]), []);
   t.deepEqual(hourRuns([at(2), at(4)]), [[1], [0]], 'a gap of one hour splits');
+});
+
+test('a sparse late backlog is written slice by slice: a live reading waits for one slice, not for the backlog', async (t) => {
+  const calls: string[] = [];
+  let releaseFirst: () => void = () => undefined;
+  const firstHeld = new Promise<void>((done) => (releaseFirst = done));
+  let firstStarted: () => void = () => undefined;
+  const started = new Promise<void>((done) => (firstStarted = done));
+  const write: BatchWriter = async (batch) => {
+    calls.push(batch.meter.map((r) => r.meterId).join(','));
+    if (calls.length === 1) {
+      firstStarted();
+      await firstHeld;
+    }
+    // The second slice of the backlog: the live reading must already be answered.
+    return { meter: batch.meter.flatMap((r, i) => (r.meterId === 'dup' ? [i] : [])), vehicle: [] };
+  };
+  const queue = new IngestQueue(write, options, silent);
+  const answered: string[] = [];
+  // Three separate hours, 10, 20 and 30 hours old; one of them already stored.
+  const backlog = queue
+    .submit('meter', [meter('h10', 10 * HOUR_MS), meter('h20', 20 * HOUR_MS), meter('dup', 30 * HOUR_MS)])
+    .then((result) => {
+      answered.push('backlog');
+      return result;
+    });
+  await started;
+  const live = queue.submit('meter', [meter('live', MINUTE_MS)]).then((result) => {
+    answered.push('live');
+    return result;
+  });
+  releaseFirst();
+  t.deepEqual(await live, { accepted: 1, duplicates: 0 });
+  t.deepEqual(answered, ['live'], 'the live reading is answered while the backlog is still being written');
+  t.deepEqual(await backlog, { accepted: 2, duplicates: 1 });
+  t.deepEqual(calls, ['dup', 'live', 'h20', 'h10'], 'oldest slice first, the live batch after it');
+});
+
+test('batch slices pair the i-th meter run with the i-th vehicle run, positions into the batch', (t) => {
+  const m = (hoursAgo: number) => meter(`m${hoursAgo}`, hoursAgo * HOUR_MS);
+  const slices = batchSlices({ meter: [m(3), m(10), m(2)], vehicle: [] });
+  t.deepEqual(
+    slices.map((s) => s.positions),
+    [
+      { meter: [1], vehicle: [] },
+      { meter: [0, 2], vehicle: [] },
+    ],
+  );
+  t.deepEqual(
+    slices[1]!.rows.meter.map((r) => r.meterId),
+    ['m3', 'm2'],
+  );
 });

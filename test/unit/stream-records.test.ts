@@ -31,6 +31,11 @@ test('records decode as the HTTP body does; refusals carry their reason and read
   ]);
   t.deepEqual(refused([meter(now), meter(now - 11 * DAY_MS)]), ['too_old', 2]);
   t.deepEqual(refused(meter(now + HOUR_MS)), ['invalid_readings', 1]); // in the future
+  // A register with digits a double does not hold (register-precision.ts), as over HTTP.
+  const register = (total: string) =>
+    `{"meterId":"m","voltage":230,"timestamp":"${meter(now).timestamp}","kwhConsumedAcTotal":${total}}`;
+  t.deepEqual(refused(register('999999999.000000001')), ['invalid_readings', 1]);
+  t.true('readings' in decode(record(register('999999999.999'))));
 });
 
 test('a read is committed in runs of touching hours, each ending on a record', (t) => {
