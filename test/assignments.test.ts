@@ -104,3 +104,45 @@ test('bulk: vehicles may swap meters in one request; two vehicles taking one met
   t.like(both.body.error.details[0], { index: 1, path: 'meterId' });
   t.is((await svc.get('/v1/vehicles/as-s3/meter')).status, 404, 'nothing of the request was applied');
 });
+
+/** The README's mapping walkthrough, in its order; `ids` stand in for ev-42, ev-43, meter-17, meter-18. */
+async function readmeSequence(t: { is(a: unknown, b: unknown, m?: string): void }, ids: string[]) {
+  const [ev42, ev43, m17, m18] = ids as [string, string, string, string];
+  t.is((await svc.put(`/v1/vehicles/${ev42}/meter`, { meterId: m17 })).status, 200);
+  const moved = await svc.put(`/v1/vehicles/${ev42}/meter`, { meterId: m18, from: '2026-11-27T12:00:00Z' });
+  t.is(moved.status, 200);
+  // The README patches assignment 7, the first assignment of ev-42 on its database.
+  const first = (await svc.get(`/v1/vehicles/${ev42}/meter/history`)).body.assignments[0];
+  const patched = await svc.patch(`/v1/assignments/${first.id}`, { from: null, to: '2026-11-27T11:30:00Z' });
+  t.is(patched.status, 200);
+  return { ev42, ev43, m17, m18 };
+}
+
+test('the README bulk example after its single calls: 200 in either order, as the single calls would do', async (t) => {
+  for (const reversed of [false, true]) {
+    const names = reversed ? ['ev-52', 'ev-53', 'meter-27', 'meter-28'] : ['ev-42', 'ev-43', 'meter-17', 'meter-18'];
+    const { ev42, ev43, m17, m18 } = await readmeSequence(t, names);
+    const before = Date.now();
+    const entries = [
+      { vehicleId: ev42, meterId: m17 },
+      { vehicleId: ev43, meterId: m18 },
+    ];
+    const bulk = await svc.put('/v1/mappings', reversed ? entries.reverse() : entries);
+    t.is(bulk.status, 200, JSON.stringify(bulk.body));
+    t.deepEqual(bulk.body, { mappings: 2, created: 1, updated: 1, unchanged: 0 });
+    const history = async (vehicle: string) =>
+      ((await svc.get(`/v1/vehicles/${vehicle}/meter/history`)).body.assignments as Record<string, unknown>[]).map(
+        ({ meterId, from, to }) => ({ meterId, from, to }),
+      );
+    const ev42History = await history(ev42);
+    const now = ev42History[1]!.to as string;
+    t.true(Date.parse(now) >= before, 'ev-42 left meter-18 now');
+    t.deepEqual(ev42History, [
+      { meterId: m17, from: null, to: '2026-11-27T11:30:00.000Z' },
+      { meterId: m18, from: '2026-11-27T12:00:00.000Z', to: now },
+      { meterId: m17, from: now, to: null },
+    ]);
+    // ev-43's first assignment holds since meter-18 was free: since ev-42 left it.
+    t.deepEqual(await history(ev43), [{ meterId: m18, from: now, to: null }]);
+  }
+});

@@ -6,8 +6,12 @@ import { sql } from 'kysely';
 
 import { openDirect } from '../bench/lib/direct-db.js';
 import { adminHeaders, spawnService } from '../bench/lib/service-process.js';
+import { QUERY_TIMEOUT_GRACE_MS } from '../src/db/create-db.js';
 import { SECOND_MS } from '../src/time.js';
 import { embeddedOnly } from './helpers/test-database.js';
+
+/** The service's default, stated here because the answer-time bound below derives from it. */
+const STATEMENT_TIMEOUT_MS = 10_000;
 
 async function tempDataDir(t: { teardown(fn: () => unknown): void }) {
   const dir = await mkdtemp(join(tmpdir(), 'ev-faults-'));
@@ -79,7 +83,10 @@ embeddedOnly('it kills the embedded database process')(
   'database killed while the API lives: 503 quickly, not ready, then recovers by itself',
   async (t) => {
     const dataDir = await tempDataDir(t);
-    const service = await spawnService({ DATA_DIR: dataDir });
+    const service = await spawnService({
+      DATA_DIR: dataDir,
+      DATABASE_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
+    });
     t.teardown(() => {
       service.child.kill('SIGTERM');
       return service.exited;
@@ -88,12 +95,18 @@ embeddedOnly('it kills the embedded database process')(
     t.is((await post(service.url, batch('outage-before', 10, base))).status, 202);
 
     process.kill(service.databasePid!, 'SIGKILL');
-    await new Promise((done) => setTimeout(done, 100));
+    // Once the service has seen its database die (it restarts it at once; this may already be back).
+    for (let waited = 0; !/embedded database exited/.test(service.output()); waited += 50) {
+      if (waited > 60 * SECOND_MS) throw new Error(`the service never noticed:\n${service.output().slice(-3000)}`);
+      await new Promise((done) => setTimeout(done, 50));
+    }
     const started = Date.now();
     const during = await post(service.url, batch('outage-during', 10, base)).catch((error: unknown) => {
       throw new Error(`request failed (${String(error)}); service output:\n${service.output().slice(-4000)}`);
     });
-    t.true(Date.now() - started < 3000, 'answered quickly');
+    // The README's promise: an unreachable database is a 503 within the statement timeout + 2 s.
+    const elapsed = Date.now() - started;
+    t.true(elapsed <= STATEMENT_TIMEOUT_MS + QUERY_TIMEOUT_GRACE_MS, `answered after ${elapsed} ms`);
     if (during.status !== 202) {
       t.is(during.status, 503);
       const body = (await during.json()) as { error: { code: string } };

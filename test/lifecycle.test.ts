@@ -61,8 +61,14 @@ test('SIGTERM under load: every 202 is stored after a restart, every other answe
       }
     }
   };
-  const clients = Array.from({ length: 4 }, (_, id) => client(id));
-  await new Promise((done) => setTimeout(done, 1500));
+  let finished = 0;
+  const clients = Array.from({ length: 4 }, (_, id) => client(id).finally(() => (finished += 1)));
+  // Stop under load: once 16 requests were acknowledged (a fixed delay flakes on a loaded
+  // machine), with every client still sending.
+  for (let waited = 0; acknowledged < 4 * 4 * 50 && finished === 0; waited += 50) {
+    if (waited > 120_000) throw new Error('no load within 2 minutes');
+    await new Promise((done) => setTimeout(done, 50));
+  }
   stopping = true;
   first.child.kill('SIGTERM');
   await Promise.all(clients);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -176,8 +176,12 @@ test.serial('the emulator restarted: the consumer backs off and resumes from its
     consumer.start();
     const before = await emulator.put('restart', batch(0));
     await waitFor('the first records', () => caughtUp(db, 'restart', before));
-    // Let the emulator persist the stream (it writes every 200 ms; a loaded machine is slower), then restart it.
-    await new Promise((done) => setTimeout(done, 2_000));
+    // Restart the emulator once its file holds these records (it writes every 200 ms, a loaded machine later).
+    const persisted = join(persistDir, 'kinesis-data.json');
+    await waitFor('the emulator to persist the first records', async () => {
+      const text = await readFile(persisted, 'utf8').catch(() => '');
+      return before.every((record) => text.includes(`"SequenceNumber":"${record.sequenceNumber}"`));
+    });
     await emulator.restart();
     const after = await emulator.put('restart', batch(20));
     await waitFor('the records after the restart', () => caughtUp(db, 'restart', after), 60_000);

@@ -193,7 +193,10 @@ export function registerMappingRoutes(api: ApiRouter<Scope>, db: Db): void {
     description:
       'Applies `PUT /v1/vehicles/{id}/meter` to every listed vehicle (each with its own `from`, default now); ' +
       'vehicles not listed keep theirs. All or nothing: one bad entry or line refuses the whole request, with every ' +
-      `problem listed by index (JSON) or line (CSV). A vehicle may be listed once. ${ASSIGNMENT_RULES}`,
+      `problem listed by index (JSON) or line (CSV). A vehicle may be listed once. The same as the changes made one ` +
+      'after another: moves and changes with `from` first, then first assignments without `from` (which start where ' +
+      'the moves freed their meter), each in the order listed; the moves happen at once, so vehicles can swap meters. ' +
+      ASSIGNMENT_RULES,
     scope: 'admin',
     bodyTypes: { [JSON_TYPE]: mappingEntries, [CSV_TYPE]: mappingsCsv },
     status: 200,

@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 
 import {
   CreateStreamCommand,
@@ -12,13 +11,12 @@ import {
 } from '@aws-sdk/client-kinesis';
 
 import { createKinesisClient } from '../../src/streams/kinesis-client.js';
+import { spawnKinesisLocal } from '../../tools/local/kinesis-local.js';
 import { freePort } from '../../tools/net/free-port.js';
 
 /** Any credentials do for the emulator; the SDK insists on some. */
 export const EMULATOR_CREDENTIALS = { accessKeyId: 'test-access-key', secretAccessKey: 'test-secret-key' };
 export const EMULATOR_REGION = 'us-east-1';
-
-const PACKAGE_DIR = fileURLToPath(new URL('../../node_modules/kinesis-local/', import.meta.url));
 
 export interface PutRecord {
   sequenceNumber: string;
@@ -44,8 +42,8 @@ export interface KinesisEmulator {
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /**
- * kinesis-local (the kinesis-mock server compiled to JavaScript) in a child process, from its
- * package folder (where its TLS key lives), on free ports; `persistDir` keeps its data across
+ * kinesis-local (the kinesis-mock server compiled to JavaScript) in a child process, as
+ * `npm run local:kinesis` runs it (on 127.0.0.1 only), on free ports; `persistDir` keeps its data across
  * restarts (written every 200 ms).
  */
 export async function startKinesisEmulator(options: { persistDir?: string } = {}): Promise<KinesisEmulator> {
@@ -58,20 +56,15 @@ export async function startKinesisEmulator(options: { persistDir?: string } = {}
 
   const start = async () => {
     output = '';
-    child = spawn(process.execPath, ['main.js'], {
-      cwd: PACKAGE_DIR,
-      env: {
-        PATH: process.env.PATH,
-        KINESIS_MOCK_PLAIN_PORT: String(plainPort),
-        KINESIS_MOCK_TLS_PORT: String(tlsPort),
-        LOG_LEVEL: 'ERROR',
-        CREATE_STREAM_DURATION: '100ms',
-        SPLIT_SHARD_DURATION: '100ms',
-        ...(options.persistDir
-          ? { SHOULD_PERSIST_DATA: 'true', PERSIST_PATH: options.persistDir, PERSIST_INTERVAL: '200ms' }
-          : {}),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    child = spawnKinesisLocal({
+      KINESIS_MOCK_PLAIN_PORT: String(plainPort),
+      KINESIS_MOCK_TLS_PORT: String(tlsPort),
+      LOG_LEVEL: 'ERROR',
+      CREATE_STREAM_DURATION: '100ms',
+      SPLIT_SHARD_DURATION: '100ms',
+      ...(options.persistDir
+        ? { SHOULD_PERSIST_DATA: 'true', PERSIST_PATH: options.persistDir, PERSIST_INTERVAL: '200ms' }
+        : {}),
     });
     // Keep the tail of its output for a failure message; it logs stack traces for bad requests.
     const keep = (chunk: Buffer) => {

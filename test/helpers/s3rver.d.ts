@@ -1,10 +1,12 @@
-// s3rver ships no types: the part the tests use.
+// s3rver ships no types: the part the tests and tools/local/run-s3.ts use.
 declare module 's3rver' {
   interface S3rverOptions {
     address?: string;
     port?: number;
     directory: string;
     silent?: boolean;
+    /** Buckets created on run (existing ones are kept). */
+    configureBuckets?: { name: string }[];
   }
   export default class S3rver {
     constructor(options: S3rverOptions);
