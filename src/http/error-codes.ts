@@ -36,7 +36,8 @@ export const ERROR_CODES = {
   bad_request: {
     status: 400,
     description:
-      'The request could not be read, e.g. a body shorter or longer than its `Content-Length`. Nothing was stored or changed.',
+      'The request could not be read, e.g. a body shorter or longer than its `Content-Length`, or a compressed body ' +
+      '(`Content-Encoding` gzip, deflate, br) that is truncated or corrupt. Nothing was stored or changed.',
     anyRequest: true,
   },
   unauthorized: {
