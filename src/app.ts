@@ -88,6 +88,8 @@ export function createApp(deps: AppDeps): Koa<AppState, AppContext> {
   app.use(authenticate(deps.keys, deps.rateLimiter, openRoutes(api)));
   for (const middleware of bodyParsers(deps.limits.maxBodyBytes)) app.use(middleware);
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true }));
+  // Not thrown: the router then sets the Allow header (405 must carry it), and the error
+  // handler turns the bare 405/501 into the standard error shape.
+  app.use(router.allowedMethods());
   return app;
 }

@@ -106,7 +106,7 @@ test('series: empty buckets are zeros with no efficiency; unknown vehicle 404; b
     efficiencyStatus: 'no_data',
     avgBatteryTempC: null,
   });
-  t.is((await svc.get('/v1/analytics/performance/nobody/series')).body.error.code, 'vehicle_not_mapped');
+  t.is((await svc.get('/v1/analytics/performance/nobody/series')).body.error.code, 'vehicle_not_found');
   const old = new Date(Date.now() - 100 * 24 * HOUR_MS);
   const tooOld = await svc.get(
     `/v1/analytics/performance/fl-a/series?bucket=15m&from=${encodeURIComponent(old.toISOString())}&to=${encodeURIComponent(new Date(old.getTime() + HOUR_MS).toISOString())}`,

@@ -106,7 +106,7 @@ test('efficiency status: below 0.85 is low, above 1 implausible', async (t) => {
 test('window validation: unknown vehicle 404, from >= to 400, over 31 days 400, bad dates 400', async (t) => {
   const unknown = await svc.get('/v1/analytics/performance/an-nobody');
   t.is(unknown.status, 404);
-  t.is(unknown.body.error.code, 'vehicle_not_mapped');
+  t.is(unknown.body.error.code, 'vehicle_not_found');
 
   await mapped('an-valid', 'an-valid-m');
   const reversed = await performance('an-valid', 60, 0);

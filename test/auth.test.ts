@@ -25,7 +25,9 @@ test.after.always(async () => {
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
-async function createKey(body: Record<string, unknown>): Promise<{ id: string; key: string }> {
+async function createKey(
+  body: Record<string, unknown>,
+): Promise<{ id: string; key: string; deviceKind: string | null }> {
   const res = await svc.post('/v1/keys', body);
   if (res.status !== 201) throw new Error(`key creation failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
@@ -83,15 +85,27 @@ test('every /v1 route needs a key: missing or unknown gives 401 in the standard 
   );
 });
 
+test('an Authorization header without the Bearer scheme is told so, not "a key is required"', async (t) => {
+  const created = await createKey({ name: 'no-scheme', scopes: ['read'] });
+  const bare = await svc.get('/v1/keys', { authorization: created.key });
+  t.is(bare.status, 401);
+  t.is(bare.body.error.code, 'unauthorized');
+  t.regex(bare.body.error.message, /no scheme.*Bearer <key>/);
+  const basic = await svc.get('/v1/keys', { authorization: `Basic ${created.key}` });
+  t.regex(basic.body.error.message, /scheme "Basic" is not accepted/);
+  const none = await svc.get('/v1/keys', {});
+  t.regex(none.body.error.message, /API key is required/);
+});
+
 test('keys: created once with the plaintext, listed without secrets, usable through both headers', async (t) => {
   const created = await svc.post('/v1/keys', { name: 'gateway', scopes: ['ingest', 'read', 'read'] });
   t.is(created.status, 201);
-  t.like(created.body, { name: 'gateway', scopes: ['ingest', 'read'], deviceId: null });
+  t.like(created.body, { name: 'gateway', scopes: ['ingest', 'read'], deviceId: null, deviceKind: null });
   t.regex(created.body.key, /^evt_[A-Za-z0-9_-]{43}$/);
 
   const listed = await svc.get('/v1/keys');
   const entry = listed.body.keys.find((k: { id: string }) => k.id === created.body.id);
-  t.deepEqual(Object.keys(entry).sort(), ['createdAt', 'deviceId', 'id', 'name', 'scopes']);
+  t.deepEqual(Object.keys(entry).sort(), ['createdAt', 'deviceId', 'deviceKind', 'id', 'name', 'scopes']);
   t.false(JSON.stringify(listed.body).includes(created.body.key));
 
   const viaBearer = await svc.get('/v1/vehicles/none/live', bearer(created.body.key));
@@ -106,7 +120,10 @@ test('key creation validates its input', async (t) => {
     { name: '', scopes: ['read'] },
     { name: 'x', scopes: [] },
     { name: 'x', scopes: ['root'] },
-    { name: 'x', scopes: ['read'], deviceId: 'bad id' },
+    { name: 'x', scopes: ['read'], deviceId: 'bad id', deviceKind: 'vehicle' },
+    { name: 'x', scopes: ['ingest'], deviceId: 'ev-1' },
+    { name: 'x', scopes: ['ingest'], deviceKind: 'meter' },
+    { name: 'x', scopes: ['ingest'], deviceId: 'ev-1', deviceKind: 'charger' },
   ];
   for (const body of cases) {
     const res = await svc.post('/v1/keys', body);
@@ -134,7 +151,12 @@ test('scopes: each route checks its own, 403 otherwise', async (t) => {
 });
 
 test('a device-bound key ingests only its own device; any other id refuses the whole request', async (t) => {
-  const device = await createKey({ name: 'ev-7 modem', scopes: ['ingest'], deviceId: 'bound-ev-7' });
+  const device = await createKey({
+    name: 'ev-7 modem',
+    scopes: ['ingest'],
+    deviceId: 'bound-ev-7',
+    deviceKind: 'vehicle',
+  });
   const own = await svc.post('/v1/ingestion/vehicle', vehicleReading('bound-ev-7', minutesAgo(3)), bearer(device.key));
   t.is(own.status, 202);
   const mixed = await svc.post(
@@ -150,6 +172,32 @@ test('a device-bound key ingests only its own device; any other id refuses the w
   );
   t.is((await svc.get('/v1/vehicles/bound-ev-8/live')).status, 404);
   t.is((await svc.get('/v1/vehicles/bound-ev-7/live')).status, 200);
+});
+
+test('a device-bound key is bound to the kind of its device too: a vehicle key cannot post meter readings under its id', async (t) => {
+  const device = await createKey({
+    name: 'ev-9 modem',
+    scopes: ['ingest'],
+    deviceId: 'kind-ev-9',
+    deviceKind: 'vehicle',
+  });
+  t.is(device.deviceKind, 'vehicle');
+  const asMeter = await svc.post('/v1/ingestion/meter', meterReading('kind-ev-9', minutesAgo(2)), bearer(device.key));
+  t.is(asMeter.status, 403);
+  t.is(asMeter.body.error.code, 'device_forbidden');
+  t.regex(asMeter.body.error.message, /vehicle kind-ev-9.*meter readings/);
+  t.is((await svc.get('/v1/meters/kind-ev-9/live')).status, 404);
+  const meterKey = await createKey({ name: 'm-9', scopes: ['ingest'], deviceId: 'kind-m-9', deviceKind: 'meter' });
+  t.is(
+    (await svc.post('/v1/ingestion/meter', meterReading('kind-m-9', minutesAgo(2)), bearer(meterKey.key))).status,
+    202,
+  );
+  const asVehicle = await svc.post(
+    '/v1/ingestion/vehicle',
+    vehicleReading('kind-m-9', minutesAgo(2)),
+    bearer(meterKey.key),
+  );
+  t.is(asVehicle.status, 403);
 });
 
 test('a revoked key stops working within 5 seconds', async (t) => {

@@ -4,6 +4,7 @@ import {
   meterReading,
   minutesAgo,
   startTestService,
+  TEST_ADMIN_KEY,
   vehicleReading,
   type TestService,
 } from './helpers/test-service.js';
@@ -71,10 +72,70 @@ test('live state of unknown devices is 404; malformed ids are 400', async (t) =>
   t.deepEqual(bad.body.error.details[0].path, 'params.meterId');
 });
 
+test('a vehicle never seen and a known vehicle without a meter get distinct 404s that say how to map it', async (t) => {
+  const routes = (id: string) => [
+    `/v1/vehicles/${id}/meter`,
+    `/v1/analytics/performance/${id}`,
+    `/v1/analytics/performance/${id}/series`,
+  ];
+  for (const path of routes('never-seen-v')) {
+    const res = await svc.get(path);
+    t.is(res.status, 404, path);
+    t.is(res.body.error.code, 'vehicle_not_found', path);
+    t.regex(res.body.error.message, /is unknown: no reading.*PUT \/v1\/vehicles\/never-seen-v\/meter/, path);
+  }
+  t.is((await svc.post('/v1/ingestion/vehicle', vehicleReading('seen-unmapped-v', minutesAgo(2)))).status, 202);
+  for (const path of routes('seen-unmapped-v')) {
+    const res = await svc.get(path);
+    t.is(res.status, 404, path);
+    t.is(res.body.error.code, 'vehicle_not_mapped', path);
+    t.regex(res.body.error.message, /has no meter mapped.*PUT \/v1\/vehicles\/seen-unmapped-v\/meter/, path);
+  }
+});
+
+test('unknown query parameters are refused naming the parameter and the accepted ones, on every route', async (t) => {
+  const misspelt = await svc.get('/v1/analytics/fleet?start=2026-01-01T00:00:00Z');
+  t.is(misspelt.status, 400);
+  t.is(misspelt.body.error.code, 'validation_failed');
+  t.is(misspelt.body.error.details[0].path, 'query.start');
+  t.regex(misspelt.body.error.details[0].message, /accepted: .*from.*to/);
+  const none = await svc.get('/v1/vehicles/any-v/meter?verbose=1');
+  t.is(none.status, 400);
+  t.is(none.body.error.details[0].path, 'query.verbose');
+  t.regex(none.body.error.details[0].message, /takes no query parameters/);
+  const open = await svc.get('/healthz?x=1', {});
+  t.is(open.status, 400);
+});
+
+test('snake_case fields are answered with the camelCase name to use', async (t) => {
+  const res = await svc.post('/v1/ingestion/meter', {
+    meter_id: 'snake-m',
+    kwh_consumed_ac: 1,
+    voltage: 230,
+    timestamp: minutesAgo(1).toISOString(),
+  });
+  t.is(res.status, 400);
+  const byPath = new Map(res.body.error.details.map((d: { path: string; message: string }) => [d.path, d.message]));
+  t.regex(String(byPath.get('meterId')), /camelCase, send "meterId" instead of "meter_id"/);
+  t.regex(String(byPath.get('kwhConsumedAc')), /send "kwhConsumedAc" instead of "kwh_consumed_ac"/);
+  const mapping = await svc.put('/v1/vehicles/snake-v/meter', { meter_id: 'snake-m' });
+  t.regex(mapping.body.error.details[0].message, /send "meterId" instead of "meter_id"/);
+});
+
+test('405 carries an Allow header listing the methods of the path', async (t) => {
+  const res = await fetch(`${svc.url}/v1/vehicles/allow-v/meter`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` },
+  });
+  t.is(res.status, 405);
+  t.deepEqual(res.headers.get('allow')?.split(', ').sort(), ['GET', 'HEAD', 'PUT']);
+  t.like(await res.json(), { error: { code: 'method_not_allowed' } });
+});
+
 test('mapping: set, read, re-point; unknown vehicle 404; invalid body 400', async (t) => {
   const unmapped = await svc.get('/v1/vehicles/map-v/meter');
   t.is(unmapped.status, 404);
-  t.is(unmapped.body.error.code, 'vehicle_not_mapped');
+  t.is(unmapped.body.error.code, 'vehicle_not_found');
   // A first assignment holds since the meter was free (here: since the beginning).
   const set = await svc.put('/v1/vehicles/map-v/meter', { meterId: 'map-m1' });
   t.is(set.status, 200);

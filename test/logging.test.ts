@@ -135,7 +135,14 @@ test('request middleware: the request id on every line of a request, one request
   app.use(requestLog(log.logger));
   app.use(errorHandler(log.logger));
   app.use(async (ctx, next) => {
-    ctx.state.principal = { keyId: 'key-7', name: 'k', scopes: new Set(), deviceId: null, isEnvAdmin: false };
+    ctx.state.principal = {
+      keyId: 'key-7',
+      name: 'k',
+      scopes: new Set(),
+      deviceId: null,
+      deviceKind: null,
+      isEnvAdmin: false,
+    };
     await next();
   });
   app.use((ctx) => {

@@ -49,7 +49,7 @@ export function registerAnalyticsRoutes(api: ApiRouter<Scope>, reads: ReadRouter
     request: { params: vehicleParams, query: performanceQuerySchema },
     status: 200,
     response: { description: 'The window figures', schema: performanceReport, headers: freshnessHeaders },
-    errors: ['vehicle_not_mapped'],
+    errors: ['vehicle_not_found', 'vehicle_not_mapped'],
     handler: ({ params, query }, ctx) => timed(ctx, (db) => getPerformance(db, params.vehicleId, query)),
   });
 
@@ -64,7 +64,7 @@ export function registerAnalyticsRoutes(api: ApiRouter<Scope>, reads: ReadRouter
     request: { params: vehicleParams, query: seriesQuerySchema },
     status: 200,
     response: { description: 'The buckets', schema: seriesReport, headers: freshnessHeaders },
-    errors: ['vehicle_not_mapped'],
+    errors: ['vehicle_not_found', 'vehicle_not_mapped'],
     handler: ({ params, query }, ctx) => timed(ctx, (db) => getSeries(db, params.vehicleId, query)),
   });
 

@@ -30,13 +30,17 @@ export const fleetQuerySchema = z.object({
     .meta({
       description:
         'efficiency: lowest first; -efficiency: highest first; flagged: low vehicles (lowest first), then implausible ' +
-        'ones (highest first), then the rest (lowest first); vehicleId. Vehicles without a ratio come last. Default efficiency.',
+        'ones (highest first), then normal ones (lowest first), then insufficient_data ones (lowest first); vehicleId. ' +
+        'Vehicles without a ratio come last. Default efficiency.',
     }),
   belowThreshold: z
     .enum(['true', 'false'], { message: 'must be true or false' })
     .transform((flag) => flag === 'true')
     .optional()
-    .meta({ description: 'true: only vehicles whose efficiency is below the fault threshold (0.85).' }),
+    .meta({
+      description:
+        'true: only vehicles whose status is low (efficiency below the fault threshold, 0.85, with enough charging to judge).',
+    }),
   limit: pageLimitQuery,
   cursor: z.string().max(1000, 'is not a cursor this service issued').optional().meta({
     description:
@@ -44,10 +48,13 @@ export const fleetQuerySchema = z.object({
   }),
 });
 
-export const EFFICIENCY_STATUSES = ['normal', 'low', 'implausible', 'no_data'] as const;
+export const EFFICIENCY_STATUSES = ['normal', 'low', 'implausible', 'insufficient_data', 'no_data'] as const;
 
 const efficiencyStatus = z.enum(EFFICIENCY_STATUSES).meta({
-  description: 'low: below the threshold; implausible: DC > AC (wrong mapping or faulty meter); no_data: no AC energy.',
+  description:
+    'low: below the threshold; implausible: DC > AC (wrong mapping or faulty meter); insufficient_data: too little ' +
+    'charging to judge (neither the AC nor the DC energy reached 1 kWh, e.g. an idle hour); no_data: no AC energy. ' +
+    'The same rule for every window, bucket and fleet row, and for the fleet filter and sorts.',
 });
 
 const readingCounts = z.object({ meter: z.number().int(), vehicle: z.number().int() });

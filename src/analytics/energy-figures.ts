@@ -1,30 +1,12 @@
 import type { z } from 'zod';
 
-import type { EfficiencyStatus, seriesPoint } from './analytics.schema.js';
+import type { seriesPoint } from './analytics.schema.js';
+import { efficiencyOf, KWH_DECIMALS } from './efficiency-rule.js';
 
-/** Below this DC/AC ratio a charger or battery loses energy it should not: a fault. */
-export const EFFICIENCY_FAULT_THRESHOLD = 0.85;
+export { EFFICIENCY_FAULT_THRESHOLD, KWH_DECIMALS } from './efficiency-rule.js';
 
-/** Energies are shown (and compared) to this many decimals of a kWh: a microwatt-hour. */
-export const KWH_DECIMALS = 9;
-
-/**
- * Rounds away floating-point noise (0.30000000000000004) far below a watt-hour. The ratio is
- * computed from the rounded energies, so an AC sum too small to show (5e-324) has no ratio
- * instead of an overflowing one; the fleet query applies the same rule in SQL.
- */
+/** Rounds away floating-point noise (0.30000000000000004) far below a watt-hour. */
 export const dropFloatNoise = (value: number, digits = KWH_DECIMALS) => Number(value.toFixed(digits));
-
-/**
- * "low": below the fault threshold (hardware fault or energy leakage); "implausible": more
- * DC delivered than AC drawn, which no charger does (a wrong mapping or a faulty meter).
- */
-export function efficiencyStatus(ratio: number | null): EfficiencyStatus {
-  if (ratio === null) return 'no_data';
-  if (ratio > 1) return 'implausible';
-  if (ratio < EFFICIENCY_FAULT_THRESHOLD) return 'low';
-  return 'normal';
-}
 
 /** Sums and counts as the database returns them for a window, a bucket or a vehicle. */
 export interface EnergySums {
@@ -37,16 +19,14 @@ export interface EnergySums {
 
 export type EnergyFigures = Omit<z.infer<typeof seriesPoint>, 'start' | 'end'>;
 
-/** The figures every analytics answer shows, computed the same way everywhere. */
+/** The figures every analytics answer shows, computed the same way everywhere (efficiency-rule.ts). */
 export function energyFigures(sums: EnergySums): EnergyFigures {
-  const ac = dropFloatNoise(sums.ac_kwh);
-  const dc = dropFloatNoise(sums.dc_kwh);
-  const ratio = ac > 0 ? dropFloatNoise(dc / ac, 6) : null;
+  const { acKwh, dcKwh, ratio, status } = efficiencyOf(sums.ac_kwh, sums.dc_kwh);
   return {
-    acEnergyKwh: ac,
-    dcEnergyKwh: dc,
+    acEnergyKwh: acKwh,
+    dcEnergyKwh: dcKwh,
     efficiencyRatio: ratio,
-    efficiencyStatus: efficiencyStatus(ratio),
+    efficiencyStatus: status,
     avgBatteryTempC:
       sums.vehicle_readings > 0 && sums.battery_temp_sum !== null
         ? dropFloatNoise(sums.battery_temp_sum / sums.vehicle_readings, 6)

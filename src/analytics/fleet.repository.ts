@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 
 import type { Db } from '../db/database.js';
-import type { FleetSort } from './analytics.schema.js';
-import { KWH_DECIMALS, type EnergySums } from './energy-figures.js';
+import type { EfficiencyStatus, FleetSort } from './analytics.schema.js';
+import { KWH_DECIMALS, MIN_JUDGED_NANO, RATIO_DECIMALS, THRESHOLD_MICRO } from './efficiency-rule.js';
+import type { EnergySums } from './energy-figures.js';
 import { meterRows, vehicleRows, type MeterPart } from './energy-rows.js';
 import type { Segment } from './window-plan.js';
 
@@ -26,9 +27,7 @@ export interface FleetPageQuery {
   /** The assignments holding during the window: the fleet's vehicles. */
   assignments: readonly FleetAssignment[];
   sort: FleetSort;
-  /** The efficiency fault threshold: 'flagged' sorting and the `belowOnly` filter use it. */
-  threshold: number;
-  /** Only vehicles whose DC/AC ratio is below the threshold (vehicles without AC energy excluded). */
+  /** Only vehicles whose status is `low` (efficiency-rule.ts). */
   belowOnly: boolean;
   after: FleetPosition | null;
   limit: number;
@@ -36,7 +35,9 @@ export interface FleetPageQuery {
 
 export interface FleetRow extends EnergySums {
   vehicle_id: string;
+  /** The ratio and status of efficiency-rule.ts, computed here once for the filter, the sort and the row. */
   efficiency: number | null;
+  efficiency_status: EfficiencyStatus;
   sort_key: number | null;
   live_soc: number | null;
   live_battery_temp: number | null;
@@ -49,23 +50,24 @@ export interface FleetRow extends EnergySums {
  * rounded decimals (at most 13 significant digits), so they survive the trip through the
  * cursor's JSON number exactly and the next page starts exactly after the last row.
  * - efficiency: the ratio; -efficiency: its negation;
- * - flagged: low ratios first (lowest first), then implausible ones (most implausible
- *   first: 1 + 1/ratio lies in (1, 2) and falls as the ratio grows), then normal ones
- *   (1000 + ratio);
+ * - flagged, by the row's status: low first (lowest first), then implausible ones (most
+ *   implausible first: 1 + 1/ratio lies in (1, 2) and falls as the ratio grows), then
+ *   normal ones (1000 + ratio), then those with too little charging to judge (2000 + ratio);
  * - vehicleId: no key (NULL for all), the id alone orders.
  * Vehicles without a ratio have a NULL key and come last in every order.
  */
-function sortKey(sort: FleetSort, threshold: number) {
+function sortKey(sort: FleetSort) {
   switch (sort) {
     case 'efficiency':
       return sql<number | null>`f.efficiency`;
     case '-efficiency':
       return sql<number | null>`-f.efficiency`;
     case 'flagged':
-      return sql<number | null>`CASE
-        WHEN f.efficiency < ${threshold} THEN f.efficiency
-        WHEN f.efficiency > 1 THEN round(1 + 1 / f.efficiency, 9)
-        ELSE 1000 + f.efficiency END`;
+      return sql<number | null>`CASE f.efficiency_status
+        WHEN 'low' THEN f.efficiency
+        WHEN 'implausible' THEN round(1 + 1 / f.efficiency, 9)
+        WHEN 'normal' THEN 1000 + f.efficiency
+        WHEN 'insufficient_data' THEN 2000 + f.efficiency END`;
     case 'vehicleId':
       return sql<number | null>`NULL::numeric`;
   }
@@ -115,21 +117,47 @@ export function fleetPageQuery(db: Db, query: FleetPageQuery) {
       e.fn.coalesce('dc.kwh', sql<number>`0`).as('dc_kwh'),
       e.fn.coalesce('dc.readings', sql<number>`0`).as('vehicle_readings'),
       sql<number | null>`dc.temp_sum`.as('battery_temp_sum'),
-      // From the energies rounded as the API shows them (energy-figures.ts), so the filter, the
-      // order and the status agree, and an AC sum too small to show has no ratio (no overflow).
-      sql<number | null>`CASE WHEN round(ac.kwh::numeric, ${sql.lit(KWH_DECIMALS)}) > 0
-        THEN round(round(coalesce(dc.kwh, 0)::numeric, ${sql.lit(KWH_DECIMALS)})
-          / round(ac.kwh::numeric, ${sql.lit(KWH_DECIMALS)}), 6) END`.as('efficiency'),
+      // Step 1 of efficiency-rule.ts: the energies as shown, in nano-kWh (exact numerics).
+      sql<number>`round(coalesce(ac.kwh, 0)::numeric, ${sql.lit(KWH_DECIMALS)}) * ${sql.lit(10 ** KWH_DECIMALS)}`.as(
+        'ac_nano',
+      ),
+      sql<number>`round(coalesce(dc.kwh, 0)::numeric, ${sql.lit(KWH_DECIMALS)}) * ${sql.lit(10 ** KWH_DECIMALS)}`.as(
+        'dc_nano',
+      ),
       sql<number | null>`l.soc`.as('live_soc'),
       sql<number | null>`l.battery_temp`.as('live_battery_temp'),
       sql<number | null>`l.kwh_delivered_dc`.as('live_kwh_delivered_dc'),
       sql<Date | null>`l.ts`.as('live_ts'),
     ]);
 
-  let page = db.selectFrom(figures.as('f')).selectAll('f').select(sortKey(query.sort, query.threshold).as('sort_key'));
-  if (query.belowOnly) page = page.where('f.efficiency', '<', query.threshold);
+  // Step 2: the ratio in millionths, rounded half up with integer arithmetic (none without AC).
+  const micro = 10 ** RATIO_DECIMALS;
+  const ratios = db
+    .selectFrom(figures.as('e'))
+    .selectAll('e')
+    .select(
+      sql<number | null>`CASE WHEN e.ac_nano > 0
+        THEN div(${sql.lit(2 * micro)} * e.dc_nano + e.ac_nano, 2 * e.ac_nano) END`.as('ratio_micro'),
+    );
+  // Step 3: the status; the filter, the sort keys and the row all read these two columns.
+  const rated = db
+    .selectFrom(ratios.as('r'))
+    .selectAll('r')
+    .select([
+      sql<number | null>`r.ratio_micro / ${sql.lit(micro)}`.as('efficiency'),
+      sql<EfficiencyStatus>`CASE
+        WHEN r.ratio_micro IS NULL THEN 'no_data'
+        WHEN r.ac_nano < ${sql.lit(Number(MIN_JUDGED_NANO))} AND r.dc_nano < ${sql.lit(Number(MIN_JUDGED_NANO))}
+          THEN 'insufficient_data'
+        WHEN r.ratio_micro > ${sql.lit(micro)} THEN 'implausible'
+        WHEN r.ratio_micro < ${sql.lit(Number(THRESHOLD_MICRO))} THEN 'low'
+        ELSE 'normal' END`.as('efficiency_status'),
+    ]);
+
+  let page = db.selectFrom(rated.as('f')).selectAll('f').select(sortKey(query.sort).as('sort_key'));
+  if (query.belowOnly) page = page.where('f.efficiency_status', '=', 'low');
   const after = query.after;
-  const key = sortKey(query.sort, query.threshold);
+  const key = sortKey(query.sort);
   if (after) {
     page = page.where((eb) =>
       after.key === null

@@ -84,7 +84,6 @@ export async function getFleetPage(db: Db, query: FleetQuery): Promise<FleetPage
       })),
       assignments,
       sort: page.sort,
-      threshold: EFFICIENCY_FAULT_THRESHOLD,
       belowOnly: page.belowThreshold,
       after: page.after,
       limit: query.limit + 1,
@@ -113,6 +112,9 @@ export async function getFleetPage(db: Db, query: FleetQuery): Promise<FleetPage
       meterId: latestMeter(spansOf.get(row.vehicle_id) ?? []),
       meters: spansJson(spansOf.get(row.vehicle_id) ?? []),
       ...energyFigures(row),
+      // Shown as the query filtered and sorted by: computed once, in the database.
+      efficiencyRatio: row.efficiency,
+      efficiencyStatus: row.efficiency_status,
       live:
         row.live_ts === null
           ? null

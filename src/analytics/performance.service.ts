@@ -1,5 +1,5 @@
 import type { Db } from '../db/database.js';
-import { vehicleNotMapped } from '../mapping/mapping.errors.js';
+import { vehicleWithoutMeter } from '../mapping/mapping.errors.js';
 import { MINUTE_MS } from '../time.js';
 import type { PerformanceReport } from './analytics.schema.js';
 import { dropFloatNoise, EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
@@ -30,7 +30,7 @@ export async function getPerformance(
       return { assignments, spans, window, row: await findPerformance(trx, vehicleId, planner.vehicle, parts) };
     },
   );
-  if (assignments.length === 0) throw vehicleNotMapped(vehicleId);
+  if (assignments.length === 0) throw await vehicleWithoutMeter(db, vehicleId);
 
   const { from, to } = window;
   const expected = Math.floor((to.getTime() - from.getTime()) / NOMINAL_READING_INTERVAL_MS);

@@ -1,7 +1,7 @@
 import type { AggregateLevel } from '../aggregates/aggregate-levels.js';
 import type { Db } from '../db/database.js';
 import { AppError } from '../http/app-error.js';
-import { vehicleNotMapped } from '../mapping/mapping.errors.js';
+import { vehicleWithoutMeter } from '../mapping/mapping.errors.js';
 import { DAY_MS, HOUR_MS, QUARTER_HOUR_MS } from '../time.js';
 import type { SeriesBucket, SeriesReport } from './analytics.schema.js';
 import { EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
@@ -52,7 +52,7 @@ export async function getSeries(
       };
     },
   );
-  if (assignments.length === 0) throw vehicleNotMapped(vehicleId);
+  if (assignments.length === 0) throw await vehicleWithoutMeter(db, vehicleId);
   const { from, to } = window;
   const ac = new Map(acRows.map((row) => [row.start.getTime(), row]));
   const dc = new Map(dcRows.map((row) => [row.start.getTime(), row]));

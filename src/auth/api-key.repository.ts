@@ -1,24 +1,33 @@
 import type { Db } from '../db/database.js';
-import type { Scope } from './api-key.table.js';
+import type { DeviceKind, Scope } from './api-key.table.js';
 
 export interface StoredKey {
   id: string;
   name: string;
   scopes: Scope[];
   deviceId: string | null;
+  deviceKind: DeviceKind | null;
   createdAt: Date;
 }
 
-const columns = ['id', 'name', 'scopes', 'device_id', 'created_at'] as const;
+const columns = ['id', 'name', 'scopes', 'device_id', 'device_kind', 'created_at'] as const;
 
 function toStoredKey(row: {
   id: string;
   name: string;
   scopes: Scope[];
   device_id: string | null;
+  device_kind: DeviceKind | null;
   created_at: Date;
 }): StoredKey {
-  return { id: row.id, name: row.name, scopes: row.scopes, deviceId: row.device_id, createdAt: row.created_at };
+  return {
+    id: row.id,
+    name: row.name,
+    scopes: row.scopes,
+    deviceId: row.device_id,
+    deviceKind: row.device_kind,
+    createdAt: row.created_at,
+  };
 }
 
 export async function findActiveKeyByHash(db: Db, keyHash: string): Promise<StoredKey | undefined> {
@@ -33,11 +42,25 @@ export async function findActiveKeyByHash(db: Db, keyHash: string): Promise<Stor
 
 export async function insertKey(
   db: Db,
-  key: { id: string; name: string; scopes: Scope[]; deviceId: string | null; keyHash: string },
+  key: {
+    id: string;
+    name: string;
+    scopes: Scope[];
+    deviceId: string | null;
+    deviceKind: DeviceKind | null;
+    keyHash: string;
+  },
 ): Promise<StoredKey> {
   const row = await db
     .insertInto('api_keys')
-    .values({ id: key.id, name: key.name, scopes: key.scopes, device_id: key.deviceId, key_hash: key.keyHash })
+    .values({
+      id: key.id,
+      name: key.name,
+      scopes: key.scopes,
+      device_id: key.deviceId,
+      device_kind: key.deviceKind,
+      key_hash: key.keyHash,
+    })
     .returning(columns)
     .executeTakeFirstOrThrow();
   return toStoredKey(row);

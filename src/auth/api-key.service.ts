@@ -2,15 +2,17 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 
 import type { Db } from '../db/database.js';
 import { findActiveKeyByHash, insertKey, listActiveKeys, revokeKey, type StoredKey } from './api-key.repository.js';
-import { SCOPES, type Scope } from './api-key.table.js';
+import { SCOPES, type DeviceKind, type Scope } from './api-key.table.js';
 
 /** Who is calling: resolved from the presented key on every /v1 request. */
 export interface Principal {
   keyId: string;
   name: string;
   scopes: ReadonlySet<Scope>;
-  /** A device-bound key may only ingest readings of this device. */
+  /** A device-bound key may only ingest readings of this device: this kind, this id. */
   deviceId: string | null;
+  /** Null with a deviceId: bound before kinds were recorded, kind unknown (ingests nothing). */
+  deviceKind: DeviceKind | null;
   /** The operator's key from the environment: not rate limited. */
   isEnvAdmin: boolean;
 }
@@ -43,7 +45,14 @@ export class ApiKeyService {
   async authenticate(presented: string): Promise<Principal | undefined> {
     const hash = hashKey(presented);
     if (timingSafeEqual(Buffer.from(hash, 'hex'), this.adminHash)) {
-      return { keyId: 'env-admin', name: 'ADMIN_API_KEY', scopes: new Set(SCOPES), deviceId: null, isEnvAdmin: true };
+      return {
+        keyId: 'env-admin',
+        name: 'ADMIN_API_KEY',
+        scopes: new Set(SCOPES),
+        deviceId: null,
+        deviceKind: null,
+        isEnvAdmin: true,
+      };
     }
     const now = Date.now();
     const cached = this.cache.get(hash);
@@ -60,6 +69,7 @@ export class ApiKeyService {
     name: string;
     scopes: Scope[];
     deviceId: string | null;
+    deviceKind: DeviceKind | null;
   }): Promise<StoredKey & { key: string }> {
     const key = generateKey();
     const stored = await insertKey(this.db, { id: randomUUID(), ...input, keyHash: hashKey(key) });
@@ -79,5 +89,12 @@ export class ApiKeyService {
 }
 
 function toPrincipal(key: StoredKey): Principal {
-  return { keyId: key.id, name: key.name, scopes: new Set(key.scopes), deviceId: key.deviceId, isEnvAdmin: false };
+  return {
+    keyId: key.id,
+    name: key.name,
+    scopes: new Set(key.scopes),
+    deviceId: key.deviceId,
+    deviceKind: key.deviceKind,
+    isEnvAdmin: false,
+  };
 }

@@ -4,7 +4,7 @@ import { AppError } from '../http/app-error.js';
 import type { AppState } from '../http/app-state.js';
 import type { ErrorCode } from '../http/error-codes.js';
 import type { ApiKeyService, Principal } from './api-key.service.js';
-import type { Scope } from './api-key.table.js';
+import type { DeviceKind, Scope } from './api-key.table.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 // What authentication keeps on ctx.state, declared from here so that http's AppState does
@@ -20,10 +20,24 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
 /** Longer than any key we issue; anything bigger is not worth hashing. */
 const MAX_KEY_LENGTH = 256;
 
-function presentedKey(authorization: string, apiKeyHeader: string): string | undefined {
+/** The key a request presents, or why it presents none the service can use. */
+function presentedKey(authorization: string, apiKeyHeader: string): { key: string } | { problem: string } {
   const bearer = BEARER.exec(authorization)?.[1];
   const key = bearer ?? (apiKeyHeader.trim() || undefined);
-  return key && key.length <= MAX_KEY_LENGTH ? key : undefined;
+  if (key !== undefined) {
+    return key.length <= MAX_KEY_LENGTH ? { key } : { problem: 'The API key is not valid.' };
+  }
+  const sent = authorization.trim();
+  if (sent === '')
+    return { problem: 'An API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`.' };
+  // A header that holds a key but not the scheme is the most common slip: say what is missing.
+  const scheme = /^(\S+)\s+\S/.exec(sent)?.[1];
+  return {
+    problem:
+      scheme === undefined
+        ? 'The Authorization header has no scheme: send `Authorization: Bearer <key>` (or `X-API-Key: <key>`).'
+        : `The Authorization scheme "${scheme}" is not accepted: send \`Authorization: Bearer <key>\` (or \`X-API-Key: <key>\`).`,
+  };
 }
 
 /**
@@ -43,11 +57,11 @@ export function authenticate(
       await next();
       return;
     }
-    const key = presentedKey(ctx.get('Authorization'), ctx.get('X-API-Key'));
-    const principal = key === undefined ? undefined : await keys.authenticate(key);
+    const presented = presentedKey(ctx.get('Authorization'), ctx.get('X-API-Key'));
+    const principal = 'key' in presented ? await keys.authenticate(presented.key) : undefined;
     if (!principal) {
       ctx.set('WWW-Authenticate', 'Bearer');
-      throw new AppError('unauthorized', key === undefined ? 'An API key is required.' : 'The API key is not valid.');
+      throw new AppError('unauthorized', 'problem' in presented ? presented.problem : 'The API key is not valid.');
     }
     if (limiter.enabled && !principal.isEnvAdmin) {
       const wait = limiter.take(principal.keyId);
@@ -89,15 +103,29 @@ export function requireScope(scope: Scope): Middleware<AppState> {
 }
 
 /**
- * A device-bound key may only write its own device's readings: any other id refuses the
- * whole request (nothing is written).
+ * A device-bound key may only write its own device's readings, of its own kind: a vehicle's
+ * key posting meter readings under the vehicle's id is another device. Any other device
+ * refuses the whole request (nothing is written).
  */
-export function assertOwnDevice(principal: Principal, ids: readonly string[], field: string): void {
+export function assertOwnDevice(principal: Principal, kind: DeviceKind, ids: readonly string[], field: string): void {
   if (principal.deviceId === null) return;
+  if (principal.deviceKind === null) {
+    throw new AppError(
+      'device_forbidden',
+      `This API key is bound to ${principal.deviceId} but was created before keys recorded the kind of their device, ` +
+        'and the kind could not be told from the stored readings: create a new key with `deviceId` and `deviceKind`.',
+    );
+  }
+  if (principal.deviceKind !== kind) {
+    throw new AppError(
+      'device_forbidden',
+      `This API key is bound to ${principal.deviceKind} ${principal.deviceId}; it may not send ${kind} readings.`,
+    );
+  }
   const details = ids.flatMap((id, index) =>
     id === principal.deviceId
       ? []
-      : [{ index, path: field, message: `this key may only send readings of ${principal.deviceId}` }],
+      : [{ index, path: field, message: `this key may only send readings of ${kind} ${principal.deviceId}` }],
   );
   if (details.length > 0) {
     throw new AppError('device_forbidden', 'This API key is bound to another device.', {

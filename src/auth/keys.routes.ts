@@ -10,6 +10,7 @@ const present = (key: StoredKey) => ({
   name: key.name,
   scopes: key.scopes,
   deviceId: key.deviceId,
+  deviceKind: key.deviceKind,
   createdAt: key.createdAt.toISOString(),
 });
 
@@ -27,7 +28,12 @@ export function registerKeyRoutes(api: ApiRouter<Scope>, keys: ApiKeyService): v
     status: 201,
     response: { description: 'The new key, with its plaintext', schema: createdApiKey },
     handler: async ({ body }) => {
-      const created = await keys.create({ name: body.name, scopes: body.scopes, deviceId: body.deviceId ?? null });
+      const created = await keys.create({
+        name: body.name,
+        scopes: body.scopes,
+        deviceId: body.deviceId ?? null,
+        deviceKind: body.deviceKind ?? null,
+      });
       return { ...present(created), key: created.key };
     },
   });

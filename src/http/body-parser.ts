@@ -21,6 +21,14 @@ export function jsonDepth(value: unknown, limit: number): number {
   return deepest;
 }
 
+/** zlib's errors (gzip, deflate: `Z_…`; brotli: `ERR__ERROR_…`, `ERR_BROTLI_…`), which carry no HTTP status. */
+function isDecompressionError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, status, statusCode } = error as { code?: unknown; status?: unknown; statusCode?: unknown };
+  if (status !== undefined || statusCode !== undefined) return false;
+  return typeof code === 'string' && /^(Z_|ERR__ERROR|ERR_BROTLI|ERR_ZLIB)/.test(code);
+}
+
 /**
  * Body parsing: JSON (and CSV as text for the routes that take it) under the byte limit
  * (else 413), JSON that parses (else 400) and stays under the nesting limit (else 400).
@@ -34,6 +42,24 @@ export function bodyParsers(maxBytes: number): Middleware<AppState>[] {
     textLimit: `${maxBytes}b`,
     strict: true,
   }) as Middleware<AppState>;
+  // A compressed body that does not decompress (truncated, corrupt, not that encoding) fails
+  // inside zlib with a bare error (no HTTP status): it is the client's body, so a 400.
+  const parseOrRefuse: Middleware<AppState> = async (ctx, next) => {
+    let parsed = false;
+    try {
+      await parse(ctx, async () => {
+        parsed = true;
+        await next();
+      });
+    } catch (error) {
+      if (parsed || !isDecompressionError(error)) throw error;
+      throw new AppError(
+        'bad_request',
+        `The request body could not be decompressed (Content-Encoding: ${ctx.get('Content-Encoding')}): ` +
+          'it is truncated or not valid data in that encoding.',
+      );
+    }
+  };
   const limitDepth: Middleware<AppState> = async (ctx, next) => {
     const body: unknown = (ctx.request as { body?: unknown }).body;
     if (jsonDepth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
@@ -41,5 +67,5 @@ export function bodyParsers(maxBytes: number): Middleware<AppState>[] {
     }
     await next();
   };
-  return [parse, limitDepth];
+  return [parseOrRefuse, limitDepth];
 }

@@ -1,10 +1,26 @@
 import { z } from 'zod';
 
-/** An instant in a query string: ISO-8601 with a zone, handed on as a Date. */
-export const instantQuery = z.iso
+/**
+ * The instants an ISO-8601 text and the database both hold: years 0001 to 9999 in UTC. An
+ * offset can carry a text inside those years out of them (`0001-01-01T00:00:00+01:00` is year
+ * 0000 in UTC, which PostgreSQL refuses; past 9999 `toISOString` writes `+010000-…`).
+ */
+const FIRST_INSTANT_MS = new Date('0001-01-01T00:00:00.000Z').getTime();
+const LAST_INSTANT_MS = new Date('9999-12-31T23:59:59.999Z').getTime();
+export const instantRange = (date: Date) => date.getTime() >= FIRST_INSTANT_MS && date.getTime() <= LAST_INSTANT_MS;
+const OUT_OF_RANGE = 'must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z (in UTC)';
+
+/** An instant in a request (query or body): ISO-8601 with a zone, handed on as a Date. */
+export const instantInput = z.iso
   .datetime({ offset: true, message: 'must be an ISO-8601 date-time with a time zone (Z or +hh:mm)' })
   .transform((text) => new Date(text))
-  .meta({ description: 'ISO-8601 date-time with a time zone', example: '2026-11-27T00:00:00Z' });
+  .refine(instantRange, OUT_OF_RANGE);
+
+/** An instant in a query string. */
+export const instantQuery = instantInput.meta({
+  description: 'ISO-8601 date-time with a time zone',
+  example: '2026-11-27T00:00:00Z',
+});
 
 /** How many rows a listing returns: 1 to 1,000, 100 by default. */
 export const pageLimitQuery = z.coerce

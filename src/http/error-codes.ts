@@ -36,7 +36,8 @@ export const ERROR_CODES = {
   bad_request: {
     status: 400,
     description:
-      'The request could not be read, e.g. a body shorter or longer than its `Content-Length`. Nothing was stored or changed.',
+      'The request could not be read, e.g. a body shorter or longer than its `Content-Length`, or a compressed body ' +
+      '(`Content-Encoding` gzip, deflate, br) that is truncated or corrupt. Nothing was stored or changed.',
     anyRequest: true,
   },
   unauthorized: {
@@ -64,11 +65,15 @@ export const ERROR_CODES = {
   },
   vehicle_not_found: {
     status: 404,
-    description: 'No reading has been received from this vehicle.',
+    description:
+      'No reading has been received from this vehicle (and, on the routes that need its meter, it has no meter ' +
+      'mapped either): check the id, or map a meter first (`PUT /v1/vehicles/{vehicleId}/meter`).',
   },
   vehicle_not_mapped: {
     status: 404,
-    description: 'The vehicle has no meter mapped, so its AC side is unknown.',
+    description:
+      'The vehicle is known (it sent readings or had a meter) but has no meter mapped, so its AC side is unknown: ' +
+      'map one with `PUT /v1/vehicles/{vehicleId}/meter`.',
   },
   assignment_not_found: {
     status: 404,

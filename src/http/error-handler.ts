@@ -43,6 +43,14 @@ export function errorHandler(logger: Logger): Middleware<AppState> {
       if (ctx.status === 404 && ctx.body === undefined) {
         throw new AppError('not_found', `No route for ${ctx.method} ${ctx.path}.`);
       }
+      // The router's own answers (allowedMethods without throw), with their Allow header kept.
+      if (ctx.status === 405 && ctx.body === undefined) {
+        const allow = ctx.response.get('Allow');
+        throw new AppError('method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}; allowed: ${allow}.`);
+      }
+      if (ctx.status === 501 && ctx.body === undefined) {
+        throw new AppError('not_implemented', `${ctx.method} is not implemented.`);
+      }
     } catch (err: unknown) {
       let appError =
         err instanceof AppError

@@ -5,7 +5,7 @@ import { JSON_TYPE, type ApiRouter } from '../http/api-router.js';
 import { meterParams, vehicleParams } from '../http/device-id.schema.js';
 import { assignMeters, correctAssignment, instantOrNull, removeAssignment } from './assignment.service.js';
 import { parseMappingsCsv, parseMappingsJson } from './bulk-mappings.js';
-import { vehicleNotMapped } from './mapping.errors.js';
+import { vehicleWithoutMeter } from './mapping.errors.js';
 import {
   findAssignmentsOfMeter,
   findAssignmentsOfVehicle,
@@ -43,10 +43,6 @@ const ASSIGNMENT_RULES =
 
 /** Which meter measures the AC side of which vehicle, and since when. */
 export function registerMappingRoutes(api: ApiRouter<Scope>, db: Db): void {
-  /** The assignment of a vehicle in force at `at`. */
-  const inForce = async (vehicleId: string, at = new Date()) =>
-    (await findAssignmentsOfVehicle(db, vehicleId)).find((a) => a.valid_from <= at && a.valid_to > at);
-
   api.add({
     method: 'put',
     path: '/v1/vehicles/:vehicleId/meter',
@@ -83,10 +79,12 @@ export function registerMappingRoutes(api: ApiRouter<Scope>, db: Db): void {
     request: { params: vehicleParams },
     status: 200,
     response: { description: 'The assignment in force now', schema: mapping },
-    errors: ['vehicle_not_mapped'],
+    errors: ['vehicle_not_found', 'vehicle_not_mapped'],
     handler: async ({ params }) => {
-      const row = await inForce(params.vehicleId);
-      if (!row) throw vehicleNotMapped(params.vehicleId);
+      const all = await findAssignmentsOfVehicle(db, params.vehicleId);
+      const now = new Date();
+      const row = all.find((a) => a.valid_from <= now && a.valid_to > now);
+      if (!row) throw await vehicleWithoutMeter(db, params.vehicleId, all.length > 0);
       return { vehicleId: row.vehicle_id, meterId: row.meter_id, from: instantOrNull(row.valid_from) };
     },
   });

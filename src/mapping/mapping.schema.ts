@@ -1,12 +1,10 @@
 import { z } from 'zod';
 
-import { instantJson, pageLimitQuery } from '../http/common.schema.js';
+import { instantInput, instantJson, pageLimitQuery } from '../http/common.schema.js';
 import { deviceIdSchema } from '../http/device-id.schema.js';
 
-/** An instant in a JSON body: ISO-8601 with a zone, handed on as a Date. */
-const instantBody = z.iso
-  .datetime({ offset: true, message: 'must be an ISO-8601 date-time with a time zone (Z or +hh:mm)' })
-  .transform((text) => new Date(text));
+/** An instant in a JSON body (or a CSV field). */
+const instantBody = instantInput;
 
 const fromField = instantBody.optional().meta({
   description:

@@ -59,6 +59,7 @@ export function registerIngestionRoutes(
     handler: ({ body }, ctx) => {
       assertOwnDevice(
         principalOf(ctx.state),
+        'meter',
         body.map((r) => r.meterId),
         'meterId',
       );
@@ -82,6 +83,7 @@ export function registerIngestionRoutes(
     handler: ({ body }, ctx) => {
       assertOwnDevice(
         principalOf(ctx.state),
+        'vehicle',
         body.map((r) => r.vehicleId),
         'vehicleId',
       );

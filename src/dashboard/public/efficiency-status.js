@@ -13,6 +13,8 @@ const STATUSES = {
   normal: { text: 'normal', colour: '#2e7d32', flagged: false },
   low: { text: 'low', colour: '#c62828', flagged: true },
   implausible: { text: 'implausible', colour: '#d4a000', flagged: true },
+  // Too little charging to judge (an idle or near-idle hour): the server's rule, not red.
+  insufficient_data: { text: 'too little charging', colour: '#c5ccd4', flagged: false },
   no_data: { text: 'no data', colour: '#9aa5b1', flagged: false },
 };
 
