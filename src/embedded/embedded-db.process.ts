@@ -64,8 +64,7 @@ async function main(): Promise<void> {
   );
   const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
   const sessionSetup = `SELECT ${
-    baseline.rows.map((row) => `set_config(${literal(row.name)}, ${literal(row.setting)}, false)`).join(', ') ||
-    'NULL'
+    baseline.rows.map((row) => `set_config(${literal(row.name)}, ${literal(row.setting)}, false)`).join(', ') || 'NULL'
   }`;
 
   // Every client shares that single session, so it is handed to one client at a time, and
