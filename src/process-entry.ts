@@ -1,10 +1,12 @@
 import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { DataDirInUseError } from './embedded/data-dir-lock.js';
 import { createLoggerFromConfig, type Logger } from './logger.js';
 
 /**
  * What the process entry points (`npm start`, `npm run consume`) share: parse the environment
  * once (a bad one exits 2 with the message naming the variable), start, and stop gracefully
- * on the first SIGINT/SIGTERM (exit 0, or 1 when the stop fails). A failure to start exits 1,
+ * on the first SIGINT/SIGTERM (exit 0, or 1 when the stop fails). A failure to start exits 1
+ * (a data folder another process holds: with just the message naming that process),
  * an uncaught exception too (but for one known harmless driver error).
  */
 export function runProcess(start: (config: Config, logger: Logger) => Promise<{ stop(): Promise<void> }>): void {
@@ -62,6 +64,11 @@ export function runProcess(start: (config: Config, logger: Logger) => Promise<{ 
     process.on('SIGTERM', () => shutdown('SIGTERM'));
   };
   main().catch((error: unknown) => {
+    // Another process has the embedded data folder: the message says which; no stack.
+    if (error instanceof DataDirInUseError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
     process.stderr.write(
       `start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );

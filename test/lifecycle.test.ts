@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 
 import test from 'ava';
 
-import { adminHeaders, SPAWNED_ADMIN_KEY, spawnService } from '../bench/lib/service-process.js';
+import { adminHeaders, SPAWNED_ADMIN_KEY, spawnService, stopService } from '../bench/lib/service-process.js';
 import { MINUTE_MS } from '../src/time.js';
-import { databaseEnv } from './helpers/test-database.js';
+import { freePort } from '../tools/net/free-port.js';
+import { databaseEnv, embeddedOnly } from './helpers/test-database.js';
 
 test('an invalid environment stops start-up with a message naming the variable', async (t) => {
   const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -106,3 +107,101 @@ async function countMeterReadings(url: string): Promise<number> {
   }
   return total;
 }
+
+const ARCHIVE_CLI = fileURLToPath(new URL('../src/archive/archive-cli.ts', import.meta.url));
+
+/** Runs a script to its end: exit code and what it printed. */
+async function runScript(script: string, args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    env: { ...process.env, ADMIN_API_KEY: SPAWNED_ADMIN_KEY, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((done) => child.once('exit', done));
+  return { code, output };
+}
+
+async function postReadings(url: string, meterId: string, count: number, base: number): Promise<number> {
+  const readings = Array.from({ length: count }, (_, j) => ({
+    meterId,
+    kwhConsumedAc: 0.25,
+    voltage: 230,
+    timestamp: new Date(base + j * 1000).toISOString(),
+  }));
+  const res = await fetch(`${url}/v1/ingestion/meter`, {
+    method: 'POST',
+    headers: adminHeaders,
+    body: JSON.stringify(readings),
+  });
+  if (res.status !== 202) throw new Error(`ingest answered ${res.status}`);
+  return ((await res.json()) as { accepted: number }).accepted;
+}
+
+embeddedOnly('it opens the embedded data folder from several processes', { serial: true })(
+  'a second process on the same data folder refuses, naming the first, which keeps serving',
+  async (t) => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'ev-lock-'));
+    t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+    const first = await spawnService({ DATA_DIR: dataDir });
+    const base = Date.now() - 60 * MINUTE_MS;
+    let acknowledged = await postReadings(first.url, 'life-0', 30, base);
+
+    const port = String(await freePort());
+    const second = await runScript(fileURLToPath(new URL('../src/main.ts', import.meta.url)), [], {
+      DATA_DIR: dataDir,
+      PORT: port,
+      HOST: '127.0.0.1',
+    });
+    t.is(second.code, 1);
+    t.regex(second.output, new RegExp(`in use by process ${first.child.pid} \\(`));
+    t.notRegex(second.output, /embedded TimescaleDB started/, 'refused before opening the folder');
+
+    // The archive command refuses the same way (and before touching the folder).
+    const archive = await runScript(ARCHIVE_CLI, ['run'], { DATA_DIR: dataDir, ARCHIVE_BUCKET: 'unused' });
+    t.is(archive.code, 1, archive.output);
+    t.regex(archive.output, new RegExp(`in use by process ${first.child.pid} \\(`));
+    const query = await runScript(
+      ARCHIVE_CLI,
+      ['query', '--stream', 'meter', '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-02T00:00:00Z'],
+      { DATA_DIR: dataDir, ARCHIVE_BUCKET: 'unused' },
+    );
+    t.is(query.code, 1, query.output);
+    t.regex(query.output, /in use by process/);
+
+    // The first still serves, and the folder starts again afterwards with every reading.
+    acknowledged += await postReadings(first.url, 'life-1', 30, base);
+    await stopService(first);
+    const again = await spawnService({ DATA_DIR: dataDir });
+    try {
+      t.is(await countMeterReadings(again.url), acknowledged);
+    } finally {
+      await stopService(again);
+    }
+  },
+);
+
+embeddedOnly('it kills the process holding the embedded data folder', { serial: true })(
+  'a SIGKILLed holder releases the data folder: the next process starts on it with every reading',
+  async (t) => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'ev-lock-'));
+    t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+    const base = Date.now() - 60 * MINUTE_MS;
+    let acknowledged = 0;
+    // The service alone (its database process then closes the folder and exits), then both.
+    for (const victims of ['service', 'service and database'] as const) {
+      const holder = await spawnService({ DATA_DIR: dataDir });
+      acknowledged += await postReadings(holder.url, `life-${acknowledged / 20}`, 20, base);
+      if (victims === 'service and database') process.kill(holder.databasePid!, 'SIGKILL');
+      holder.child.kill('SIGKILL');
+      await holder.exited;
+    }
+    const next = await spawnService({ DATA_DIR: dataDir });
+    try {
+      t.is(await countMeterReadings(next.url), acknowledged);
+    } finally {
+      await stopService(next);
+    }
+  },
+);

@@ -5,6 +5,7 @@ import { createDb } from '../db/create-db.js';
 import type { Db } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { waitForDatabase } from '../db/wait-for-database.js';
+import { DataDirInUseError } from '../embedded/data-dir-lock.js';
 import { startEmbeddedDb, type EmbeddedDb } from '../embedded/embedded-db.js';
 import { createLogger } from '../logger.js';
 import type { Stream } from '../telemetry/reading.js';
@@ -26,8 +27,9 @@ Commands (docs/archive.md):
                                          print archived readings without restoring them
 
 T: an ISO 8601 instant. S: meter or vehicle (restore: both by default).
-The database is DATABASE_URL; unset, the embedded one in DATA_DIR (stop the service first: it
-serves one process). The bucket is ARCHIVE_BUCKET with the AWS_* variables.`;
+The database is DATABASE_URL; unset, the embedded one in DATA_DIR, which serves one process:
+stop the service first (while it runs, the command refuses, naming it). The bucket is
+ARCHIVE_BUCKET with the AWS_* variables.`;
 
 class UsageError extends Error {}
 
@@ -153,6 +155,10 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof UsageError || error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n\n${USAGE}\n`);
     process.exit(2);
+  }
+  if (error instanceof DataDirInUseError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);

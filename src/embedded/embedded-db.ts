@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { Logger } from '../logger.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import type { ChildMessage, EmbeddedDbOptions, ParentMessage } from './embedded-db.protocol.js';
 
 export interface EmbeddedDb {
@@ -23,7 +24,10 @@ const childEntry = fileURLToPath(
   new URL(`./embedded-db.process${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
 );
 
-function launch(options: EmbeddedDbOptions): Promise<{ child: ChildProcess; port: number }> {
+function launch(
+  options: EmbeddedDbOptions,
+  lock: DataDirLock | undefined,
+): Promise<{ child: ChildProcess; port: number }> {
   const child = fork(childEntry, [], {
     env: { ...process.env, EMBEDDED_DB_OPTIONS: JSON.stringify(options) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -39,6 +43,10 @@ function launch(options: EmbeddedDbOptions): Promise<{ child: ChildProcess; port
     };
     child.once('exit', onExit);
     child.on('message', (message: ChildMessage) => {
+      if (message.type === 'lock-wanted') {
+        if (lock) child.send({ type: 'lock', owner: lock.owner } satisfies ParentMessage, lock.server);
+        return;
+      }
       clearTimeout(timer);
       child.off('exit', onExit);
       if (message.type === 'ready') resolve({ child, port: message.port });
@@ -49,11 +57,20 @@ function launch(options: EmbeddedDbOptions): Promise<{ child: ChildProcess; port
 
 /**
  * Starts the embedded TimescaleDB in a child process and resolves once it accepts
- * connections. With a data directory, the database is supervised: if its process dies,
- * it is started again on the same port (with growing delays), and clients reconnect.
+ * connections. With a data directory, the folder is locked first (DataDirInUseError when
+ * another process has it, before anything in it is touched) and the database is supervised:
+ * if its process dies, it is started again on the same port (with growing delays), and
+ * clients reconnect.
  */
 export async function startEmbeddedDb(options: EmbeddedDbOptions, logger?: Logger): Promise<EmbeddedDb> {
-  const launched = await launch(options);
+  const lock = options.dataDir === undefined ? undefined : await lockDataDir(options.dataDir);
+  let launched;
+  try {
+    launched = await launch(options, lock);
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
   let child = launched.child;
   const port = launched.port;
   const fixed: EmbeddedDbOptions = { ...options, port };
@@ -66,11 +83,15 @@ export async function startEmbeddedDb(options: EmbeddedDbOptions, logger?: Logge
       void restart(1000);
     });
   };
+  // A restart under way when stop() is called: stop waits for it, so that no database process
+  // outlives the lock.
+  let relaunching: ReturnType<typeof launch> | undefined;
   const restart = async (delay: number): Promise<void> => {
     await new Promise((done) => setTimeout(done, delay));
     if (stopping) return;
     try {
-      ({ child } = await launch(fixed));
+      relaunching = launch(fixed, lock);
+      ({ child } = await relaunching);
       supervise(child);
       logger?.info('embedded database restarted', { pid: child.pid });
     } catch (error) {
@@ -87,13 +108,17 @@ export async function startEmbeddedDb(options: EmbeddedDbOptions, logger?: Logge
     },
     stop: async () => {
       stopping = true;
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((done) => child.once('exit', () => done()));
-      const message: ParentMessage = { type: 'stop' };
-      if (child.connected) child.send(message);
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      await exited;
-      clearTimeout(timer);
+      await relaunching?.catch(() => undefined);
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((done) => child.once('exit', () => done()));
+        const message: ParentMessage = { type: 'stop' };
+        if (child.connected) child.send(message);
+        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+        await exited;
+        clearTimeout(timer);
+      }
+      // Only now that the files are closed may another process have the folder.
+      await lock?.release();
     },
   };
 }
