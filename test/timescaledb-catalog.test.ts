@@ -64,8 +64,8 @@ embeddedOnly('it alters TimescaleDB catalog tables', { serial: true })(
       const check = await checkCatalog(db);
       t.is(check.status, 'unsupported');
       const error = await t.throwsAsync(assertCatalogSupported(db));
-      t.regex(error!.message, /TimescaleDB 2\.\d+\.\d+\S* is not supported/);
-      t.regex(error!.message, /_timescaledb_catalog\.continuous_aggs_invalidation_threshold\.watermark/);
+      t.regex(error.message, /TimescaleDB 2\.\d+\.\d+\S* is not supported/);
+      t.regex(error.message, /_timescaledb_catalog\.continuous_aggs_invalidation_threshold\.watermark/);
       const ready = await service.get('/readyz');
       t.is(ready.status, 503);
       t.is(ready.body.error.code, 'not_ready');
