@@ -8,7 +8,8 @@ import type { AppState } from '../http/app-state.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { ingestResult, meterBatchSchema, vehicleBatchSchema, type TimestampLimits } from './ingestion.schema.js';
 import type { IngestionService } from './ingestion.service.js';
-import type { Stream } from './reading.js';
+import type { MeterReading, Stream, VehicleReading } from './reading.js';
+import { registerPrecisionIssues, type RegisterField } from './register-precision.js';
 
 export interface IngestionLimits extends TimestampLimits {
   maxReadingsPerRequest: number;
@@ -27,6 +28,18 @@ function countRejections(metrics: Metrics, stream: Stream): Middleware<AppState>
       throw error;
     }
   };
+}
+
+/** A register whose digits as sent are not the value kept is a 400 naming it (register-precision.ts). */
+function assertRegistersKept(
+  ctx: { request: unknown },
+  readings: readonly (MeterReading | VehicleReading)[],
+  field: RegisterField,
+): void {
+  const source = (ctx.request as { rawBody?: unknown }).rawBody;
+  if (typeof source !== 'string') return;
+  const issues = registerPrecisionIssues(source, readings, field);
+  if (issues.length > 0) throw AppError.validation(issues);
 }
 
 /** Besides those of every keyed route with a body: a device-bound key, and the ingest queue refusing. */
@@ -63,6 +76,7 @@ export function registerIngestionRoutes(
         body.map((r) => r.meterId),
         'meterId',
       );
+      assertRegistersKept(ctx, body, 'kwhConsumedAcTotal');
       return service.ingestMeterReadings(body);
     },
   });
@@ -87,6 +101,7 @@ export function registerIngestionRoutes(
         body.map((r) => r.vehicleId),
         'vehicleId',
       );
+      assertRegistersKept(ctx, body, 'kwhDeliveredDcTotal');
       return service.ingestVehicleReadings(body);
     },
   });
