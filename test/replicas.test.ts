@@ -209,6 +209,11 @@ test.serial('an unreachable replica is skipped; the primary answers and /readyz 
   const ready = await request('GET', '/readyz');
   t.is(ready.status, 200);
   t.like((ready.body.replicas as unknown[])[0], { status: 'unreachable', inRecovery: null });
+  // A replica that did not answer is not asked again for the lag bound: reads do not wait on it.
+  const polls = seam.polls;
+  t.is((await request('GET', '/v1/vehicles/only-on-primary/live')).headers.get('x-data-source'), 'primary');
+  t.is(seam.polls, polls, 'within the cool-down the unreachable replica is not asked');
+  await new Promise((done) => setTimeout(done, MAX_LAG_MS + 50));
 });
 
 test.serial('a replica read cancelled by a recovery conflict is retried once on the primary, not a 500', async (t) => {

@@ -23,38 +23,14 @@ export interface AssignmentRequest {
 }
 
 /**
- * When a request names no instant: a move (the vehicle has an assignment) happens now; a
- * vehicle's first assignment holds since the meter was free (since the beginning for a meter
- * never assigned), so history sent before the vehicle was mapped is attributed, as it was
- * before assignments had intervals.
+ * When a vehicle's first assignment names no instant, it holds since its meter was free
+ * (since the beginning for a meter never assigned), so history sent before the vehicle was
+ * mapped is attributed, as it was before assignments had intervals. `uses` are the meter's
+ * assignments as they stand when this assignment is made.
  */
-async function withDefaultFrom(
-  db: Db,
-  requests: readonly AssignmentRequest[],
-  now: Date,
-): Promise<(AssignmentRequest & { from: Date })[]> {
-  const open = requests.filter((r) => r.from === undefined);
-  if (open.length === 0) return requests as (AssignmentRequest & { from: Date })[];
-  const known = new Set(
-    (
-      await findAssignmentsEndingAfter(
-        db,
-        open.map((r) => ({ ...r, from: START_OF_TIME })),
-      )
-    ).map((a) => a.vehicle_id),
-  );
-  const meterUses = await findMeterUsesFrom(
-    db,
-    open.map((r) => ({ meterId: r.meterId, from: START_OF_TIME })),
-  );
-  return requests.map((r) => {
-    if (r.from !== undefined) return { ...r, from: r.from };
-    if (known.has(r.vehicleId)) return { ...r, from: now };
-    const ends = meterUses
-      .filter((a) => a.meter_id === r.meterId && a.valid_to <= now)
-      .map((a) => a.valid_to.getTime());
-    return { ...r, from: new Date(Math.max(START_OF_TIME.getTime(), ...ends)) };
-  });
+function sinceMeterFree(meterId: string, uses: readonly Assignment[], now: Date): Date {
+  const ends = uses.filter((a) => a.meter_id === meterId && a.valid_to <= now).map((a) => a.valid_to.getTime());
+  return new Date(Math.max(START_OF_TIME.getTime(), ...ends));
 }
 
 export interface AssignResult {
@@ -95,10 +71,18 @@ const isOverlapInDatabase = (error: unknown) =>
 /**
  * From `from` on, each vehicle draws from its meter: the vehicle's assignment in force at
  * `from` is closed there (a move), or left alone when it is the same meter and open-ended.
- * All or nothing, in one transaction. Refused (409, nothing changed) when a vehicle already
- * has an assignment starting at or after `from` (that is a correction of the past, not a
- * move) or when the meter serves another vehicle at or after `from`. The database's
- * exclusion constraints stay the final word: a concurrent change that collides is a 409 too.
+ * Without `from`: now for a vehicle that has an assignment (a move), since the meter was free
+ * for a vehicle's first one. All or nothing, in one transaction. Refused (409, nothing
+ * changed) when a vehicle already has an assignment starting at or after `from` (that is a
+ * correction of the past, not a move) or when the meter serves another vehicle at or after
+ * `from`. The database's exclusion constraints stay the final word: a concurrent change that
+ * collides is a 409 too.
+ *
+ * A batch means the same as its changes applied one after another: first the moves, then the
+ * first assignments, each in the order listed. The moves happen at once (every listed
+ * vehicle's assignment is closed before any meter is checked), which lets vehicles swap meters,
+ * and a first assignment without `from` starts where the batch's own moves freed its meter:
+ * ev-42 leaving meter-18 now and ev-43 taking meter-18 starts ev-43 now, as two single calls do.
  */
 export async function assignMeters(
   db: Db,
@@ -109,17 +93,28 @@ export async function assignMeters(
   const now = new Date();
   try {
     return await db.transaction().execute(async (trx) => {
-      const requests = await withDefaultFrom(trx, wanted, now);
+      // Every assignment of the listed vehicles: whether each has one decides its default `from`.
       const byVehicle = new Map<string, Assignment[]>();
-      for (const a of await findAssignmentsEndingAfter(trx, requests)) {
+      for (const a of await findAssignmentsEndingAfter(
+        trx,
+        wanted.map((r) => ({ vehicleId: r.vehicleId, from: START_OF_TIME })),
+      )) {
         byVehicle.set(a.vehicle_id, [...(byVehicle.get(a.vehicle_id) ?? []), a]);
       }
       const details: ErrorDetail[] = [];
       const toClose: { assignment: Assignment; at: Date }[] = [];
-      const toCreate: { request: (typeof requests)[number]; index: number }[] = [];
+      const toCreate: { request: AssignmentRequest & { from: Date }; index: number }[] = [];
+      // First assignments without `from`: their start depends on the moves below.
+      const sinceFree: { request: AssignmentRequest; index: number }[] = [];
       let unchanged = 0;
-      requests.forEach((request, index) => {
-        const rows = byVehicle.get(request.vehicleId) ?? [];
+      wanted.forEach((wish, index) => {
+        const all = byVehicle.get(wish.vehicleId) ?? [];
+        if (wish.from === undefined && all.length === 0) {
+          sinceFree.push({ request: wish, index });
+          return;
+        }
+        const request = { ...wish, from: wish.from ?? now };
+        const rows = all.filter((a) => a.valid_to.getTime() > request.from.getTime());
         // Already so: the same meter, open-ended, since `from` or earlier (a repeated request).
         const holding = rows.length === 1 ? rows[0] : undefined;
         if (
@@ -150,6 +145,17 @@ export async function assignMeters(
         trx,
         toClose.map(({ assignment, at }) => ({ id: assignment.id, to: at })),
       );
+      if (sinceFree.length > 0) {
+        // After the moves: a meter a listed vehicle left is free from where it left.
+        const meterUses = await findMeterUsesFrom(
+          trx,
+          sinceFree.map(({ request }) => ({ meterId: request.meterId, from: START_OF_TIME })),
+        );
+        for (const { request, index } of sinceFree) {
+          toCreate.push({ request: { ...request, from: sinceMeterFree(request.meterId, meterUses, now) }, index });
+        }
+        toCreate.sort((a, b) => a.index - b.index);
+      }
       // After the moves, a meter still in use at or after `from` belongs to someone else.
       const uses = await findMeterUsesFrom(
         trx,
