@@ -235,3 +235,89 @@ test('/docs serves the reference page and its assets from the package, without a
     t.true((await res.arrayBuffer()).byteLength > 0, asset);
   }
 });
+
+/** Every example the document carries, with the schema it must be an instance of (a JSON pointer or the schema). */
+function examplesOf(node: unknown, pointer: string, found: { at: string; schema: unknown; value: unknown }[]) {
+  if (typeof node !== 'object' || node === null) return found;
+  const record = node as Record<string, unknown>;
+  // A media type or a parameter: its example(s) are instances of its `schema`.
+  if ('schema' in record) {
+    if ('example' in record) found.push({ at: `${pointer}/example`, schema: record.schema, value: record.example });
+    for (const [name, example] of Object.entries((record.examples ?? {}) as Record<string, { value: unknown }>)) {
+      found.push({ at: `${pointer}/examples/${name}`, schema: record.schema, value: example.value });
+    }
+  } else if ('example' in record && ('type' in record || 'anyOf' in record || '$ref' in record)) {
+    // A schema's own example is an instance of the schema.
+    const { example, ...schema } = record;
+    found.push({ at: `${pointer}/example`, schema, value: example });
+  }
+  for (const [key, value] of Object.entries(record)) {
+    if (key !== 'example' && key !== 'examples') examplesOf(value, `${pointer}/${key}`, found);
+  }
+  return found;
+}
+
+test('every example in the reference is a valid instance of its schema, and no count shows -9007199254740991', (t) => {
+  t.false(JSON.stringify(doc).includes('9007199254740991'));
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats.default(ajv);
+  ajv.addSchema({ ...doc, $id: 'openapi.json' });
+  const examples = examplesOf(doc, '', []);
+  t.true(examples.length > 50, `found ${examples.length}`);
+  for (const { at, schema, value } of examples) {
+    // Validate in the document's context, so $refs to components resolve.
+    const validate = ajv.compile({ $ref: `openapi.json#${at.replace(/\/examples?\/[^/]*$|\/example$/, '')}/schema` });
+    const fallback = typeof schema === 'object' && schema !== null && !('$ref' in schema) ? ajv.compile(schema) : null;
+    const valid = at.includes('/schema') && fallback ? fallback(value) : validate(value);
+    t.true(valid, `${at}: ${JSON.stringify(value)} ${JSON.stringify((fallback ?? validate).errors)}`);
+  }
+});
+
+test('error examples carry codes of the catalogue with the status they are listed under, and only codes the route answers', async (t) => {
+  const { ERROR_CODES } = await import('../src/http/error-codes.js');
+  let checked = 0;
+  for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+    for (const [method, operation] of Object.entries(methods)) {
+      for (const [status, response] of Object.entries(operation.responses as Record<string, any>)) {
+        if (Number(status) < 400) continue;
+        const examples = Object.values(response.content['application/json'].examples ?? {}) as { value: any }[];
+        t.true(examples.length > 0, `${method} ${path} ${status} has examples`);
+        for (const { value } of examples) {
+          const code = value.error.code as keyof typeof ERROR_CODES;
+          t.is(ERROR_CODES[code]?.status, Number(status), `${method} ${path} ${status}: ${code}`);
+          t.true(String(response.description).includes(`\`${code}\``), `${method} ${path} ${status} lists ${code}`);
+          checked += 1;
+        }
+      }
+    }
+  }
+  t.true(checked > 50);
+  const performance =
+    doc.paths['/v1/analytics/performance/{vehicleId}'].get.responses['200'].content['application/json'];
+  t.true(performance.example.efficiencyRatio > 0.85 && performance.example.efficiencyRatio <= 1);
+  t.is(performance.example.efficiencyStatus, 'normal');
+});
+
+test('"Try it out" on every GET route with its prefilled values (examples, defaults) answers 200', async (t) => {
+  // The README's walkthrough: ev-42 draws from meter-17, both have sent readings.
+  t.is((await svc.put('/v1/vehicles/ev-42/meter', { meterId: 'meter-17' })).status, 200);
+  t.is((await svc.post('/v1/ingestion/meter', meterReading('meter-17', minutesAgo(30), 2))).status, 202);
+  t.is((await svc.post('/v1/ingestion/vehicle', vehicleReading('ev-42', minutesAgo(30), 1.8))).status, 202);
+  for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+    const operation = methods.get;
+    if (!operation) continue;
+    const query = new URLSearchParams();
+    let url = path;
+    for (const parameter of (operation.parameters ?? []) as any[]) {
+      // What Swagger UI prefills: the parameter's example, else its schema's example or default.
+      const value = parameter.example ?? parameter.schema?.example ?? parameter.schema?.default;
+      if (parameter.in === 'path') {
+        t.not(value, undefined, `${path}: path parameter ${parameter.name} has an example`);
+        url = url.replace(`{${parameter.name}}`, encodeURIComponent(String(value)));
+      } else if (value !== undefined) query.set(parameter.name, String(value));
+    }
+    const target = query.size > 0 ? `${url}?${query}` : url;
+    const res = await svc.get(target);
+    t.is(res.status, 200, `GET ${target}: ${JSON.stringify(res.body).slice(0, 300)}`);
+  }
+});

@@ -14,6 +14,7 @@ import {
   seriesQuerySchema,
   seriesReport,
 } from './analytics.schema.js';
+import { fleetExample, performanceExample, seriesExample } from './analytics.examples.js';
 import { getFleetPage } from './fleet.service.js';
 import { getPerformance } from './performance.service.js';
 import { getSeries } from './series.service.js';
@@ -48,7 +49,12 @@ export function registerAnalyticsRoutes(api: ApiRouter<Scope>, reads: ReadRouter
     scope: 'read',
     request: { params: vehicleParams, query: performanceQuerySchema },
     status: 200,
-    response: { description: 'The window figures', schema: performanceReport, headers: freshnessHeaders },
+    response: {
+      description: 'The window figures',
+      schema: performanceReport,
+      headers: freshnessHeaders,
+      example: performanceExample,
+    },
     errors: ['vehicle_not_found', 'vehicle_not_mapped'],
     handler: ({ params, query }, ctx) => timed(ctx, (db) => getPerformance(db, params.vehicleId, query)),
   });
@@ -63,7 +69,7 @@ export function registerAnalyticsRoutes(api: ApiRouter<Scope>, reads: ReadRouter
     scope: 'read',
     request: { params: vehicleParams, query: seriesQuerySchema },
     status: 200,
-    response: { description: 'The buckets', schema: seriesReport, headers: freshnessHeaders },
+    response: { description: 'The buckets', schema: seriesReport, headers: freshnessHeaders, example: seriesExample },
     errors: ['vehicle_not_found', 'vehicle_not_mapped'],
     handler: ({ params, query }, ctx) => timed(ctx, (db) => getSeries(db, params.vehicleId, query)),
   });
@@ -81,7 +87,7 @@ export function registerAnalyticsRoutes(api: ApiRouter<Scope>, reads: ReadRouter
     scope: 'read',
     request: { query: fleetQuerySchema },
     status: 200,
-    response: { description: 'One page of vehicles', schema: fleetPage, headers: freshnessHeaders },
+    response: { description: 'One page of vehicles', schema: fleetPage, headers: freshnessHeaders, example: fleetExample },
     handler: ({ query }, ctx) => timed(ctx, (db) => getFleetPage(db, query)),
   });
 }

@@ -21,13 +21,20 @@ export interface LockOwner {
 }
 
 export class DataDirInUseError extends Error {
-  constructor(readonly owner: LockOwner) {
-    const who = `process ${owner.pid} (${owner.command}, running since ${owner.since})`;
+  /** `owner` undefined: the holder did not answer (its process is busy or stopped). */
+  constructor(
+    readonly dataDir: string,
+    readonly owner: LockOwner | undefined,
+  ) {
+    const who = owner && `process ${owner.pid} (${owner.command}, running since ${owner.since})`;
     super(
-      owner.ownerAlive === false
-        ? `The data folder ${owner.dataDir} is still in use: the embedded database process ${owner.databasePid} ` +
+      owner === undefined
+        ? `The data folder ${dataDir} is in use by a process that does not answer (busy or stopped): ` +
+            `find it with \`fuser ${join(dataDir, LOCK_NAME)}\` or \`lsof ${join(dataDir, LOCK_NAME)}\`.`
+        : owner.ownerAlive === false
+          ? `The data folder ${dataDir} is still in use: the embedded database process ${owner.databasePid} ` +
             `of ${who}, which has exited, is closing it. Try again in a few seconds.`
-        : `The data folder ${owner.dataDir} is in use by ${who}. The embedded database serves one process at a ` +
+          : `The data folder ${dataDir} is in use by ${who}. The embedded database serves one process at a ` +
             `time: stop that one first (or give this one another DATA_DIR, or a DATABASE_URL).`,
     );
   }
@@ -84,9 +91,11 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
     if (holder === 'gone') {
       const taken = await takeOver(file, address);
       if (taken) return held(taken, owner);
-    } else if (holder !== 'vanished') {
+    } else if (holder === 'silent' || holder === 'retry') {
+      if (Date.now() > deadline) throw new DataDirInUseError(dir, undefined);
+    } else {
       // A dead owner's database process is closing the folder: it will be free shortly.
-      if (holder.ownerAlive !== false || Date.now() > deadline) throw new DataDirInUseError(holder);
+      if (holder.ownerAlive !== false || Date.now() > deadline) throw new DataDirInUseError(dir, holder);
     }
     await sleep(RETRY_MS);
   }
@@ -122,18 +131,24 @@ function bind(address: string): Promise<Server | undefined> {
   });
 }
 
-/** Connects to the lock: the holder's answer, 'gone' (a stale file) or 'vanished' (no file). */
-function probe(address: string): Promise<LockOwner | 'gone' | 'vanished'> {
+/**
+ * Connects to the lock: the holder's answer; 'gone' (a stale file: nobody listens); 'silent'
+ * (someone listens but does not answer); 'retry' (no file any more, or the holder died while
+ * answering: the next round finds the file stale or a new holder).
+ */
+function probe(address: string): Promise<LockOwner | 'gone' | 'silent' | 'retry'> {
   return new Promise((resolve, reject) => {
     const socket = connect(address);
     let text = '';
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`the process holding ${address} did not say who it is within ${ANSWER_TIMEOUT_MS} ms`));
+      resolve('silent');
     }, ANSWER_TIMEOUT_MS);
     socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
     socket.on('end', () => {
       clearTimeout(timer);
+      // Closed without a word: the holder died between accept and answer.
+      if (text === '') return resolve('retry');
       try {
         resolve(JSON.parse(text) as LockOwner);
       } catch {
@@ -145,7 +160,7 @@ function probe(address: string): Promise<LockOwner | 'gone' | 'vanished'> {
     socket.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       if (error.code === 'ECONNREFUSED') resolve('gone');
-      else if (error.code === 'ENOENT') resolve('vanished');
+      else if (error.code === 'ENOENT' || error.code === 'ECONNRESET' || error.code === 'EPIPE') resolve('retry');
       else reject(error);
     });
   });

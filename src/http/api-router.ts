@@ -38,7 +38,14 @@ export interface RouteSpec<
   bodyTypes?: Record<string, z.ZodType>;
   status: 200 | 201 | 202 | 204;
   /** What a success returns: a schema (JSON) or a media type for routes that set ctx.body themselves. */
-  response: { description: string; schema?: R; contentType?: string; headers?: z.ZodObject };
+  response: {
+    description: string;
+    schema?: R;
+    contentType?: string;
+    headers?: z.ZodObject;
+    /** A realistic answer for the reference (else it shows one generated from the schema). */
+    example?: z.input<R>;
+  };
   /**
    * The errors the handler answers, by code (the catalogue in error-codes.ts has their status
    * and meaning). Those of the router's own checks (scope, media type, validation) are added.

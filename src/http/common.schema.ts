@@ -17,9 +17,10 @@ export const instantInput = z.iso
   .refine(instantRange, OUT_OF_RANGE);
 
 /** An instant in a query string. */
+// No example: "Try it out" would send the same one as `from` and `to` (an empty window);
+// left empty, the defaults apply (the last 24 hours).
 export const instantQuery = instantInput.meta({
-  description: 'ISO-8601 date-time with a time zone',
-  example: '2026-11-27T00:00:00Z',
+  description: 'ISO-8601 date-time with a time zone, e.g. `2026-11-27T00:00:00Z`',
 });
 
 /** How many rows a listing returns: 1 to 1,000, 100 by default. */
@@ -36,7 +37,8 @@ export const instantJson = z.iso.datetime().meta({ example: '2026-11-27T00:00:00
 export const errorResponse = z
   .object({
     error: z.object({
-      code: z.string().meta({ description: 'Stable, machine-readable error code', example: 'validation_failed' }),
+      // No example here: each error response of the reference shows its own codes (openapi.document.ts).
+      code: z.string().meta({ description: 'Stable, machine-readable error code' }),
       message: z.string(),
       details: z
         .array(

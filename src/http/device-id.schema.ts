@@ -5,5 +5,6 @@ export const deviceIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, ".", "_", ":" or "-"');
 
-export const meterParams = z.object({ meterId: deviceIdSchema });
-export const vehicleParams = z.object({ vehicleId: deviceIdSchema });
+// The examples are the README's devices, so "Try it out" after its walkthrough answers 200.
+export const meterParams = z.object({ meterId: deviceIdSchema.meta({ example: 'meter-17' }) });
+export const vehicleParams = z.object({ vehicleId: deviceIdSchema.meta({ example: 'ev-42' }) });

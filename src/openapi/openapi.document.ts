@@ -3,11 +3,20 @@ import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObj
 import { type ApiRoute, JSON_TYPE } from '../http/api-router.js';
 import { errorResponse } from '../http/common.schema.js';
 import { ALL_ERROR_CODES, errorCodeSpec, type ErrorCode } from '../http/error-codes.js';
+import { errorExample } from './error-examples.js';
 
 /** Koa's `/v1/vehicles/:vehicleId/meter` as OpenAPI's `/v1/vehicles/{vehicleId}/meter`. */
 export const openApiPath = (koaPath: string) => koaPath.replace(/:(\w+)/g, '{$1}');
 
-const errorContent = { content: { [JSON_TYPE]: { schema: errorResponse } } };
+/** An error response's body: the shape, and one example per code it can carry (named by code). */
+const errorContent = (codes: readonly ErrorCode[]) => ({
+  content: {
+    [JSON_TYPE]: {
+      schema: errorResponse,
+      examples: Object.fromEntries(codes.map((code) => [code, { summary: code, value: errorExample(code) }])),
+    },
+  },
+});
 
 /** One code as the reference describes it, from the catalogue. */
 const describe = (code: ErrorCode) => `\`${code}\`: ${errorCodeSpec(code).description}`;
@@ -26,7 +35,7 @@ function errorResponses({ spec, errors }: ApiRoute) {
         const described = codes.map(describe);
         if (status === 403 && spec.scope !== undefined)
           described.push(`This route requires the "${spec.scope}" scope.`);
-        return [String(status), { description: described.join('\n\n'), ...errorContent }];
+        return [String(status), { description: described.join('\n\n'), ...errorContent(codes) }];
       }),
   );
 }
@@ -39,8 +48,9 @@ const anyRequestErrors = ALL_ERROR_CODES.filter((code) => errorCodeSpec(code).an
 function operation(route: ApiRoute): ZodOpenApiOperationObject {
   const { spec } = route;
   const bodies = spec.bodyTypes ?? (spec.request?.body ? { [JSON_TYPE]: spec.request.body } : undefined);
+  const example = spec.response.example === undefined ? {} : { example: spec.response.example };
   const success = spec.response.schema
-    ? { content: { [spec.response.contentType ?? JSON_TYPE]: { schema: spec.response.schema } } }
+    ? { content: { [spec.response.contentType ?? JSON_TYPE]: { schema: spec.response.schema, ...example } } }
     : spec.response.contentType
       ? {
           content: {
@@ -84,8 +94,31 @@ export interface DocumentInfo {
   serverUrl?: string;
 }
 
+/**
+ * zod writes `z.number().int()` with the bounds of a safe integer, which no field of this API
+ * has as a meaning; the reference (Swagger UI) then shows -9007199254740991 as the example of
+ * every count and id. Dropped, the bounds a schema does state (`min(1)`) stay.
+ */
+function dropSafeIntegerBounds(node: unknown): void {
+  if (typeof node !== 'object' || node === null) return;
+  if (Array.isArray(node)) {
+    for (const item of node) dropSafeIntegerBounds(item);
+    return;
+  }
+  const record = node as Record<string, unknown>;
+  if (record.minimum === Number.MIN_SAFE_INTEGER) delete record.minimum;
+  if (record.maximum === Number.MAX_SAFE_INTEGER) delete record.maximum;
+  for (const value of Object.values(record)) dropSafeIntegerBounds(value);
+}
+
 /** The OpenAPI 3.1 document of every route registered through the ApiRouter. */
 export function buildOpenApiDocument(routes: readonly ApiRoute[], info: DocumentInfo) {
+  const document = createOpenApiDocument(routes, info);
+  dropSafeIntegerBounds(document);
+  return document;
+}
+
+function createOpenApiDocument(routes: readonly ApiRoute[], info: DocumentInfo) {
   const paths: ZodOpenApiPathsObject = {};
   for (const route of routes) {
     const path = openApiPath(route.spec.path);
