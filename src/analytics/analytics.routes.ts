@@ -6,6 +6,7 @@ import { vehicleParams } from '../http/device-id.schema.js';
 import { freshnessHeaders, setFreshness } from '../http/freshness.js';
 import type { AppContext } from '../http/validate.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { fleetExample, performanceExample, seriesExample } from './analytics.examples.js';
 import {
   fleetPage,
   fleetQuerySchema,
@@ -14,7 +15,6 @@ import {
   seriesQuerySchema,
   seriesReport,
 } from './analytics.schema.js';
-import { fleetExample, performanceExample, seriesExample } from './analytics.examples.js';
 import { getFleetPage } from './fleet.service.js';
 import { getPerformance } from './performance.service.js';
 import { getSeries } from './series.service.js';
@@ -87,7 +87,12 @@ export function registerAnalyticsRoutes(api: ApiRouter<Scope>, reads: ReadRouter
     scope: 'read',
     request: { query: fleetQuerySchema },
     status: 200,
-    response: { description: 'One page of vehicles', schema: fleetPage, headers: freshnessHeaders, example: fleetExample },
+    response: {
+      description: 'One page of vehicles',
+      schema: fleetPage,
+      headers: freshnessHeaders,
+      example: fleetExample,
+    },
     handler: ({ query }, ctx) => timed(ctx, (db) => getFleetPage(db, query)),
   });
 }
