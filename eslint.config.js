@@ -44,6 +44,41 @@ export default tseslint.config(
             { target: './src/telemetry', from: ['./src/analytics', './src/aggregates', './src/policies'] },
             { target: './src/aggregates', from: ['./src/analytics', './src/policies', './src/http'] },
             { target: './src/policies', from: ['./src/analytics', './src/telemetry', './src/http'] },
+            // The database layer holds connections and the dialect; table types are its only feature imports.
+            {
+              target: './src/db',
+              from: [
+                './src/http',
+                './src/analytics',
+                './src/replicas',
+                './src/jobs',
+                './src/health',
+                './src/dashboard',
+                './src/openapi',
+                './src/metrics',
+                './src/policies',
+                './src/service.ts',
+                './src/app.ts',
+              ],
+            },
+            // Replica routing and the job scheduler sit on db, below the features and http.
+            {
+              target: './src/replicas',
+              from: ['./src/analytics', './src/telemetry', './src/service.ts', './src/app.ts'],
+            },
+            { target: './src/jobs', from: ['./src/http', './src/analytics', './src/telemetry', './src/service.ts'] },
+            // Streams feed telemetry; they never reach into analytics, the archive or the API wiring.
+            {
+              target: './src/streams',
+              from: [
+                './src/analytics',
+                './src/archive',
+                './src/aggregates',
+                './src/replicas',
+                './src/service.ts',
+                './src/app.ts',
+              ],
+            },
             // The archive works below the API: database, object store, files.
             {
               target: './src/archive',

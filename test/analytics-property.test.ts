@@ -6,7 +6,7 @@ import test, { type ExecutionContext } from 'ava';
 import { sql } from 'kysely';
 
 import { ALL_AGGREGATE_VIEWS } from '../src/aggregates/aggregate-levels.js';
-import { JobScheduler } from '../src/db/job-scheduler.js';
+import { JobScheduler } from '../src/jobs/job-scheduler.js';
 import { createLogger } from '../src/logger.js';
 import { READING_BOUNDS } from '../src/telemetry/reading-bounds.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, QUARTER_HOUR_MS } from '../src/time.js';

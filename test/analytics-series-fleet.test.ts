@@ -1,6 +1,6 @@
 import test from 'ava';
 
-import { JobScheduler } from '../src/db/job-scheduler.js';
+import { JobScheduler } from '../src/jobs/job-scheduler.js';
 import { createLogger } from '../src/logger.js';
 import { HOUR_MS, MINUTE_MS } from '../src/time.js';
 import {

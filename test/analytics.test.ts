@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { loadFreshness } from '../src/aggregates/aggregate-freshness.js';
 import { selectPerformance } from '../src/analytics/performance.repository.js';
 import { planSegments } from '../src/analytics/window-plan.js';
-import { JobScheduler } from '../src/db/job-scheduler.js';
+import { JobScheduler } from '../src/jobs/job-scheduler.js';
 import { createLogger } from '../src/logger.js';
 import { HOUR_MS, MINUTE_MS } from '../src/time.js';
 import { meterReading, startTestService, vehicleReading, type TestService } from './helpers/test-service.js';

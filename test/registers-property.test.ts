@@ -1,7 +1,7 @@
 import test from 'ava';
 import { sql } from 'kysely';
 
-import { JobScheduler } from '../src/db/job-scheduler.js';
+import { JobScheduler } from '../src/jobs/job-scheduler.js';
 import { createLogger } from '../src/logger.js';
 import { MAX_INTERVAL_KWH } from '../src/telemetry/reading-bounds.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/time.js';

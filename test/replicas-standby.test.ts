@@ -2,9 +2,9 @@ import test, { type ExecutionContext } from 'ava';
 import { sql } from 'kysely';
 
 import { createDb, type DbHandle } from '../src/db/create-db.js';
-import { ReadRouter, type SkipReason } from '../src/db/read-router.js';
-import { replayPosition, takeFence } from '../src/db/replication.repository.js';
 import { createLogger } from '../src/logger.js';
+import { ReadRouter, type SkipReason } from '../src/replicas/read-router.js';
+import { replayPosition, takeFence } from '../src/replicas/replication.repository.js';
 import {
   plainPostgresAvailable as available,
   plainPostgresSkipReason as suffix,

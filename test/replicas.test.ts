@@ -4,9 +4,9 @@ import postgres from 'postgres';
 
 import { loadConfig } from '../src/config/config.js';
 import { migrate } from '../src/db/migrate.js';
-import { defaultProbe, type ReplicaProbe } from '../src/db/read-router.js';
 import { startEmbeddedDb, type EmbeddedDb } from '../src/embedded/embedded-db.js';
 import { createLogger } from '../src/logger.js';
+import { defaultProbe, type ReplicaProbe } from '../src/replicas/read-router.js';
 import { startService, type RunningService } from '../src/service.js';
 import { TEST_ADMIN_KEY, meterReading, minutesAgo, vehicleReading } from './helpers/test-service.js';
 

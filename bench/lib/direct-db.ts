@@ -2,10 +2,10 @@ import { sql } from 'kysely';
 
 import { ALL_AGGREGATE_VIEWS } from '../../src/aggregates/aggregate-levels.js';
 import { createDb, type DbHandle } from '../../src/db/create-db.js';
-import { JobScheduler } from '../../src/db/job-scheduler.js';
 import { migrate } from '../../src/db/migrate.js';
 import { waitForDatabase } from '../../src/db/wait-for-database.js';
 import { startEmbeddedDb, type EmbeddedDb } from '../../src/embedded/embedded-db.js';
+import { JobScheduler } from '../../src/jobs/job-scheduler.js';
 import { createLogger } from '../../src/logger.js';
 
 const silent = createLogger('silent');

@@ -1,11 +1,11 @@
 import type { Scope } from '../auth/api-key.table.js';
 import type { Db } from '../db/database.js';
-import type { ReadRouter } from '../db/read-router.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { vehicleParams } from '../http/device-id.schema.js';
-import { freshnessHeaders, setFreshness } from '../http/freshness.js';
 import type { AppContext } from '../http/validate.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { freshnessHeaders, setFreshness } from '../replicas/freshness.js';
+import type { ReadRouter } from '../replicas/read-router.js';
 import { fleetExample, performanceExample, seriesExample } from './analytics.examples.js';
 import {
   fleetPage,

@@ -154,7 +154,7 @@ export interface Config {
      */
     prepare: boolean;
   };
-  /** Read replicas for analytics and live reads (src/db/read-router.ts); empty: all on the primary. */
+  /** Read replicas for analytics and live reads (src/replicas/read-router.ts); empty: all on the primary. */
   replicas: {
     urls: string[];
     /** Longest a read waits for a replica to replay what the primary had committed; further behind: primary. */

@@ -2,9 +2,9 @@ import { z } from 'zod';
 
 import { readArchiveStatus } from '../archive/archive-status.js';
 import type { Db } from '../db/database.js';
-import type { ReadRouter } from '../db/read-router.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
+import type { ReadRouter } from '../replicas/read-router.js';
 import { checkCatalog, unsupportedCatalogMessage } from '../timescaledb/timescaledb-catalog.repository.js';
 import { listAppliedMigrations } from './health.repository.js';
 

@@ -1,9 +1,9 @@
 import type { Scope } from '../auth/api-key.table.js';
-import type { ReadRouter } from '../db/read-router.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
 import { meterParams, vehicleParams } from '../http/device-id.schema.js';
-import { freshnessHeaders, setFreshness } from '../http/freshness.js';
+import { freshnessHeaders, setFreshness } from '../replicas/freshness.js';
+import type { ReadRouter } from '../replicas/read-router.js';
 import { findMeterLive, findVehicleLive } from './live.repository.js';
 import { meterLive, vehicleLive } from './live.schema.js';
 

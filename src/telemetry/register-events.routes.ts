@@ -1,10 +1,10 @@
 import type { z } from 'zod';
 
 import type { Scope } from '../auth/api-key.table.js';
-import type { ReadRouter } from '../db/read-router.js';
 import type { ApiRouter } from '../http/api-router.js';
 import { meterParams, vehicleParams } from '../http/device-id.schema.js';
-import { freshnessHeaders, setFreshness } from '../http/freshness.js';
+import { freshnessHeaders, setFreshness } from '../replicas/freshness.js';
+import type { ReadRouter } from '../replicas/read-router.js';
 import type { Stream } from './reading.js';
 import { listRegisterEvents } from './register-events.repository.js';
 import { registerEvents, registerEventsQuery } from './register-events.schema.js';

@@ -1,8 +1,8 @@
 import test from 'ava';
 
 import type { Db } from '../../src/db/database.js';
-import { ReadRouter, replicaName, type ReplicaProbe } from '../../src/db/read-router.js';
 import { createLogger } from '../../src/logger.js';
+import { ReadRouter, replicaName, type ReplicaProbe } from '../../src/replicas/read-router.js';
 
 /** Databases the router only hands around: the probe and the work below tell them apart. */
 const fakeDb = (name: string) => ({ name }) as unknown as Db;

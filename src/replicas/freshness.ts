@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
-import type { ReadSource } from '../db/read-router.js';
-import type { AppContext } from './validate.js';
+import type { AppContext } from '../http/validate.js';
+import type { ReadSource } from './read-router.js';
 
 /**
  * How fresh a read is, on every analytics and live answer: headers rather than body fields,

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 
-import type { Db } from './database.js';
+import type { Db } from '../db/database.js';
 
 export interface ScheduledJob {
   jobId: number;

@@ -1,8 +1,8 @@
+import type { Db } from '../db/database.js';
+import { isDatabaseUnavailable, isRecoveryConflict } from '../db/pg-errors.js';
+import { within } from '../db/time-limit.js';
 import type { Logger } from '../logger.js';
-import type { Db } from './database.js';
-import { isDatabaseUnavailable, isRecoveryConflict } from './pg-errors.js';
 import { replayPosition, takeFence, type Fence, type ReplayPosition } from './replication.repository.js';
-import { within } from './time-limit.js';
 
 /** Where a read was answered, and up to when the answer is complete. */
 export type ReadSource =

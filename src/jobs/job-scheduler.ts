@@ -1,5 +1,5 @@
+import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import type { Db } from './database.js';
 import { listScheduledJobs, runJob } from './jobs.repository.js';
 
 /**

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 
-import type { Db } from './database.js';
+import type { Db } from '../db/database.js';
 
 /** Where the primary's WAL stood at one instant: every transaction committed before it is at or below `lsn`. */
 export interface Fence {
