@@ -1,8 +1,10 @@
 -- Up Migration
 -- Retention: raw history 30 days, hourly aggregates 2 years.
 -- Refresh windows (start_offset 3 days) stay well inside the raw retention: a refresh over
--- dropped chunks would empty the aggregate. Late readings older than the refresh window
--- are re-aggregated by the service right after they are stored (see docs in README).
+-- dropped chunks would empty the aggregate. The service never re-aggregates late readings:
+-- a bucket they change is invalidated and read from the raw rows until a policy refresh
+-- re-materializes it (src/aggregates/aggregate-freshness.ts); readings are accepted only
+-- well inside the refresh policies' window (src/policies/acceptance-window.ts).
 -- Compression: raw chunks older than 7 days, one segment per device, newest first.
 ALTER TABLE meter_telemetry_history SET (
   timescaledb.compress,

@@ -4,6 +4,11 @@ import { startService } from './service.js';
 /** Entry point: parse the environment once, start, and stop gracefully on SIGINT/SIGTERM. */
 runProcess(async (config, logger) => {
   const service = await startService(config, logger);
-  logger.info('listening', { url: service.url, database: config.database.url ? 'external' : 'embedded' });
+  // The url names loopback for a wildcard HOST (the default): say that every interface is bound.
+  const everyInterface = config.host === '0.0.0.0' || config.host === '::';
+  logger.info(everyInterface ? `listening on every interface (HOST=${config.host})` : 'listening', {
+    url: service.url,
+    database: config.database.url ? 'external' : 'embedded',
+  });
   return service;
 });

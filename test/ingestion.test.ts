@@ -141,6 +141,18 @@ test('unknown extra fields are ignored; a reading 4 minutes ahead is accepted', 
   t.is(res.body.accepted, 1);
 });
 
+test('a "__proto__" key is valid JSON: refused as a field no route takes, naming it', async (t) => {
+  const body = `[{"meterId":"ing-proto","kwhConsumedAc":1,"voltage":230,"timestamp":"${minutesAgo(1).toISOString()}","__proto__":{"x":1}}]`;
+  const res = await svc.post('/v1/ingestion/meter', body);
+  t.is(res.status, 400);
+  t.is(res.body.error.code, 'validation_failed');
+  t.deepEqual(res.body.error.details, [{ index: 0, path: '__proto__', message: 'is not an accepted field name' }]);
+  const nested = await svc.put('/v1/vehicles/proto-v/meter', '{"meterId":"m","x":{"__proto__":1}}');
+  t.is(nested.status, 400);
+  t.deepEqual(nested.body.error.details, [{ path: 'x.__proto__', message: 'is not an accepted field name' }]);
+  t.is(({} as { x?: unknown }).x, undefined);
+});
+
 test('body errors: malformed JSON 400, wrong content type 415, empty batch 400, over 5,000 readings 400', async (t) => {
   const malformed = await svc.post('/v1/ingestion/meter', '{"meterId": "x",');
   t.is(malformed.status, 400);

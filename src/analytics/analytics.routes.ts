@@ -83,7 +83,10 @@ export function registerAnalyticsRoutes(api: ApiRouter<Scope>, reads: ReadRouter
     description:
       'The same figures as the performance endpoint, one row per vehicle assigned to a meter during the window (its `meters` and spans), with its live state. ' +
       'Sort by efficiency to see "which vehicles are losing energy right now"; `belowThreshold=true` keeps only those. ' +
-      `Keyset pagination: pass \`nextCursor\` back as \`cursor\`. ${WINDOW_RULES}`,
+      'Keyset pagination: pass `nextCursor` back as `cursor`; the window is fixed by the first page. ' +
+      'Pages are not a snapshot: a reading that arrives between two pages can move a vehicle in an efficiency or flagged sort, ' +
+      'so it is listed twice or on no page; `sort=vehicleId` lists each vehicle once (docs/exactness.md, "Fleet pages while data arrives"). ' +
+      WINDOW_RULES,
     scope: 'read',
     request: { query: fleetQuerySchema },
     status: 200,

@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 import bodyParser from 'koa-bodyparser';
 
-import { AppError } from './app-error.js';
+import { AppError, type ErrorDetail } from './app-error.js';
 import type { AppState } from './app-state.js';
 
 /** Readings nest 2 deep; nothing legitimate comes close to this. */
@@ -29,6 +29,40 @@ function isDecompressionError(error: unknown): boolean {
   return typeof code === 'string' && /^(Z_|ERR__ERROR|ERR_BROTLI|ERR_ZLIB)/.test(code);
 }
 
+/** The parser's refusal of a `__proto__` key (@hapi/bourne): the JSON itself is valid. */
+function isProtoKeyError(error: unknown): error is { body?: unknown } {
+  return error instanceof SyntaxError && error.message === 'Object contains forbidden prototype property';
+}
+
+/**
+ * Where the `__proto__` keys of a valid JSON text are, as validation details. JSON.parse makes
+ * such a key an own property (it never sets the prototype), so walking the keys is safe.
+ */
+function protoKeyDetails(text: string): ErrorDetail[] {
+  const details: ErrorDetail[] = [];
+  const stack: [unknown, (string | number)[]][] = [[JSON.parse(text), []]];
+  while (stack.length > 0) {
+    const [node, path] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    for (const [key, child] of Object.entries(node)) {
+      const childPath = [...path, Array.isArray(node) ? Number(key) : key];
+      if (key === '__proto__' && !Array.isArray(node)) {
+        // Same shape as the other validation details: a batch's leading index is `index`.
+        const [first, ...rest] = childPath;
+        const index = typeof first === 'number' ? first : undefined;
+        const field = (index === undefined ? childPath : rest).join('.');
+        details.push({
+          ...(index !== undefined ? { index } : {}),
+          path: field,
+          message: 'is not an accepted field name',
+        });
+      }
+      stack.push([child, childPath]);
+    }
+  }
+  return details;
+}
+
 /**
  * Body parsing: JSON (and CSV as text for the routes that take it) under the byte limit
  * (else 413), JSON that parses (else 400) and stays under the nesting limit (else 400).
@@ -52,6 +86,10 @@ export function bodyParsers(maxBytes: number): Middleware<AppState>[] {
         await next();
       });
     } catch (error) {
+      // Valid JSON with a `__proto__` key: a field no route takes, refused like any invalid field.
+      if (!parsed && isProtoKeyError(error) && typeof error.body === 'string') {
+        throw AppError.validation(protoKeyDetails(error.body));
+      }
       if (parsed || !isDecompressionError(error)) throw error;
       throw new AppError(
         'bad_request',

@@ -12,8 +12,7 @@ import {
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { StreamMetrics } from '../metrics/metrics.js';
-import { dedupeBatch } from '../telemetry/batch-selection.js';
-import { writeBatch } from '../telemetry/batch-writer.js';
+import { dedupeBatch, writeBatch } from '../telemetry/batch-writer.js';
 import type { ReadingsByStream, Stream } from '../telemetry/reading.js';
 import { SECOND_MS } from '../time.js';
 import { insertDeadLetters, type DeadLetter } from './dead-letter.repository.js';

@@ -1,6 +1,7 @@
 import { AppError } from '../http/app-error.js';
 import type { Logger } from '../logger.js';
-import { batchSlices, dedupeBatch, describeRequest, selectBatch, type QueuedRequest } from './batch-selection.js';
+import { describeRequest, selectBatch, type QueuedRequest } from './batch-selection.js';
+import { batchSlices, dedupeBatch } from './batch-writer.js';
 import type { IngestResult, MeterReading, ReadingsByStream, Stream, VehicleReading } from './reading.js';
 
 /**

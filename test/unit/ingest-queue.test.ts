@@ -1,13 +1,8 @@
 import test from 'ava';
 
 import { createLogger } from '../../src/logger.js';
-import {
-  batchSlices,
-  hourRuns,
-  LIVE_READING_AGE_MS,
-  selectBatch,
-  type QueuedRequest,
-} from '../../src/telemetry/batch-selection.js';
+import { LIVE_READING_AGE_MS, selectBatch, type QueuedRequest } from '../../src/telemetry/batch-selection.js';
+import { batchSlices, hourRuns } from '../../src/telemetry/batch-writer.js';
 import { IngestQueue, type BatchWriter } from '../../src/telemetry/ingest-queue.js';
 import type { MeterReading, ReadingsByStream } from '../../src/telemetry/reading.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/time.js';
