@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js';
+import { isExclusionViolation } from '../db/pg-errors.js';
 import { AppError, type ErrorDetail } from '../http/app-error.js';
 import { END_OF_TIME, START_OF_TIME } from '../time.js';
 import {
@@ -63,10 +64,6 @@ function conflict(details: ErrorDetail[]): AppError {
     details,
   });
 }
-
-/** PostgreSQL's exclusion_violation: a concurrent change collided at commit time. */
-const isOverlapInDatabase = (error: unknown) =>
-  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23P01';
 
 /**
  * From `from` on, each vehicle draws from its meter: the vehicle's assignment in force at
@@ -212,7 +209,7 @@ export async function assignMeters(
       return { created: created.length - toClose.length, moved: toClose.length, unchanged };
     });
   } catch (error) {
-    if (isOverlapInDatabase(error)) {
+    if (isExclusionViolation(error)) {
       throw conflict([{ path: 'meterId', message: 'a concurrent change took this vehicle or meter; retry' }]);
     }
     throw error;
@@ -270,7 +267,7 @@ export async function correctAssignment(
       return after;
     });
   } catch (error) {
-    if (isOverlapInDatabase(error)) {
+    if (isExclusionViolation(error)) {
       throw conflict([{ path: 'from', message: 'a concurrent change overlaps this interval; retry' }]);
     }
     throw error;
