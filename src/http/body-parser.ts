@@ -3,6 +3,7 @@ import bodyParser from 'koa-bodyparser';
 
 import { AppError, type ErrorDetail } from './app-error.js';
 import type { AppState } from './app-state.js';
+import { detailAt } from './validate.js';
 
 /** Readings nest 2 deep; nothing legitimate comes close to this. */
 export const MAX_JSON_DEPTH = 16;
@@ -46,17 +47,8 @@ function protoKeyDetails(text: string): ErrorDetail[] {
     if (typeof node !== 'object' || node === null) continue;
     for (const [key, child] of Object.entries(node)) {
       const childPath = [...path, Array.isArray(node) ? Number(key) : key];
-      if (key === '__proto__' && !Array.isArray(node)) {
-        // Same shape as the other validation details: a batch's leading index is `index`.
-        const [first, ...rest] = childPath;
-        const index = typeof first === 'number' ? first : undefined;
-        const field = (index === undefined ? childPath : rest).join('.');
-        details.push({
-          ...(index !== undefined ? { index } : {}),
-          path: field,
-          message: 'is not an accepted field name',
-        });
-      }
+      if (key === '__proto__' && !Array.isArray(node))
+        details.push(detailAt(childPath, 'is not an accepted field name'));
       stack.push([child, childPath]);
     }
   }

@@ -22,12 +22,15 @@ export type AppContext = RouterContext<AppState>;
  * leading numeric path element is the reading's index and the rest is the field.
  */
 export function issuesToDetails(issues: z.core.$ZodIssue[], prefix?: string): ErrorDetail[] {
-  return issues.map((issue) => {
-    const path = [...issue.path];
-    const index = typeof path[0] === 'number' ? (path.shift() as number) : undefined;
-    const field = [prefix, ...path.map(String)].filter((p) => p !== undefined && p !== '').join('.');
-    return { ...(index !== undefined ? { index } : {}), path: field, message: issue.message };
-  });
+  return issues.map((issue) => detailAt(issue.path, issue.message, prefix));
+}
+
+/** One error detail at a path into the body: a leading number is the reading's index. */
+export function detailAt(at: readonly PropertyKey[], message: string, prefix?: string): ErrorDetail {
+  const path = [...at];
+  const index = typeof path[0] === 'number' ? (path.shift() as number) : undefined;
+  const field = [prefix, ...path.map(String)].filter((p) => p !== undefined && p !== '').join('.');
+  return { ...(index !== undefined ? { index } : {}), path: field, message };
 }
 
 const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
