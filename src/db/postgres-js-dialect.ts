@@ -97,8 +97,51 @@ class PostgresJsDriver implements Driver {
   }
 }
 
+/**
+ * One reserved connection, from reserve to release. postgres.js 3.4.9 gives a reserved
+ * connection whose socket closed back to its pool at once (the pool's onclose moves it to the
+ * closed connections, reconnected for the next query in line) while the ReservedSql still points
+ * at it: a statement sent through it afterwards goes to whatever that connection does next
+ * (reconnecting, or serving someone else), and its release() hands it to the pool a second time.
+ * With one connection (the embedded database) that wedged the pool for good after the database
+ * restarted under load: every later reserve waited forever. So the connection is watched through
+ * the hook postgres.js's own sql.begin uses (`onexecute` of the first statement gives the
+ * connection, whose `onclose` the pool calls once on close), and once it closed nothing more is
+ * sent through the lease and it is not released.
+ */
+class Lease {
+  /** The socket closed: the connection is back in the pool, and not ours any more. */
+  closed = false;
+  private unwatch: (() => void) | undefined;
+
+  constructor(readonly reserved: postgres.ReservedSql) {}
+
+  /** The `onexecute` option of the lease's first statement. */
+  watch = (connection: PoolConnection): true => {
+    if (this.unwatch === undefined) {
+      const previous = connection.onclose;
+      const onclose = (error: unknown) => {
+        this.closed = true;
+        previous?.(error);
+      };
+      connection.onclose = onclose;
+      this.unwatch = () => {
+        if (connection.onclose === onclose) connection.onclose = previous;
+      };
+    }
+    // Falsy would make postgres.js park the connection in its "full" queue.
+    return true;
+  };
+
+  /** Back to the pool, unless it already is (closed). */
+  release(): void {
+    this.unwatch?.();
+    if (!this.closed) this.reserved.release();
+  }
+}
+
 class PostgresJsConnection implements DatabaseConnection {
-  private reserved: postgres.ReservedSql | undefined;
+  private lease: Lease | undefined;
   /**
    * BEGIN was sent and no COMMIT or ROLLBACK has been answered since: the session may be
    * inside a transaction. True also when that BEGIN itself timed out (a hung server runs it
@@ -115,15 +158,19 @@ class PostgresJsConnection implements DatabaseConnection {
   ) {}
 
   async begin(statement: string): Promise<void> {
-    this.reserved = await reserveWithin(this.sql, this.acquireTimeoutMs);
+    const lease = new Lease(await reserveWithin(this.sql, this.acquireTimeoutMs));
+    this.lease = lease;
     this.mayBeInTransaction = true;
-    await this.timed(this.reserved.unsafe(statement));
+    await this.timed(lease.reserved.unsafe(statement, [], { onexecute: lease.watch } as postgres.UnsafeQueryOptions));
   }
 
   async finish(command: 'COMMIT' | 'ROLLBACK'): Promise<void> {
     try {
-      if (this.reserved) {
-        await this.timed(this.reserved.unsafe(command));
+      if (this.lease) {
+        // The session went with its socket, and its transaction with it (the server rolls
+        // back): a COMMIT did not happen.
+        if (this.lease.closed) throw connectionClosed();
+        await this.timed(this.lease.reserved.unsafe(command));
         this.mayBeInTransaction = false;
       }
     } finally {
@@ -141,28 +188,28 @@ class PostgresJsConnection implements DatabaseConnection {
    * (and "commit") inside a transaction nobody ends, invisible to every other session and lost
    * when the connection closes. Such a connection first gets a ROLLBACK, queued behind whatever
    * it still runs, and goes back only once the server has answered it (a ROLLBACK outside a
-   * transaction is a warning, not an error) or the connection has failed (postgres.js then
-   * reconnects it from scratch). The request does not wait for that: it has its answer (a 503
-   * when its statement timed out). Meanwhile the pool has one connection less, which is what a
-   * hung server deserves.
+   * transaction is a warning, not an error); one that closed meanwhile is already back (Lease).
+   * The request does not wait for that: it has its answer (a 503 when its statement timed out).
+   * Meanwhile the pool has one connection less, which is what a hung server deserves.
    */
   release(): void {
-    const reserved = this.reserved;
-    this.reserved = undefined;
-    if (!reserved) return;
-    if (!this.mayBeInTransaction) {
-      reserved.release();
+    const lease = this.lease;
+    this.lease = undefined;
+    if (!lease) return;
+    if (!this.mayBeInTransaction || lease.closed) {
+      lease.release();
       return;
     }
     this.mayBeInTransaction = false;
-    reserved.unsafe('ROLLBACK').then(
-      () => reserved.release(),
-      () => reserved.release(),
+    lease.reserved.unsafe('ROLLBACK').then(
+      () => lease.release(),
+      () => lease.release(),
     );
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const target = this.reserved ?? this.sql;
+    if (this.lease?.closed) throw connectionClosed();
+    const target = this.lease?.reserved ?? this.sql;
     const result = await this.timed(
       target.unsafe(compiled.sql, compiled.parameters as postgres.ParameterOrJSON<never>[], { prepare: this.prepare }),
     );
@@ -202,3 +249,11 @@ function reserveWithin(sql: postgres.Sql, ms: number): Promise<postgres.Reserved
     );
   });
 }
+
+/** The part of a postgres.js pool connection watchClose uses (the pool calls `onclose` once). */
+interface PoolConnection {
+  onclose?: ((error: unknown) => void) | null;
+}
+
+const connectionClosed = () =>
+  Object.assign(new Error('the database connection closed during the transaction'), { code: 'CONNECTION_CLOSED' });
