@@ -3,6 +3,14 @@ import { isExclusionViolation } from '../db/pg-errors.js';
 import { AppError, type ErrorDetail } from '../http/app-error.js';
 import { END_OF_TIME, START_OF_TIME } from '../time.js';
 import {
+  meterConflicts,
+  planMoves,
+  startFirstAssignments,
+  type AssignmentConflict,
+  type AssignmentRequest,
+  type MovePlan,
+} from './assignment-plan.js';
+import {
   deleteAssignment,
   findAssignment,
   findAssignmentsEndingAfter,
@@ -13,26 +21,8 @@ import {
   recordChanges,
   setBounds,
   type Assignment,
+  type AssignmentChange,
 } from './mapping.repository.js';
-
-/** One "from this instant on, this vehicle draws from this meter". */
-export interface AssignmentRequest {
-  vehicleId: string;
-  meterId: string;
-  /** Unset: see `defaultFrom`. */
-  from?: Date | undefined;
-}
-
-/**
- * When a vehicle's first assignment names no instant, it holds since its meter was free
- * (since the beginning for a meter never assigned), so history sent before the vehicle was
- * mapped is attributed, as it was before assignments had intervals. `uses` are the meter's
- * assignments as they stand when this assignment is made.
- */
-function sinceMeterFree(meterId: string, uses: readonly Assignment[], now: Date): Date {
-  const ends = uses.filter((a) => a.meter_id === meterId && a.valid_to <= now).map((a) => a.valid_to.getTime());
-  return new Date(Math.max(START_OF_TIME.getTime(), ...ends));
-}
 
 export interface AssignResult {
   /** Vehicles that had no assignment in force at `from`. */
@@ -75,11 +65,8 @@ function conflict(details: ErrorDetail[]): AppError {
  * `from`. The database's exclusion constraints stay the final word: a concurrent change that
  * collides is a 409 too.
  *
- * A batch means the same as its changes applied one after another: first the moves, then the
- * first assignments, each in the order listed. The moves happen at once (every listed
- * vehicle's assignment is closed before any meter is checked), which lets vehicles swap meters,
- * and a first assignment without `from` starts where the batch's own moves freed its meter:
- * ev-42 leaving meter-18 now and ev-43 taking meter-18 starts ev-43 now, as two single calls do.
+ * A batch means the same as its changes applied one after another (assignment-plan.ts
+ * decides, step by step; this transaction reads what each step needs and writes its outcome).
  */
 export async function assignMeters(
   db: Db,
@@ -88,131 +75,115 @@ export async function assignMeters(
   where: (index: number) => Pick<ErrorDetail, 'index' | 'line'> = () => ({}),
 ): Promise<AssignResult> {
   const now = new Date();
+  const refusal = (conflicts: readonly AssignmentConflict[]) => conflict(conflicts.map((c) => detailOf(c, where)));
   try {
     return await db.transaction().execute(async (trx) => {
       // Every assignment of the listed vehicles: whether each has one decides its default `from`.
-      const byVehicle = new Map<string, Assignment[]>();
-      for (const a of await findAssignmentsEndingAfter(
-        trx,
-        wanted.map((r) => ({ vehicleId: r.vehicleId, from: START_OF_TIME })),
-      )) {
-        byVehicle.set(a.vehicle_id, [...(byVehicle.get(a.vehicle_id) ?? []), a]);
-      }
-      const details: ErrorDetail[] = [];
-      const toClose: { assignment: Assignment; at: Date }[] = [];
-      const toCreate: { request: AssignmentRequest & { from: Date }; index: number }[] = [];
-      // First assignments without `from`: their start depends on the moves below.
-      const sinceFree: { request: AssignmentRequest; index: number }[] = [];
-      let unchanged = 0;
-      wanted.forEach((wish, index) => {
-        const all = byVehicle.get(wish.vehicleId) ?? [];
-        if (wish.from === undefined && all.length === 0) {
-          sinceFree.push({ request: wish, index });
-          return;
-        }
-        const request = { ...wish, from: wish.from ?? now };
-        const rows = all.filter((a) => a.valid_to.getTime() > request.from.getTime());
-        // Already so: the same meter, open-ended, since `from` or earlier (a repeated request).
-        const holding = rows.length === 1 ? rows[0] : undefined;
-        if (
-          holding?.meter_id === request.meterId &&
-          holding.valid_from.getTime() <= request.from.getTime() &&
-          holding.valid_to.getTime() >= END_OF_TIME.getTime()
-        ) {
-          unchanged += 1;
-          return;
-        }
-        const later = rows.filter((a) => a.valid_from.getTime() >= request.from.getTime());
-        const current = rows.find((a) => a.valid_from.getTime() < request.from.getTime());
-        for (const a of later) {
-          details.push({
-            ...where(index),
-            path: 'from',
-            message: `${describe(a)}: a later assignment; correct or delete it instead`,
-            conflict: conflictOf(a),
-          });
-        }
-        if (later.length > 0) return;
-        if (current) toClose.push({ assignment: current, at: request.from });
-        toCreate.push({ request, index });
-      });
-      if (details.length > 0) throw conflict(details);
+      const moves = planMoves(
+        wanted,
+        await findAssignmentsEndingAfter(
+          trx,
+          wanted.map((r) => ({ vehicleId: r.vehicleId, from: START_OF_TIME })),
+        ),
+        now,
+      );
+      if (moves.conflicts.length > 0) throw refusal(moves.conflicts);
 
       await closeAssignments(
         trx,
-        toClose.map(({ assignment, at }) => ({ id: assignment.id, to: at })),
+        moves.close.map(({ assignment, at }) => ({ id: assignment.id, to: at })),
       );
-      if (sinceFree.length > 0) {
-        // After the moves: a meter a listed vehicle left is free from where it left.
-        const meterUses = await findMeterUsesFrom(
-          trx,
-          sinceFree.map(({ request }) => ({ meterId: request.meterId, from: START_OF_TIME })),
-        );
-        for (const { request, index } of sinceFree) {
-          toCreate.push({ request: { ...request, from: sinceMeterFree(request.meterId, meterUses, now) }, index });
-        }
-        toCreate.sort((a, b) => a.index - b.index);
-      }
-      // After the moves, a meter still in use at or after `from` belongs to someone else.
-      const uses = await findMeterUsesFrom(
-        trx,
-        toCreate.map(({ request }) => request),
-      );
-      const claimed = new Map<string, number>();
-      for (const { request, index } of toCreate) {
-        for (const a of uses.filter((u) => u.meter_id === request.meterId && u.valid_to > request.from)) {
-          details.push({ ...where(index), path: 'meterId', message: describe(a), conflict: conflictOf(a) });
-        }
-        const other = claimed.get(request.meterId);
-        if (other !== undefined) {
-          details.push({
-            ...where(index),
-            path: 'meterId',
-            message: `meter ${request.meterId} is also assigned by entry ${other} of this request`,
-          });
-        }
-        claimed.set(request.meterId, index);
-      }
-      if (details.length > 0) throw conflict(details);
-
-      const created =
-        toCreate.length > 0
-          ? await insertAssignments(
+      // After the moves: a meter a listed vehicle left is free from where it left.
+      const meterRows =
+        moves.sinceFree.length > 0
+          ? await findMeterUsesFrom(
               trx,
-              toCreate.map(({ request }) => request),
+              moves.sinceFree.map(({ request }) => ({ meterId: request.meterId, from: START_OF_TIME })),
             )
           : [];
-      await recordChanges(trx, [
-        ...toClose.map(({ assignment, at }) => ({
-          actor,
-          action: 'close' as const,
-          assignment_id: assignment.id,
-          vehicle_id: assignment.vehicle_id,
-          meter_id: assignment.meter_id,
-          old_from: assignment.valid_from,
-          old_to: assignment.valid_to,
-          new_from: assignment.valid_from,
-          new_to: at,
-        })),
-        ...created.map((a) => ({
-          actor,
-          action: 'assign' as const,
-          assignment_id: a.id,
-          vehicle_id: a.vehicle_id,
-          meter_id: a.meter_id,
-          old_from: null,
-          old_to: null,
-          new_from: a.valid_from,
-          new_to: a.valid_to,
-        })),
-      ]);
-      return { created: created.length - toClose.length, moved: toClose.length, unchanged };
+      const creations = startFirstAssignments(moves, meterRows, now);
+      const taken = meterConflicts(
+        creations,
+        await findMeterUsesFrom(
+          trx,
+          creations.map(({ request }) => request),
+        ),
+      );
+      if (taken.length > 0) throw refusal(taken);
+
+      const created =
+        creations.length > 0
+          ? await insertAssignments(
+              trx,
+              creations.map(({ request }) => request),
+            )
+          : [];
+      await recordChanges(trx, batchChanges(actor, moves.close, created));
+      return { created: created.length - moves.close.length, moved: moves.close.length, unchanged: moves.unchanged };
     });
   } catch (error) {
     if (isExclusionViolation(error)) {
       throw conflict([{ path: 'meterId', message: 'a concurrent change took this vehicle or meter; retry' }]);
     }
     throw error;
+  }
+}
+
+/** The audit of a batch: the closes of its moves, then the assignments it created. */
+function batchChanges(
+  actor: string,
+  closed: MovePlan['close'],
+  created: readonly Assignment[],
+): Omit<AssignmentChange, 'id' | 'at'>[] {
+  return [
+    ...closed.map(({ assignment, at }) => ({
+      actor,
+      action: 'close' as const,
+      assignment_id: assignment.id,
+      vehicle_id: assignment.vehicle_id,
+      meter_id: assignment.meter_id,
+      old_from: assignment.valid_from,
+      old_to: assignment.valid_to,
+      new_from: assignment.valid_from,
+      new_to: at,
+    })),
+    ...created.map((a) => ({
+      actor,
+      action: 'assign' as const,
+      assignment_id: a.id,
+      vehicle_id: a.vehicle_id,
+      meter_id: a.meter_id,
+      old_from: null,
+      old_to: null,
+      new_from: a.valid_from,
+      new_to: a.valid_to,
+    })),
+  ];
+}
+
+/** A refused entry as the 409 says it, where the entry stands in the request. */
+function detailOf(c: AssignmentConflict, where: (index: number) => Pick<ErrorDetail, 'index' | 'line'>): ErrorDetail {
+  switch (c.kind) {
+    case 'later_assignment':
+      return {
+        ...where(c.entry),
+        path: 'from',
+        message: `${describe(c.assignment)}: a later assignment; correct or delete it instead`,
+        conflict: conflictOf(c.assignment),
+      };
+    case 'meter_in_use':
+      return {
+        ...where(c.entry),
+        path: 'meterId',
+        message: describe(c.assignment),
+        conflict: conflictOf(c.assignment),
+      };
+    case 'meter_listed_twice':
+      return {
+        ...where(c.entry),
+        path: 'meterId',
+        message: `meter ${c.meterId} is also assigned by entry ${c.otherEntry} of this request`,
+      };
   }
 }
 

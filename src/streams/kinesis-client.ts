@@ -1,7 +1,7 @@
 import { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 
-import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 import type { KinesisConfig } from '../config/config.js';
@@ -40,4 +40,26 @@ export function classifyKinesisError(error: unknown): KinesisFailure {
   if (name === 'ExpiredIteratorException') return 'expired_iterator';
   if (name === 'ResourceNotFoundException') return 'missing';
   return 'other';
+}
+
+/** Every shard of a stream, open or closed, with its parents (a split's one, a merge's two), page by page. */
+export async function listShards(
+  kinesis: KinesisClient,
+  streamName: string,
+): Promise<{ shardId: string; parentShardIds: string[] }[]> {
+  const shards: { shardId: string; parentShardIds: string[] }[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await kinesis.send(
+      new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: streamName }),
+    );
+    for (const shard of page.Shards ?? []) {
+      shards.push({
+        shardId: shard.ShardId!,
+        parentShardIds: [shard.ParentShardId, shard.AdjacentParentShardId].filter((id) => id !== undefined),
+      });
+    }
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return shards;
 }
