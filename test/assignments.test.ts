@@ -105,23 +105,23 @@ test('bulk: vehicles may swap meters in one request; two vehicles taking one met
   t.is((await svc.get('/v1/vehicles/as-s3/meter')).status, 404, 'nothing of the request was applied');
 });
 
-/** The README's mapping walkthrough, in its order; `ids` stand in for ev-42, ev-43, meter-17, meter-18. */
-async function readmeSequence(t: { is(a: unknown, b: unknown, m?: string): void }, ids: string[]) {
+/** The mapping walkthrough of docs/api.md, in its order; `ids` stand in for ev-42, ev-43, meter-17, meter-18. */
+async function mappingWalkthrough(t: { is(a: unknown, b: unknown, m?: string): void }, ids: string[]) {
   const [ev42, ev43, m17, m18] = ids as [string, string, string, string];
   t.is((await svc.put(`/v1/vehicles/${ev42}/meter`, { meterId: m17 })).status, 200);
   const moved = await svc.put(`/v1/vehicles/${ev42}/meter`, { meterId: m18, from: '2026-11-27T12:00:00Z' });
   t.is(moved.status, 200);
-  // The README patches assignment 7, the first assignment of ev-42 on its database.
+  // docs/api.md patches the first assignment of ev-42, by the id its history gives.
   const first = (await svc.get(`/v1/vehicles/${ev42}/meter/history`)).body.assignments[0];
   const patched = await svc.patch(`/v1/assignments/${first.id}`, { from: null, to: '2026-11-27T11:30:00Z' });
   t.is(patched.status, 200);
   return { ev42, ev43, m17, m18 };
 }
 
-test('the README bulk example after its single calls: 200 in either order, as the single calls would do', async (t) => {
+test('the bulk example of docs/api.md after its single calls: 200 in either order, as the single calls would do', async (t) => {
   for (const reversed of [false, true]) {
     const names = reversed ? ['ev-52', 'ev-53', 'meter-27', 'meter-28'] : ['ev-42', 'ev-43', 'meter-17', 'meter-18'];
-    const { ev42, ev43, m17, m18 } = await readmeSequence(t, names);
+    const { ev42, ev43, m17, m18 } = await mappingWalkthrough(t, names);
     const before = Date.now();
     const entries = [
       { vehicleId: ev42, meterId: m17 },

@@ -8,13 +8,13 @@ import { startTestService, type TestService } from './helpers/test-service.js';
  * Property: `PUT /v1/mappings` means the same as its changes applied one after another with
  * `PUT /v1/vehicles/{id}/meter`: first the changes that name a `from` or move a vehicle that
  * has an assignment, then first assignments without `from`, each in the order listed
- * (README, "Assignments over time"). Each round builds one random assignment history twice,
+ * (docs/api.md, "Assignments over time"). Each round builds one random assignment history twice,
  * on two disjoint sets of ids in one database (twins), applies a random batch to one twin in
  * one request and to the other as single calls, and compares the histories. When every
  * single call succeeds, the batch must succeed with the same assignments ("now" being the
  * moment of each request); a refused batch (409) changes nothing. The nasty case is
  * generated, not picked: a batch that moves a vehicle off a meter and gives that meter to a
- * vehicle's first assignment (the README's example, which answered 409).
+ * vehicle's first assignment (the example of docs/api.md, which answered 409).
  */
 const SEED = Number(process.env.PROPERTY_SEED ?? 20261203);
 const ROUNDS = 60;
@@ -104,7 +104,7 @@ test('random batches: one bulk request equals its changes one after another', as
     const order = Array.from({ length: VEHICLES }, (_, i) => i).sort(() => rnd() - 0.5);
     const chosen = order.slice(0, size);
     // Half the meters are ones the batch's own vehicles hold now: moves that free a meter for
-    // another entry of the batch (swaps, the README's example), the cases a batch gets wrong.
+    // another entry of the batch (swaps, the example of docs/api.md), the cases a batch gets wrong.
     const held = chosen.flatMap((v) =>
       before[v]!.filter((a) => a.to === null).map((a) => Number(a.meterId.slice(a.meterId.lastIndexOf('m') + 1))),
     );

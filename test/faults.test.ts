@@ -104,7 +104,7 @@ embeddedOnly('it kills the embedded database process')(
     const during = await post(service.url, batch('outage-during', 10, base)).catch((error: unknown) => {
       throw new Error(`request failed (${String(error)}); service output:\n${service.output().slice(-4000)}`);
     });
-    // The README's promise: an unreachable database is a 503 within the statement timeout + 2 s.
+    // docs/api.md's promise (Ingest): an unreachable database is a 503 within the statement timeout + 2 s.
     const elapsed = Date.now() - started;
     t.true(elapsed <= STATEMENT_TIMEOUT_MS + QUERY_TIMEOUT_GRACE_MS, `answered after ${elapsed} ms`);
     if (during.status !== 202) {

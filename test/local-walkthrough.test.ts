@@ -18,9 +18,10 @@ import { startTestService } from './helpers/test-service.js';
 
 /*
  * The local walkthroughs, step by step, as a user runs them: docs/archive.md "Try it locally"
- * (npm run local:s3, local:archive-demo, archive -- run, archive -- query) and the README's
- * Kinesis stand-in (npm run local:kinesis), which must listen on loopback only. The commands
- * run as npm runs them (node with tsx), with free ports instead of the documented defaults.
+ * (npm run local:s3, local:archive-demo, archive -- run, archive -- query) and docs/streams.md
+ * "Locally": the Kinesis stand-in (npm run local:kinesis), which must listen on loopback
+ * only. The commands run as npm runs them (node with tsx), with free ports instead of the
+ * documented defaults.
  */
 const run = promisify(execFile);
 const script = (path: string) => ['--import', 'tsx', path];

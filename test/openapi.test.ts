@@ -316,7 +316,7 @@ test('error examples carry codes of the catalogue with the status they are liste
 });
 
 test('"Try it out" on every GET route with its prefilled values (examples, defaults) answers 200', async (t) => {
-  // The README's walkthrough: ev-42 draws from meter-17, both have sent readings.
+  // The walkthrough of the README and docs/api.md: ev-42 draws from meter-17, both have sent readings.
   t.is((await svc.put('/v1/vehicles/ev-42/meter', { meterId: 'meter-17' })).status, 200);
   t.is((await svc.post('/v1/ingestion/meter', meterReading('meter-17', minutesAgo(30), 2))).status, 202);
   t.is((await svc.post('/v1/ingestion/vehicle', vehicleReading('ev-42', minutesAgo(30), 1.8))).status, 202);

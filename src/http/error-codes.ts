@@ -15,7 +15,7 @@ export interface ErrorCodeSpec {
 /**
  * Every error code the service can answer, its status and its meaning: the one place a code
  * is declared. `AppError` takes only these codes and its status from here; the API reference
- * builds its error descriptions from here; README's error table is checked against this.
+ * builds its error descriptions from here; docs/api.md's error table is checked against this.
  */
 export const ERROR_CODES = {
   validation_failed: {

@@ -8,7 +8,7 @@ export function registerMetricsRoutes<Scope extends string>(api: ApiRouter<Scope
     path: '/metrics',
     operationId: 'getMetrics',
     tag: 'Operations',
-    summary: 'Prometheus metrics (no key; the README lists each metric)',
+    summary: 'Prometheus metrics (no key; docs/api.md lists each metric)',
     status: 200,
     response: { description: 'Prometheus text exposition format', contentType: 'text/plain; version=0.0.4' },
     handler: async (_input, ctx) => {

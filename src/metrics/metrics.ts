@@ -165,7 +165,7 @@ export function createMetrics(): Metrics {
       }),
       errors: new Counter({
         name: 'ev_stream_errors_total',
-        help: 'Failed stream operations by kind (throttled, expired_iterator, kinesis, database).',
+        help: 'Failed stream operations by kind (throttled, expired_iterator, missing, kinesis, database).',
         labelNames: ['stream_name', 'kind'],
         registers: [registry],
       }),

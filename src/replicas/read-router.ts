@@ -50,7 +50,7 @@ export interface Replica {
 export interface ReplicaReport {
   name: string;
   status: 'ok' | 'lagging' | 'unreachable';
-  /** False: the server is not a standby and serves its own data (see README, read replicas). */
+  /** False: the server is not a standby and serves its own data (see docs/production.md, Read replicas). */
   inRecovery: boolean | null;
   lagMs: number | null;
 }

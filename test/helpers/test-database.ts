@@ -12,7 +12,7 @@ import { startEmbeddedDb } from '../../src/embedded/embedded-db.js';
  * every test file gets its own database on that server, created from a migrated template and
  * dropped when the file is done (the role needs CREATEDB; the official image's user is a
  * superuser). The server's background workers run its policies there, as in production; the
- * service's own job scheduler stays off. See README, "The suite against a TimescaleDB server".
+ * service's own job scheduler stays off. See docs/production.md, "The suite against a server".
  */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
 export const serverUnderTest = TEST_DATABASE_URL !== undefined;

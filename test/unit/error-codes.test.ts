@@ -11,20 +11,20 @@ import { createMetrics } from '../../src/metrics/metrics.js';
 
 /**
  * The error catalogue (src/http/error-codes.ts) is the one place a code is declared. These
- * checks keep what clients read in step with it: README's table, and the API reference
- * built from the registered routes. No database: the document needs none.
+ * checks keep what clients read in step with it: the table in docs/api.md, and the API
+ * reference built from the registered routes. No database: the document needs none.
  */
 
 const root = new URL('../../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
 
-/** The rows of README's error table: code -> status and meaning. */
-function readmeErrorTable(): Map<string, { status: number; description: string }> {
-  const readme = read('README.md');
-  const start = readme.indexOf('\n### Errors\n');
-  if (start < 0) throw new Error('README.md has no "### Errors" section');
-  const end = readme.indexOf('\n#', start + 1);
-  const section = readme.slice(start, end < 0 ? undefined : end);
+/** The rows of the error table in docs/api.md: code -> status and meaning. */
+function documentedErrorTable(): Map<string, { status: number; description: string }> {
+  const page = read('docs/api.md');
+  const start = page.indexOf('\n## Errors\n');
+  if (start < 0) throw new Error('docs/api.md has no "## Errors" section');
+  const end = page.indexOf('\n#', start + 1);
+  const section = page.slice(start, end < 0 ? undefined : end);
   const rows = new Map<string, { status: number; description: string }>();
   for (const match of section.matchAll(/^\|\s*(\d{3})\s*\|\s*`([a-z_]+)`\s*\|\s*(.*?)\s*\|$/gm)) {
     rows.set(match[2]!, { status: Number(match[1]), description: match[3]! });
@@ -32,16 +32,20 @@ function readmeErrorTable(): Map<string, { status: number; description: string }
   return rows;
 }
 
-test("README's error table lists every code of the catalogue, with its status and meaning, and no other", (t) => {
-  const rows = readmeErrorTable();
+test("docs/api.md's error table lists every code of the catalogue, with its status and meaning, and no other", (t) => {
+  const rows = documentedErrorTable();
   for (const code of ALL_ERROR_CODES) {
     const { status, description } = errorCodeSpec(code);
-    t.deepEqual(rows.get(code), { status, description }, `README row: | ${status} | \`${code}\` | ${description} |`);
+    t.deepEqual(
+      rows.get(code),
+      { status, description },
+      `docs/api.md row: | ${status} | \`${code}\` | ${description} |`,
+    );
   }
   t.deepEqual(
     [...rows.keys()].filter((code) => !(ALL_ERROR_CODES as string[]).includes(code)),
     [],
-    'codes in README that the catalogue does not have',
+    'codes in docs/api.md that the catalogue does not have',
   );
 });
 

@@ -33,16 +33,23 @@ test('every file or folder of the tree that README.md and docs/ name in backquot
   t.deepEqual(missing, []);
 });
 
-test("README's examples work on a fresh database and use today's Docker command", (t) => {
-  const readme = read('README.md');
-  // Assignment ids are the database's: an example takes it from a response, never a literal.
-  t.deepEqual(
-    [...readme.matchAll(/\/v1\/assignments\/\d+/g)].map((m) => m[0]),
-    [],
-  );
-  // `docker compose` (Compose v2); the file is still docker-compose.yml.
-  t.deepEqual(
-    [...readme.matchAll(/docker-compose(?!\.yml)/g)].map((m) => m.index),
-    [],
-  );
+/** The pages whose examples a new user copies: the README's tour and the reference it links. */
+const EXAMPLES = ['README.md', 'docs/api.md', 'docs/streams.md', 'docs/retention.md', 'CONTRIBUTING.md'];
+
+test("the README's and the reference's examples work on a fresh database and use today's Docker command", (t) => {
+  for (const page of EXAMPLES) {
+    const text = read(page);
+    // Assignment ids are the database's: an example takes it from a response, never a literal.
+    t.deepEqual(
+      [...text.matchAll(/\/v1\/assignments\/\d+/g)].map((m) => m[0]),
+      [],
+      page,
+    );
+    // `docker compose` (Compose v2); the file is still docker-compose.yml.
+    t.deepEqual(
+      [...text.matchAll(/docker-compose(?!\.yml)/g)].map((m) => m.index),
+      [],
+      page,
+    );
+  }
 });

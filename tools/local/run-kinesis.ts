@@ -1,8 +1,8 @@
 import { spawnKinesisLocal } from './kinesis-local.js';
 
 /*
- * `npm run local:kinesis`: the local Kinesis stand-in on 127.0.0.1 (README, "Stream
- * ingestion"), with the service's two streams created on start. Its variables pass through
+ * `npm run local:kinesis`: the local Kinesis stand-in on 127.0.0.1 (docs/streams.md,
+ * "Locally"), with the service's two streams created on start. Its variables pass through
  * (KINESIS_MOCK_PLAIN_PORT, KINESIS_MOCK_TLS_PORT, INITIALIZE_STREAMS, LOG_LEVEL, ...).
  */
 /** kinesis-mock's own variables besides KINESIS_MOCK_* (its README). */
