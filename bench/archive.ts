@@ -15,7 +15,7 @@ import { loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/logger.js';
 import { startService } from '../src/service.js';
 import { DAY_MS } from '../src/time.js';
-import { startTestS3 } from '../test/helpers/s3-server.js';
+import { startTestS3 } from '../tools/harness/s3-server.js';
 
 const { values } = parseArgs({ options: { devices: { type: 'string', default: '200' } } });
 const devices = Number(values.devices);

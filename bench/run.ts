@@ -10,6 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { TempDirs } from '../tools/harness/temp-dirs.js';
 import type { BenchContext } from './context.js';
 import { evaluateGoals } from './goals.js';
 import { loadDataset } from './lib/analytics-dataset.js';
@@ -17,7 +18,6 @@ import { embeddedTarget, serverTarget, type DatabaseTarget } from './lib/bench-d
 import { log } from './lib/log.js';
 import { describeMachine, gitCommit } from './lib/provenance.js';
 import { round } from './lib/stats.js';
-import { TempDirs } from './lib/temp-dirs.js';
 import { benchMode, byMode, type BenchMode } from './mode.js';
 import { renderReport } from './report.js';
 import type { BenchResults } from './results.js';

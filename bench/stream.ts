@@ -7,7 +7,7 @@
 import { loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/logger.js';
 import { startService } from '../src/service.js';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startKinesisEmulator } from '../test/helpers/kinesis-emulator.js';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startKinesisEmulator } from '../tools/harness/kinesis-emulator.js';
 import { KinesisSink } from '../tools/simulator/kinesis-sink.js';
 
 const DEVICES = Number(process.env.BENCH_STREAM_DEVICES ?? 500);

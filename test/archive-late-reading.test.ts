@@ -7,7 +7,7 @@ import { loadConfig } from '../src/config/config.js';
 import type { Db } from '../src/db/database.js';
 import { createLogger } from '../src/logger.js';
 import { DAY_MS, HOUR_MS } from '../src/time.js';
-import { startTestS3, type TestS3 } from './helpers/s3-server.js';
+import { startTestS3, type TestS3 } from '../tools/harness/s3-server.js';
 import { startTestService, type TestService } from './helpers/test-service.js';
 
 /**

@@ -12,7 +12,7 @@ import type { Db } from '../src/db/database.js';
 import { createLogger } from '../src/logger.js';
 import type { Stream } from '../src/telemetry/reading.js';
 import { DAY_MS, HOUR_MS } from '../src/time.js';
-import { startTestS3, type TestS3 } from './helpers/s3-server.js';
+import { startTestS3, type TestS3 } from '../tools/harness/s3-server.js';
 import { startTestService, type TestService } from './helpers/test-service.js';
 
 let s3: TestS3;

@@ -3,14 +3,14 @@ import { sql } from 'kysely';
 
 import { advanceCheckpoint, registerShards, takeLease } from '../src/streams/shard-lease.repository.js';
 import { DAY_MS } from '../src/time.js';
-import { KinesisSink } from '../tools/simulator/kinesis-sink.js';
-import { runSimulation } from '../tools/simulator/simulation.js';
 import {
   EMULATOR_CREDENTIALS,
   EMULATOR_REGION,
   startKinesisEmulator,
   type KinesisEmulator,
-} from './helpers/kinesis-emulator.js';
+} from '../tools/harness/kinesis-emulator.js';
+import { KinesisSink } from '../tools/simulator/kinesis-sink.js';
+import { runSimulation } from '../tools/simulator/simulation.js';
 import {
   caughtUp,
   count,

@@ -1,7 +1,7 @@
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/time.js';
 import type { BenchContext } from '../context.js';
 import type { BenchDatabase } from './bench-database.js';
-import { loadHistory, materialize } from './direct-db.js';
+import { loadHistory, materialize } from './direct-queries.js';
 import { log } from './log.js';
 import { round } from './stats.js';
 

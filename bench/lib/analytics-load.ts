@@ -2,7 +2,7 @@ import { DAY_MS } from '../../src/time.js';
 import type { JsonClient } from '../../tools/simulator/http-client.js';
 import { phaseMs, type BenchMode } from '../mode.js';
 import { randomWindow, type AnalyticsDataset } from './analytics-dataset.js';
-import { benchVehicle } from './direct-db.js';
+import { benchVehicle } from './direct-queries.js';
 import { runLoad, type LoadResult } from './http-load.js';
 
 /**

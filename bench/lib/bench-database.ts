@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 
 import { migrate } from '../../src/db/migrate.js';
-import { connectDirect, openDirect, type DirectDb } from './direct-db.js';
-import type { TempDirs } from './temp-dirs.js';
+import { connectDirect, openDirect, type DirectDb } from '../../tools/harness/direct-db.js';
+import type { TempDirs } from '../../tools/harness/temp-dirs.js';
 
 /** One database of a run: what a spawned service needs to use it, and the bench's own client of it. */
 export interface BenchDatabase {

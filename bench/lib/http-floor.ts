@@ -1,7 +1,7 @@
 /**
  * The HTTP floor: the cheapest ingest endpoint Node, Koa and zod allow (the service's own
  * reading schemas, a JSON body parser, a 202), with no authentication, queue or database. Run
- * as a process by the bench (service-process.ts spawnHttpFloor); what the service does per
+ * as a process by the bench (http-floor-process.ts); what the service does per
  * request is measured against it in the same run.
  */
 import { createServer } from 'node:http';

@@ -3,14 +3,14 @@ import { sql } from 'kysely';
 
 import { getPerformance } from '../../src/analytics/performance.service.js';
 import { DAY_MS } from '../../src/time.js';
+import { spawnService, SPAWNED_ADMIN_KEY, stopService } from '../../tools/harness/service-process.js';
 import { JsonClient } from '../../tools/simulator/http-client.js';
 import type { BenchContext } from '../context.js';
 import { randomWindow, type AnalyticsDataset } from '../lib/analytics-dataset.js';
 import { httpAnalytics, pickLatency, warmUp } from '../lib/analytics-load.js';
-import { benchVehicle, rawScanPerformance } from '../lib/direct-db.js';
+import { benchVehicle, rawScanPerformance } from '../lib/direct-queries.js';
 import { singleIngest } from '../lib/ingest-load.js';
 import { log } from '../lib/log.js';
-import { spawnService, SPAWNED_ADMIN_KEY, stopService } from '../lib/service-process.js';
 import { percentile, perSecond, round } from '../lib/stats.js';
 import { byMode, phaseMs, type BenchMode } from '../mode.js';
 

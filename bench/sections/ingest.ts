@@ -1,12 +1,13 @@
 // Sections 1-3: ingest through HTTP, the naive baseline and the bulk ceilings, on one database, and
 // the HTTP floor (a bare Koa + zod endpoint) with the same client: each figure between its two references.
 import { DAY_MS } from '../../src/time.js';
+import { spawnService, SPAWNED_ADMIN_KEY, stopService } from '../../tools/harness/service-process.js';
 import { JsonClient } from '../../tools/simulator/http-client.js';
 import type { BenchContext } from '../context.js';
-import { bulkInsertCeiling, countReadings, naiveIngest, serverBulkCeiling } from '../lib/direct-db.js';
+import { bulkInsertCeiling, countReadings, naiveIngest, serverBulkCeiling } from '../lib/direct-queries.js';
+import { spawnHttpFloor } from '../lib/http-floor-process.js';
 import { batchedIngest, singleIngest } from '../lib/ingest-load.js';
 import { log } from '../lib/log.js';
-import { spawnHttpFloor, spawnService, SPAWNED_ADMIN_KEY, stopService } from '../lib/service-process.js';
 import { peakRssMiB, perSecond, round } from '../lib/stats.js';
 import { byMode, phaseMs } from '../mode.js';
 

@@ -1,14 +1,14 @@
 // Section 5: how cost grows with the fleet.
 import { DAY_MS } from '../../src/time.js';
+import { spawnService, SPAWNED_ADMIN_KEY, stopService } from '../../tools/harness/service-process.js';
 import { JsonClient } from '../../tools/simulator/http-client.js';
 import type { BenchContext } from '../context.js';
 import { loadDataset, randomWindow, type AnalyticsDataset } from '../lib/analytics-dataset.js';
 import { httpAnalytics, warmUp } from '../lib/analytics-load.js';
-import { rawScanFleet } from '../lib/direct-db.js';
+import { rawScanFleet } from '../lib/direct-queries.js';
 import { runLoad, type LoadResult } from '../lib/http-load.js';
 import { batchedIngest } from '../lib/ingest-load.js';
 import { log } from '../lib/log.js';
-import { spawnService, SPAWNED_ADMIN_KEY, stopService } from '../lib/service-process.js';
 import { percentile, perSecond, round } from '../lib/stats.js';
 import { byMode, phaseMs } from '../mode.js';
 

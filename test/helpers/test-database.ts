@@ -92,7 +92,7 @@ export function fileDatabaseUrl(): Promise<string> {
 }
 
 /**
- * Where a spawned service (bench/lib/service-process.ts) keeps its data: this file's database
+ * Where a spawned service (tools/harness/service-process.ts) keeps its data: this file's database
  * on the server, or an embedded database in `dataDir`.
  */
 export async function databaseEnv(dataDir: string): Promise<Record<string, string>> {

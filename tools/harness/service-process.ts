@@ -40,14 +40,10 @@ export function spawnService(env: Record<string, string>): Promise<ServiceProces
 }
 
 /**
- * The HTTP floor (bench/lib/http-floor.ts): a bare Koa + zod ingest endpoint and nothing
- * else, in its own process like the service, so the same client measures both.
+ * Runs a TypeScript file (the service's entry, or the bench's HTTP floor) in its own process
+ * on a free port, and resolves once it answers /healthz.
  */
-export function spawnHttpFloor(): Promise<ServiceProcess> {
-  return spawnScript(fileURLToPath(new URL('./http-floor.ts', import.meta.url)), {});
-}
-
-async function spawnScript(script: string, env: Record<string, string>): Promise<ServiceProcess> {
+export async function spawnScript(script: string, env: Record<string, string>): Promise<ServiceProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     env: {

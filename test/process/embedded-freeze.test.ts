@@ -4,9 +4,9 @@ import { join } from 'node:path';
 
 import { sql } from 'kysely';
 
-import { openDirect } from '../bench/lib/direct-db.js';
-import { adminHeaders, spawnService } from '../bench/lib/service-process.js';
-import { embeddedOnly } from './helpers/test-database.js';
+import { openDirect } from '../../tools/harness/direct-db.js';
+import { adminHeaders, spawnService } from '../../tools/harness/service-process.js';
+import { embeddedOnly } from '../helpers/test-database.js';
 
 /**
  * The embedded database hangs (its process is stopped with SIGSTOP) while an analytics read is

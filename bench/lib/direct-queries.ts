@@ -1,50 +1,13 @@
 import { sql } from 'kysely';
 
 import { ALL_AGGREGATE_VIEWS } from '../../src/aggregates/aggregate-levels.js';
-import { createDb, type DbHandle } from '../../src/db/create-db.js';
-import { migrate } from '../../src/db/migrate.js';
-import { waitForDatabase } from '../../src/db/wait-for-database.js';
-import { startEmbeddedDb, type EmbeddedDb } from '../../src/embedded/embedded-db.js';
 import { JobScheduler } from '../../src/jobs/job-scheduler.js';
 import { createLogger } from '../../src/logger.js';
+import type { DirectDb } from '../../tools/harness/direct-db.js';
 
 const silent = createLogger('silent');
 
-export interface DirectDb {
-  handle: DbHandle;
-  /** Set when the bench started an embedded database for this client (stopped by close). */
-  embedded: EmbeddedDb | undefined;
-  close(): Promise<void>;
-}
-
-// Bulk loads run for minutes: no statement time limit for the bench's own client.
-const HOUR_MS = 3_600_000;
-
-/** The embedded database on `dataDir`, migrated, with the bench as its only client. */
-export async function openDirect(dataDir: string): Promise<DirectDb> {
-  const embedded = await startEmbeddedDb({ dataDir, host: '127.0.0.1', port: 0 });
-  await migrate({ databaseUrl: embedded.url });
-  const direct = await connectDirect(embedded.url);
-  return {
-    ...direct,
-    embedded,
-    close: async () => {
-      await direct.close();
-      await embedded.stop();
-    },
-  };
-}
-
-/**
- * The bench's own client of an already migrated database: one connection (its measurements
- * are one statement at a time; the embedded database takes one session anyway).
- */
-export async function connectDirect(url: string): Promise<DirectDb> {
-  const handle = createDb({ url, max: 1, logger: silent, statementTimeoutMs: HOUR_MS, lockTimeoutMs: HOUR_MS });
-  await waitForDatabase(handle.db, 30_000);
-  return { handle, embedded: undefined, close: () => handle.close() };
-}
-
+/** The bench's own statements on a direct client: loads, ceilings and the raw-scan references. */
 export const benchVehicle = (i: number) => `bench-ev-${String(i).padStart(5, '0')}`;
 
 export async function countReadings(direct: DirectDb): Promise<{ meter: number; vehicle: number }> {

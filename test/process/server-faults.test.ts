@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import postgres from 'postgres';
 
-import { fileDatabaseUrl, serverUnderTest } from './helpers/test-database.js';
-import { startTestService, type TestService } from './helpers/test-service.js';
+import { fileDatabaseUrl, serverUnderTest } from '../helpers/test-database.js';
+import { startTestService, type TestService } from '../helpers/test-service.js';
 
 /**
  * Faults of a real TimescaleDB server under the service: its backends frozen and resumed, the
@@ -17,7 +17,7 @@ import { startTestService, type TestService } from './helpers/test-service.js';
  * It needs a server it may freeze and stop: TEST_DATABASE_URL plus TEST_SERVER_PGDATA (its data
  * directory, on this machine) and TEST_SERVER_PGBIN (the directory of its pg_ctl). It stops the
  * whole server, so run it on its own, not beside other test files on the same server:
- *   TEST_DATABASE_URL=… TEST_SERVER_PGDATA=… TEST_SERVER_PGBIN=… npx ava test/server-faults.test.ts
+ *   TEST_DATABASE_URL=… TEST_SERVER_PGDATA=… TEST_SERVER_PGBIN=… npx ava test/process/server-faults.test.ts
  */
 const pgData = process.env.TEST_SERVER_PGDATA;
 const pgBin = process.env.TEST_SERVER_PGBIN;

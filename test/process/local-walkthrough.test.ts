@@ -8,13 +8,13 @@ import { promisify } from 'node:util';
 import { ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import test, { type ExecutionContext } from 'ava';
 
-import { createKinesisClient } from '../src/streams/kinesis-client.js';
-import { DAY_MS } from '../src/time.js';
-import { DEMO_DAYS, DEMO_METER, DEMO_STEP_MINUTES, DEMO_VEHICLE } from '../tools/local/archive-demo-data.js';
-import { freePort } from '../tools/net/free-port.js';
-import { waitFor } from './helpers/streams.js';
-import { embeddedOnly } from './helpers/test-database.js';
-import { startTestService } from './helpers/test-service.js';
+import { createKinesisClient } from '../../src/streams/kinesis-client.js';
+import { DAY_MS } from '../../src/time.js';
+import { DEMO_DAYS, DEMO_METER, DEMO_STEP_MINUTES, DEMO_VEHICLE } from '../../tools/local/archive-demo-data.js';
+import { freePort } from '../../tools/net/free-port.js';
+import { waitFor } from '../helpers/streams.js';
+import { embeddedOnly } from '../helpers/test-database.js';
+import { startTestService } from '../helpers/test-service.js';
 
 /*
  * The local walkthroughs, step by step, as a user runs them: docs/archive.md "Try it locally"

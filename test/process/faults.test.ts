@@ -4,11 +4,11 @@ import { join } from 'node:path';
 
 import { sql } from 'kysely';
 
-import { openDirect } from '../bench/lib/direct-db.js';
-import { adminHeaders, spawnService } from '../bench/lib/service-process.js';
-import { QUERY_TIMEOUT_GRACE_MS } from '../src/db/create-db.js';
-import { SECOND_MS } from '../src/time.js';
-import { embeddedOnly } from './helpers/test-database.js';
+import { QUERY_TIMEOUT_GRACE_MS } from '../../src/db/create-db.js';
+import { SECOND_MS } from '../../src/time.js';
+import { openDirect } from '../../tools/harness/direct-db.js';
+import { adminHeaders, spawnService } from '../../tools/harness/service-process.js';
+import { embeddedOnly } from '../helpers/test-database.js';
 
 /** The service's default, stated here because the answer-time bound below derives from it. */
 const STATEMENT_TIMEOUT_MS = 10_000;

@@ -5,20 +5,20 @@ import { join } from 'node:path';
 
 import test from 'ava';
 
-import { createDb, type DbHandle } from '../src/db/create-db.js';
-import { migrate } from '../src/db/migrate.js';
-import { waitForDatabase } from '../src/db/wait-for-database.js';
-import { startEmbeddedDb, type EmbeddedDb } from '../src/embedded/embedded-db.js';
-import { createLogger } from '../src/logger.js';
+import { createDb, type DbHandle } from '../../src/db/create-db.js';
+import { migrate } from '../../src/db/migrate.js';
+import { waitForDatabase } from '../../src/db/wait-for-database.js';
+import { startEmbeddedDb, type EmbeddedDb } from '../../src/embedded/embedded-db.js';
+import { createLogger } from '../../src/logger.js';
 import {
   EMULATOR_CREDENTIALS,
   EMULATOR_REGION,
   startKinesisEmulator,
   type KinesisEmulator,
   type PutRecord,
-} from './helpers/kinesis-emulator.js';
-import { caughtUp, leasesOf, storedMeterReadings, testConsumer, waitFor } from './helpers/streams.js';
-import { meterReading } from './helpers/test-service.js';
+} from '../../tools/harness/kinesis-emulator.js';
+import { caughtUp, leasesOf, storedMeterReadings, testConsumer, waitFor } from '../helpers/streams.js';
+import { meterReading } from '../helpers/test-service.js';
 
 // The embedded database serves one client at a time: the consumer child while it runs, the
 // test (through `withDb`) in between.

@@ -4,8 +4,8 @@ import { connect } from 'node:net';
 import test, { type ImplementationFn } from 'ava';
 import postgres from 'postgres';
 
-import { startEmbeddedDb, type EmbeddedDb } from '../src/embedded/embedded-db.js';
-import { embeddedOnly } from './helpers/test-database.js';
+import { startEmbeddedDb, type EmbeddedDb } from '../../src/embedded/embedded-db.js';
+import { embeddedOnly } from '../helpers/test-database.js';
 
 // The embedded server's own behaviour: one database for the file, in memory.
 let embedded: EmbeddedDb;

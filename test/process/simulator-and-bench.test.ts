@@ -6,8 +6,8 @@ import { promisify } from 'node:util';
 
 import test from 'ava';
 
-import { runSimulation } from '../tools/simulator/simulation.js';
-import { startTestService, TEST_ADMIN_KEY, type TestService } from './helpers/test-service.js';
+import { runSimulation } from '../../tools/simulator/simulation.js';
+import { startTestService, TEST_ADMIN_KEY, type TestService } from '../helpers/test-service.js';
 
 let svc: TestService;
 test.before(async () => {
