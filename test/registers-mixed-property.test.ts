@@ -8,6 +8,7 @@ import { MAX_INTERVAL_KWH } from '../src/telemetry/reading-bounds.js';
 import type { MeterReading, VehicleReading } from '../src/telemetry/reading.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/time.js';
 import { seededRandom } from '../tools/simulator/random.js';
+import { countedWh, JITTER_WH } from './helpers/register-rule.js';
 import { startTestService, type TestService } from './helpers/test-service.js';
 
 /**
@@ -29,7 +30,6 @@ import { startTestService, type TestService } from './helpers/test-service.js';
 const SEED = Number(process.env.PROPERTY_SEED ?? 20261203);
 const PAIRS = 3;
 const ACCEPTED_AGE_MS = 27.5 * DAY_MS; // inside the 28 days the API accepts
-const JITTER_WH = 10;
 
 let svc: TestService;
 test.before(async () => {
@@ -47,18 +47,6 @@ interface Arrival {
   /** Interval energy (Wh) or register (Wh); the other null. */
   intervalWh: number | null;
   registerWh: number | null;
-}
-
-/** The chain rule in watt-hours, by brute force (register-chain.ts). */
-function countedWh(previousWh: number | undefined, registerWh: number): { wh: number; event: string | null } {
-  if (previousWh === undefined) return { wh: 0, event: 'first' };
-  if (registerWh < previousWh) {
-    if (previousWh - registerWh <= JITTER_WH) return { wh: 0, event: null };
-    return { wh: registerWh > MAX_INTERVAL_KWH * 1000 ? 0 : registerWh, event: 'reset' };
-  }
-  return registerWh - previousWh > MAX_INTERVAL_KWH * 1000
-    ? { wh: 0, event: 'jump' }
-    : { wh: registerWh - previousWh, event: null };
 }
 
 test('mixed energy forms, duplicates across forms, any order, across retention: every stored row and window equals the brute force', async (t) => {

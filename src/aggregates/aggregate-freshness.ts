@@ -47,6 +47,11 @@ export interface StreamFreshness {
   rawCompleteFrom: number;
   /** Raw readings before rawCompleteFrom were archived to object storage (docs/archive.md). */
   archived: boolean;
+  /**
+   * Per aggregate level, the start of its oldest chunk: its own retention dropped the buckets
+   * before it (null: it has no chunk). What a refusal names as what remains.
+   */
+  keptFrom: Record<AggregateLevel, number | null>;
 }
 export type Freshness = Record<Stream, StreamFreshness>;
 
@@ -55,11 +60,13 @@ export async function loadFreshness(db: Db, window: Interval, now = Date.now()):
   const states = new Map((await readAggregateStates(db, window)).map((state) => [state.view, state]));
   const forStream = (stream: Stream): StreamFreshness => {
     const usable = {} as StreamFreshness['usable'];
+    const keptFrom = {} as StreamFreshness['keptFrom'];
     let rawCompleteFrom = -Infinity;
     let archived = false;
     for (const level of AGGREGATE_LEVELS) {
       const state = states.get(AGGREGATE_VIEWS[level][stream]);
       usable[level] = state ? usableSpans(state, window) : [];
+      keptFrom[level] = state?.aggregateFromMs ?? null;
       if (state && state.rawRetentionMs !== null) {
         rawCompleteFrom = Math.min(state.rawFromMs ?? Infinity, now - state.rawRetentionMs);
       }
@@ -69,7 +76,7 @@ export async function loadFreshness(db: Db, window: Interval, now = Date.now()):
         archived = true;
       }
     }
-    return { usable, rawCompleteFrom, archived };
+    return { usable, rawCompleteFrom, archived, keptFrom };
   };
   return { meter: forStream('meter'), vehicle: forStream('vehicle') };
 }

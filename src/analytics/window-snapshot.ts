@@ -68,23 +68,32 @@ function roundArchivedEdges(window: Interval, freshness: Freshness): Interval {
 }
 
 /**
- * Where retention dropped the raw readings, only whole aggregate buckets are left: a part of
- * the window that would have to be read raw there cannot be answered exactly, and a silent
- * zero would be a wrong number. Refuse it, saying how to ask instead.
+ * Where retention dropped the raw readings, only whole aggregate buckets are left, and only
+ * as far back as each aggregate's own retention keeps them: a part of the window that would
+ * have to be read raw there cannot be answered exactly, and a silent zero would be a wrong
+ * number. Refuse it, saying what remains (from the chunks each level still has, not from the
+ * shipped policies: a DBA may change them) and how to ask instead.
  */
 function answerable(segments: Segment[], freshness: Freshness, stream: Stream): Segment[] {
-  const { rawCompleteFrom: completeFrom, archived } = freshness[stream];
+  const { rawCompleteFrom: completeFrom, archived, keptFrom } = freshness[stream];
   if (!segments.some((segment) => segment.source === 'raw' && segment.from.getTime() < completeFrom)) return segments;
   const where = archived
     ? 'the raw readings were archived to object storage (read them with `npm run archive -- query`, docs/archive.md)'
     : 'retention dropped the raw readings';
+  const kept = (level: AggregateLevel, buckets: string) => {
+    const from = keptFrom[level];
+    return from === null || from >= completeFrom
+      ? `no ${buckets}`
+      : `whole ${buckets} from ${new Date(from).toISOString()}`;
+  };
   throw AppError.validation(
     [
       {
         path: 'query.from',
         message:
-          `reaches before ${new Date(completeFrom).toISOString()}, where ${where} and only ` +
-          'whole quarter hours (kept 90 days) and whole hours (kept 2 years) remain: align from and to to them',
+          `reaches before ${new Date(completeFrom).toISOString()}, where ${where}; before it only ` +
+          `${kept('hourly', 'hours')} and ${kept('quarter', 'quarter hours')} remain (each aggregate's retention ` +
+          'drops its older buckets): the window must lie on them',
       },
     ],
     'The window cannot be answered exactly from what is stored.',
