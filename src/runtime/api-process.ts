@@ -2,27 +2,27 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 
-import { createApp } from './app.js';
-import { ArchiveJob } from './archive/archive-job.js';
-import { listFailingChunks } from './archive/archive.repository.js';
-import { S3ObjectStore } from './archive/object-store.js';
-import { resolveAdminKey } from './auth/admin-key.js';
-import { ApiKeyService } from './auth/api-key.service.js';
-import { RateLimiter } from './auth/rate-limiter.js';
-import type { Config } from './config/config.js';
-import { createDb, type DbHandle } from './db/create-db.js';
-import { listMigrationNames, migrate } from './db/migrate.js';
-import { waitForDatabase } from './db/wait-for-database.js';
-import { startEmbeddedDb, type EmbeddedDb } from './embedded/embedded-db.js';
-import { JobScheduler } from './jobs/job-scheduler.js';
-import type { Logger } from './logger.js';
-import { createMetrics } from './metrics/metrics.js';
-import { AcceptanceWindow } from './policies/acceptance-window.js';
-import { ReadRouter, replicaName, type ReplicaProbe } from './replicas/read-router.js';
-import type { KinesisConsumer } from './streams/kinesis-consumer.js';
-import { createStreamConsumer } from './streams/stream-consumer.js';
-import { IngestionService } from './telemetry/ingestion.service.js';
-import { assertCatalogSupported } from './timescaledb/timescaledb-catalog.repository.js';
+import { createApp } from '../app.js';
+import { ArchiveJob } from '../archive/archive-job.js';
+import { listFailingChunks } from '../archive/archive.repository.js';
+import { S3ObjectStore } from '../archive/object-store.js';
+import { resolveAdminKey } from '../auth/admin-key.js';
+import { ApiKeyService } from '../auth/api-key.service.js';
+import { RateLimiter } from '../auth/rate-limiter.js';
+import type { Config } from '../config/config.js';
+import { createDb, type DbHandle } from '../db/create-db.js';
+import { listMigrationNames, migrate } from '../db/migrate.js';
+import { waitForDatabase } from '../db/wait-for-database.js';
+import { startEmbeddedDb, type EmbeddedDb } from '../embedded/embedded-db.js';
+import { JobScheduler } from '../jobs/job-scheduler.js';
+import type { Logger } from '../logger.js';
+import { createMetrics } from '../metrics/metrics.js';
+import { AcceptanceWindow } from '../policies/acceptance-window.js';
+import { ReadRouter, replicaName, type ReplicaProbe } from '../replicas/read-router.js';
+import type { KinesisConsumer } from '../streams/kinesis-consumer.js';
+import { createStreamConsumer } from '../streams/stream-consumer.js';
+import { IngestionService } from '../telemetry/ingestion.service.js';
+import { assertCatalogSupported } from '../timescaledb/timescaledb-catalog.repository.js';
 
 export interface RunningService {
   /** Base URL of the HTTP API. */

@@ -7,8 +7,8 @@ import { waitForDatabase } from '../db/wait-for-database.js';
 import type { Logger } from '../logger.js';
 import { createMetrics } from '../metrics/metrics.js';
 import { AcceptanceWindow } from '../policies/acceptance-window.js';
-import type { ConsumerHooks, KinesisConsumer } from './kinesis-consumer.js';
-import { createStreamConsumer } from './stream-consumer.js';
+import type { ConsumerHooks, KinesisConsumer } from '../streams/kinesis-consumer.js';
+import { createStreamConsumer } from '../streams/stream-consumer.js';
 
 export interface ConsumerProcess {
   consumer: KinesisConsumer;

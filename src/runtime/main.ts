@@ -1,5 +1,5 @@
+import { startService } from './api-process.js';
 import { runProcess } from './process-entry.js';
-import { startService } from './service.js';
 
 /** Entry point: parse the environment once, start, and stop gracefully on SIGINT/SIGTERM. */
 runProcess(async (config, logger) => {

@@ -1,5 +1,9 @@
 import { parseArgs } from 'node:util';
 
+import { csvHeader, csvLine, ndjsonLine, STREAM_FORMATS, STREAMS } from '../archive/archive-format.js';
+import { ArchiveJob } from '../archive/archive-job.js';
+import { queryArchive, restoreArchive } from '../archive/archive-restore.js';
+import { S3ObjectStore } from '../archive/object-store.js';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { createDb } from '../db/create-db.js';
 import type { Db } from '../db/database.js';
@@ -11,10 +15,6 @@ import { createLogger } from '../logger.js';
 import type { Stream } from '../telemetry/reading.js';
 import { DAY_MS } from '../time.js';
 import { assertCatalogSupported } from '../timescaledb/timescaledb-catalog.repository.js';
-import { csvHeader, csvLine, ndjsonLine, STREAM_FORMATS, STREAMS } from './archive-format.js';
-import { ArchiveJob } from './archive-job.js';
-import { queryArchive, restoreArchive } from './archive-restore.js';
-import { S3ObjectStore } from './object-store.js';
 
 const USAGE = `Usage: npm run archive -- <command> [options]
 
