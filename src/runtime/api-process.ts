@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 
 import { createApp } from '../app.js';
@@ -23,6 +21,7 @@ import type { KinesisConsumer } from '../streams/kinesis-consumer.js';
 import { createStreamConsumer } from '../streams/stream-consumer.js';
 import { IngestionService } from '../telemetry/ingestion.service.js';
 import { assertCatalogSupported } from '../timescaledb/timescaledb-catalog.repository.js';
+import { listen } from './http-listener.js';
 
 export interface RunningService {
   /** Base URL of the HTTP API. */
@@ -197,17 +196,12 @@ export async function startService(
   });
   // Koa's callback returns a promise; node:http ignores it (errors are handled inside).
   const handler = app.callback();
-  const server: Server = createServer((req, res) => void handler(req, res));
-  server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
-  server.headersTimeout = config.http.headersTimeoutMs;
-  server.requestTimeout = config.http.requestTimeoutMs;
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolveListen());
+  const listener = await listen((req, res) => void handler(req, res), {
+    port: config.port,
+    host: config.host,
+    timeouts: config.http,
   });
-  const address = server.address() as AddressInfo;
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const url = `http://${host}:${address.port}`;
+  const url = listener.url;
   streamConsumer?.start();
 
   let stopping: Promise<void> | undefined;
@@ -221,13 +215,7 @@ export async function startService(
         await new Promise((done) => setTimeout(done, config.shutdownDrainMs));
       }
       // 1. Stop accepting; let in-flight requests finish (their readings are in the queue).
-      const closed = new Promise<void>((done) => server.close(() => done()));
-      server.closeIdleConnections();
-      const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
-      const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-      await closed;
-      clearInterval(idleSweep);
-      clearTimeout(force);
+      await listener.close(SHUTDOWN_GRACE_MS);
       // 2. Write whatever is still queued, and the stream batches being committed (their
       //    leases are released), then stop the jobs and the database.
       await Promise.all([ingestion.drain(), streamConsumer?.stop()]);

@@ -1,6 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-
 import { ConfigError, type Config } from '../config/config.js';
 import { createDb } from '../db/create-db.js';
 import { waitForDatabase } from '../db/wait-for-database.js';
@@ -9,6 +6,7 @@ import { createMetrics } from '../metrics/metrics.js';
 import { AcceptanceWindow } from '../policies/acceptance-window.js';
 import type { ConsumerHooks, KinesisConsumer } from '../streams/kinesis-consumer.js';
 import { createStreamConsumer } from '../streams/stream-consumer.js';
+import { listen } from './http-listener.js';
 
 export interface ConsumerProcess {
   consumer: KinesisConsumer;
@@ -57,36 +55,32 @@ export async function startConsumerProcess(
     ...(options.hooks ? { hooks: options.hooks } : {}),
   });
 
-  const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '').split('?')[0];
-    if (req.method === 'GET' && path === '/metrics') {
-      metrics.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
-        () => res.writeHead(500).end(),
-      );
-    } else if (req.method === 'GET' && (path === '/healthz' || path === '/readyz')) {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: consumer.state }));
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const listener = await listen(
+    (req, res) => {
+      const path = (req.url ?? '').split('?')[0];
+      if (req.method === 'GET' && path === '/metrics') {
+        metrics.registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+          () => res.writeHead(500).end(),
+        );
+      } else if (req.method === 'GET' && (path === '/healthz' || path === '/readyz')) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: consumer.state }));
+      } else {
+        res.writeHead(404).end();
+      }
+    },
+    { port: config.port, host: config.host },
+  );
   consumer.start();
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       await consumer.stop();
-      server.closeAllConnections();
-      await new Promise<void>((done) => server.close(() => done()));
+      await listener.close(0);
       acceptance.stop();
       await dbHandle.close();
       logger.info('stopped');
     })());
-  return { consumer, url: `http://${host}:${address.port}`, stop };
+  return { consumer, url: listener.url, stop };
 }
