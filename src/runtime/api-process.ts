@@ -8,19 +8,18 @@ import { resolveAdminKey } from '../auth/admin-key.js';
 import { ApiKeyService } from '../auth/api-key.service.js';
 import { RateLimiter } from '../auth/rate-limiter.js';
 import type { Config } from '../config/config.js';
-import { createDb, type DbHandle } from '../db/create-db.js';
-import { listMigrationNames, migrate } from '../db/migrate.js';
-import { waitForDatabase } from '../db/wait-for-database.js';
-import { startEmbeddedDb, type EmbeddedDb } from '../embedded/embedded-db.js';
+import type { DbHandle } from '../db/create-db.js';
+import { listMigrationNames } from '../db/migrate.js';
+import type { EmbeddedDb } from '../embedded/embedded-db.js';
 import { JobScheduler } from '../jobs/job-scheduler.js';
 import type { Logger } from '../logger.js';
 import { createMetrics } from '../metrics/metrics.js';
 import { AcceptanceWindow } from '../policies/acceptance-window.js';
-import { ReadRouter, replicaName, type ReplicaProbe } from '../replicas/read-router.js';
+import { ReadRouter, type ReplicaProbe } from '../replicas/read-router.js';
 import type { KinesisConsumer } from '../streams/kinesis-consumer.js';
 import { createStreamConsumer } from '../streams/stream-consumer.js';
 import { IngestionService } from '../telemetry/ingestion.service.js';
-import { assertCatalogSupported } from '../timescaledb/timescaledb-catalog.repository.js';
+import { openDatabase } from './database.js';
 import { listen } from './http-listener.js';
 
 export interface RunningService {
@@ -67,48 +66,22 @@ export async function startService(
   logger: Logger,
   options: StartOptions = {},
 ): Promise<RunningService> {
-  let embedded: EmbeddedDb | undefined;
-  let databaseUrl = config.database.url;
-  if (!databaseUrl) {
-    const dataDir = options.inMemory ? undefined : resolve(config.database.dataDir);
-    embedded = await startEmbeddedDb({ dataDir, host: '127.0.0.1', port: config.database.embeddedPort }, logger);
-    databaseUrl = embedded.url;
-    logger.info('embedded TimescaleDB started', {
-      dataDir: dataDir ?? 'memory',
-      url: databaseUrl,
-      pid: embedded.process.pid,
-    });
-    const applied = await migrate({ databaseUrl, logger });
-    if (applied.length > 0) logger.info('migrations applied', { migrations: applied.map((m) => m.name) });
-  }
-
-  // The embedded database serves a single session: one connection, or transactions leak.
   const metrics = createMetrics();
-  const dbHandle = createDb({
-    url: databaseUrl,
-    max: embedded ? 1 : config.database.poolMax,
-    statementTimeoutMs: config.database.statementTimeoutMs,
-    lockTimeoutMs: config.database.lockTimeoutMs,
-    prepare: embedded === undefined && config.database.prepare,
-    logger,
-    onQueryError: () => metrics.databaseErrors.inc(),
-  });
-  await waitForDatabase(dbHandle.db, 30_000);
-  const catalog = await assertCatalogSupported(dbHandle.db);
-  if (catalog.status === 'ok') logger.info('TimescaleDB catalog recognised', { timescaledb: catalog.version });
-  // A replica that is down at start-up is no reason not to start: reads skip it until it answers.
-  const replicaHandles = config.replicas.urls.map((url) => ({
-    name: replicaName(url),
-    handle: createDb({
-      url,
+  const database = await openDatabase(config, logger, {
+    embedded: {
+      dataDir: options.inMemory ? undefined : resolve(config.database.dataDir),
+      port: config.database.embeddedPort,
+    },
+    pool: {
       max: config.database.poolMax,
       statementTimeoutMs: config.database.statementTimeoutMs,
-      lockTimeoutMs: config.database.lockTimeoutMs,
       prepare: config.database.prepare,
-      logger: logger.child({ replica: replicaName(url) }),
-      onQueryError: () => metrics.databaseErrors.inc(),
-    }),
-  }));
+    },
+    checkCatalog: true,
+    replicaUrls: config.replicas.urls,
+    onQueryError: () => metrics.databaseErrors.inc(),
+  });
+  const { url: databaseUrl, primary: dbHandle, embedded, replicas: replicaHandles } = database;
   const reads = new ReadRouter(
     dbHandle.db,
     replicaHandles.map(({ name, handle }) => ({ name, db: handle.db })),
@@ -222,9 +195,7 @@ export async function startService(
       await jobs?.stop();
       store?.destroy();
       acceptance.stop();
-      await dbHandle.close();
-      await Promise.all(replicaHandles.map(({ handle }) => handle.close()));
-      await embedded?.stop();
+      await database.close();
       logger.info('stopped');
     })());
 

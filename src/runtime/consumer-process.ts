@@ -1,11 +1,10 @@
 import { ConfigError, type Config } from '../config/config.js';
-import { createDb } from '../db/create-db.js';
-import { waitForDatabase } from '../db/wait-for-database.js';
 import type { Logger } from '../logger.js';
 import { createMetrics } from '../metrics/metrics.js';
 import { AcceptanceWindow } from '../policies/acceptance-window.js';
 import type { ConsumerHooks, KinesisConsumer } from '../streams/kinesis-consumer.js';
 import { createStreamConsumer } from '../streams/stream-consumer.js';
+import { openDatabase } from './database.js';
 import { listen } from './http-listener.js';
 
 export interface ConsumerProcess {
@@ -35,15 +34,12 @@ export async function startConsumerProcess(
   }
   if (config.kinesis.streams.length === 0) throw new ConfigError('KINESIS_STREAMS names no stream to consume.');
   const metrics = createMetrics();
-  const dbHandle = createDb({
-    url: config.database.url,
-    max: config.database.poolMax,
-    statementTimeoutMs: config.database.statementTimeoutMs,
-    lockTimeoutMs: config.database.lockTimeoutMs,
-    logger,
+  const database = await openDatabase(config, logger, {
+    pool: { max: config.database.poolMax, statementTimeoutMs: config.database.statementTimeoutMs },
+    checkCatalog: false,
     onQueryError: () => metrics.databaseErrors.inc(),
   });
-  await waitForDatabase(dbHandle.db, 30_000);
+  const dbHandle = database.primary;
   const acceptance = new AcceptanceWindow(dbHandle.db, logger);
   await acceptance.start();
   const consumer = createStreamConsumer({
@@ -79,7 +75,7 @@ export async function startConsumerProcess(
       await consumer.stop();
       await listener.close(0);
       acceptance.stop();
-      await dbHandle.close();
+      await database.close();
       logger.info('stopped');
     })());
   return { consumer, url: listener.url, stop };
