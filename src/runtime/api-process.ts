@@ -21,6 +21,7 @@ import { createStreamConsumer } from '../streams/stream-consumer.js';
 import { IngestionService } from '../telemetry/ingestion.service.js';
 import { openDatabase } from './database.js';
 import { listen } from './http-listener.js';
+import { archiveMetrics, ingestMetrics, replicaReadMetrics } from './metric-hooks.js';
 
 export interface RunningService {
   /** Base URL of the HTTP API. */
@@ -61,6 +62,12 @@ export interface StartOptions {
 
 const SHUTDOWN_GRACE_MS = 20_000;
 
+/**
+ * The API process (`npm start`): the database (runtime/database.ts), then its parts wired
+ * together: the read router, the acceptance window, the ingest queue, the archive and the job
+ * scheduler, the stream consumer when it runs in this process, and the HTTP app on the one
+ * listener (runtime/http-listener.ts). What runs where: docs/architecture.md.
+ */
 export async function startService(
   config: Config,
   logger: Logger,
@@ -89,14 +96,7 @@ export async function startService(
       maxLagMs: config.replicas.maxLagMs,
       logger,
       ...(options.replicaProbe ? { probe: options.replicaProbe } : {}),
-      observer: {
-        served: (replica, lagMs) => {
-          metrics.replicaReads.inc({ replica, outcome: 'served' });
-          metrics.replicaLag.set({ replica }, lagMs / 1000);
-        },
-        skipped: (replica, reason) => metrics.replicaReads.inc({ replica, outcome: reason }),
-        fellBack: (reason) => metrics.primaryFallbacks.inc({ reason }),
-      },
+      observer: replicaReadMetrics(metrics),
     },
   );
   if (replicaHandles.length > 0) {
@@ -105,24 +105,12 @@ export async function startService(
   for (const name of config.ignored) logger.warn(`${name} is no longer used and is ignored`, { setting: name });
   const acceptance = new AcceptanceWindow(dbHandle.db, logger);
   await acceptance.start();
-  const ingestion = new IngestionService(dbHandle.db, config.ingest, logger, {
-    batchWritten: (readings, seconds) => {
-      metrics.batchReadings.observe(readings);
-      metrics.flushSeconds.observe(seconds);
-    },
-    answered: (stream, accepted, duplicates) => {
-      metrics.readings.inc({ stream, outcome: 'accepted' }, accepted);
-      metrics.readings.inc({ stream, outcome: 'duplicate' }, duplicates);
-    },
-  });
+  const ingestion = new IngestionService(dbHandle.db, config.ingest, logger, ingestMetrics(metrics));
   metrics.setQueueDepthSource(() => ingestion.queueDepth);
   const store = config.archive ? new S3ObjectStore(config.archive) : undefined;
   const archive = new ArchiveJob(dbHandle.maintenanceDb, store, logger.child({ job: 'archive' }), {
     prefix: config.archive?.prefix ?? 'archive',
-    onOutcome: (stream, outcome, rows) => {
-      metrics.archiveChunks.inc({ stream, outcome });
-      if (outcome === 'archived') metrics.archiveRows.inc({ stream }, rows);
-    },
+    onOutcome: archiveMetrics(metrics),
   });
   metrics.setArchiveFailingSource(async () => (await listFailingChunks(dbHandle.db)).length);
   // The archive job runs on a server too (TimescaleDB's scheduler cannot upload): every instance
