@@ -13,7 +13,7 @@ import { ArchiveJob } from '../src/archive/archive-job.js';
 import { S3ObjectStore } from '../src/archive/object-store.js';
 import { loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/logger.js';
-import { startService } from '../src/service.js';
+import { startService } from '../src/runtime/api-process.js';
 import { DAY_MS } from '../src/time.js';
 import { startTestS3 } from '../tools/harness/s3-server.js';
 

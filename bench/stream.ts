@@ -6,7 +6,7 @@
  */
 import { loadConfig } from '../src/config/config.js';
 import { createLogger } from '../src/logger.js';
-import { startService } from '../src/service.js';
+import { startService } from '../src/runtime/api-process.js';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startKinesisEmulator } from '../tools/harness/kinesis-emulator.js';
 import { KinesisSink } from '../tools/simulator/kinesis-sink.js';
 

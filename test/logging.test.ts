@@ -9,7 +9,7 @@ import { errorHandler } from '../src/http/error-handler.js';
 import { requestId } from '../src/http/request-id.js';
 import { requestLog } from '../src/http/request-log.js';
 import { createLogger, shouldPrettyPrint, type LogLevel } from '../src/logger.js';
-import { startService } from '../src/service.js';
+import { startService } from '../src/runtime/api-process.js';
 import { fileDatabaseUrl, serverUnderTest } from './helpers/test-database.js';
 
 const ADMIN_KEY = 'logging-admin-key-0123456789abcdef0123456789';

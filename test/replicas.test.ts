@@ -7,7 +7,7 @@ import { migrate } from '../src/db/migrate.js';
 import { startEmbeddedDb, type EmbeddedDb } from '../src/embedded/embedded-db.js';
 import { createLogger } from '../src/logger.js';
 import { defaultProbe, type ReplicaProbe } from '../src/replicas/read-router.js';
-import { startService, type RunningService } from '../src/service.js';
+import { startService, type RunningService } from '../src/runtime/api-process.js';
 import { TEST_ADMIN_KEY, meterReading, minutesAgo, vehicleReading } from './helpers/test-service.js';
 
 /**

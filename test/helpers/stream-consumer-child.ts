@@ -5,7 +5,7 @@
  */
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/logger.js';
-import { startConsumerProcess } from '../../src/streams/consumer-process.js';
+import { startConsumerProcess } from '../../src/runtime/consumer-process.js';
 
 const crashOn = Number(process.env.CRASH_ON_COMMIT ?? 0);
 let commits = 0;

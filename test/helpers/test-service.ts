@@ -1,6 +1,6 @@
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/logger.js';
-import { startService, type RunningService, type StartOptions } from '../../src/service.js';
+import { startService, type RunningService, type StartOptions } from '../../src/runtime/api-process.js';
 import { fileDatabaseUrl, onBeforeDrop, serverUnderTest } from './test-database.js';
 
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef0123456789';

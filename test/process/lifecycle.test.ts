@@ -12,7 +12,7 @@ import { freePort } from '../../tools/net/free-port.js';
 import { databaseEnv, embeddedOnly } from '../helpers/test-database.js';
 
 test('an invalid environment stops start-up with a message naming the variable', async (t) => {
-  const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+  const main = fileURLToPath(new URL('../../src/runtime/main.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', main], {
     env: { ...process.env, PORT: 'not-a-port', INGEST_FLUSH_INTERVAL_MS: '-3' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -108,7 +108,7 @@ async function countMeterReadings(url: string): Promise<number> {
   return total;
 }
 
-const ARCHIVE_CLI = fileURLToPath(new URL('../../src/archive/archive-cli.ts', import.meta.url));
+const ARCHIVE_CLI = fileURLToPath(new URL('../../src/runtime/archive-cli.ts', import.meta.url));
 
 /** Runs a script to its end: exit code and what it printed. */
 async function runScript(script: string, args: string[], env: Record<string, string>) {
@@ -149,7 +149,7 @@ embeddedOnly('it opens the embedded data folder from several processes', { seria
     let acknowledged = await postReadings(first.url, 'life-0', 30, base);
 
     const port = String(await freePort());
-    const second = await runScript(fileURLToPath(new URL('../../src/main.ts', import.meta.url)), [], {
+    const second = await runScript(fileURLToPath(new URL('../../src/runtime/main.ts', import.meta.url)), [], {
       DATA_DIR: dataDir,
       PORT: port,
       HOST: '127.0.0.1',

@@ -93,14 +93,14 @@ embeddedOnly('the walkthrough uses the embedded database in DATA_DIR')(
     const perDay = DAY_MS / (DEMO_STEP_MINUTES * 60_000);
     t.is(written.meterReadings, days * perDay);
 
-    const archived = await run(process.execPath, [...script('src/archive/archive-cli.ts'), 'run'], { env });
+    const archived = await run(process.execPath, [...script('src/runtime/archive-cli.ts'), 'run'], { env });
     const report = JSON.parse(archived.stdout.trim().split('\n').at(-1)!) as { archived: number; failed: number };
     t.like(report, { archived: 2 * days, failed: 0 }, 'every demo day of both streams archived');
 
     const query = await run(
       process.execPath,
       [
-        ...script('src/archive/archive-cli.ts'),
+        ...script('src/runtime/archive-cli.ts'),
         'query',
         '--stream',
         'meter',
@@ -135,7 +135,7 @@ embeddedOnly('the walkthrough uses the embedded database in DATA_DIR')(
     // And back into the database, whole.
     const restored = await run(
       process.execPath,
-      [...script('src/archive/archive-cli.ts'), 'restore', '--from', written.from, '--to', written.to],
+      [...script('src/runtime/archive-cli.ts'), 'restore', '--from', written.from, '--to', written.to],
       { env },
     );
     const reports = restored.stdout

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 import { freePort } from '../../tools/net/free-port.js';
 
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/runtime/main.ts', import.meta.url));
 // Generous: on a loaded 2-core machine a spawned service with its database takes over a minute.
 const START_TIMEOUT_MS = 180_000;
 const OUTPUT_TAIL_BYTES = 256 * 1024;

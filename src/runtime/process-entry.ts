@@ -1,6 +1,6 @@
-import { ConfigError, loadConfig, type Config } from './config/config.js';
-import { DataDirInUseError } from './embedded/data-dir-lock.js';
-import { createLoggerFromConfig, type Logger } from './logger.js';
+import { ConfigError, loadConfig, type Config } from '../config/config.js';
+import { DataDirInUseError } from '../embedded/data-dir-lock.js';
+import { createLoggerFromConfig, type Logger } from '../logger.js';
 
 /**
  * What the process entry points (`npm start`, `npm run consume`) share: parse the environment

@@ -1,28 +1,27 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 
-import { createApp } from './app.js';
-import { ArchiveJob } from './archive/archive-job.js';
-import { listFailingChunks } from './archive/archive.repository.js';
-import { S3ObjectStore } from './archive/object-store.js';
-import { resolveAdminKey } from './auth/admin-key.js';
-import { ApiKeyService } from './auth/api-key.service.js';
-import { RateLimiter } from './auth/rate-limiter.js';
-import type { Config } from './config/config.js';
-import { createDb, type DbHandle } from './db/create-db.js';
-import { listMigrationNames, migrate } from './db/migrate.js';
-import { waitForDatabase } from './db/wait-for-database.js';
-import { startEmbeddedDb, type EmbeddedDb } from './embedded/embedded-db.js';
-import { JobScheduler } from './jobs/job-scheduler.js';
-import type { Logger } from './logger.js';
-import { createMetrics } from './metrics/metrics.js';
-import { AcceptanceWindow } from './policies/acceptance-window.js';
-import { ReadRouter, replicaName, type ReplicaProbe } from './replicas/read-router.js';
-import type { KinesisConsumer } from './streams/kinesis-consumer.js';
-import { createStreamConsumer } from './streams/stream-consumer.js';
-import { IngestionService } from './telemetry/ingestion.service.js';
-import { assertCatalogSupported } from './timescaledb/timescaledb-catalog.repository.js';
+import { createApp } from '../app.js';
+import { ArchiveJob } from '../archive/archive-job.js';
+import { listFailingChunks } from '../archive/archive.repository.js';
+import { S3ObjectStore } from '../archive/object-store.js';
+import { resolveAdminKey } from '../auth/admin-key.js';
+import { ApiKeyService } from '../auth/api-key.service.js';
+import { RateLimiter } from '../auth/rate-limiter.js';
+import type { Config } from '../config/config.js';
+import type { DbHandle } from '../db/create-db.js';
+import { listMigrationNames } from '../db/migrate.js';
+import type { EmbeddedDb } from '../embedded/embedded-db.js';
+import { JobScheduler } from '../jobs/job-scheduler.js';
+import type { Logger } from '../logger.js';
+import { createMetrics } from '../metrics/metrics.js';
+import { AcceptanceWindow } from '../policies/acceptance-window.js';
+import { ReadRouter, type ReplicaProbe } from '../replicas/read-router.js';
+import type { KinesisConsumer } from '../streams/kinesis-consumer.js';
+import { createStreamConsumer } from '../streams/stream-consumer.js';
+import { IngestionService } from '../telemetry/ingestion.service.js';
+import { openDatabase } from './database.js';
+import { listen } from './http-listener.js';
+import { archiveMetrics, ingestMetrics, replicaReadMetrics } from './metric-hooks.js';
 
 export interface RunningService {
   /** Base URL of the HTTP API. */
@@ -63,53 +62,33 @@ export interface StartOptions {
 
 const SHUTDOWN_GRACE_MS = 20_000;
 
+/**
+ * The API process (`npm start`): the database (runtime/database.ts), then its parts wired
+ * together: the read router, the acceptance window, the ingest queue, the archive and the job
+ * scheduler, the stream consumer when it runs in this process, and the HTTP app on the one
+ * listener (runtime/http-listener.ts). What runs where: docs/architecture.md.
+ */
 export async function startService(
   config: Config,
   logger: Logger,
   options: StartOptions = {},
 ): Promise<RunningService> {
-  let embedded: EmbeddedDb | undefined;
-  let databaseUrl = config.database.url;
-  if (!databaseUrl) {
-    const dataDir = options.inMemory ? undefined : resolve(config.database.dataDir);
-    embedded = await startEmbeddedDb({ dataDir, host: '127.0.0.1', port: config.database.embeddedPort }, logger);
-    databaseUrl = embedded.url;
-    logger.info('embedded TimescaleDB started', {
-      dataDir: dataDir ?? 'memory',
-      url: databaseUrl,
-      pid: embedded.process.pid,
-    });
-    const applied = await migrate({ databaseUrl, logger });
-    if (applied.length > 0) logger.info('migrations applied', { migrations: applied.map((m) => m.name) });
-  }
-
-  // The embedded database serves a single session: one connection, or transactions leak.
   const metrics = createMetrics();
-  const dbHandle = createDb({
-    url: databaseUrl,
-    max: embedded ? 1 : config.database.poolMax,
-    statementTimeoutMs: config.database.statementTimeoutMs,
-    lockTimeoutMs: config.database.lockTimeoutMs,
-    prepare: embedded === undefined && config.database.prepare,
-    logger,
-    onQueryError: () => metrics.databaseErrors.inc(),
-  });
-  await waitForDatabase(dbHandle.db, 30_000);
-  const catalog = await assertCatalogSupported(dbHandle.db);
-  if (catalog.status === 'ok') logger.info('TimescaleDB catalog recognised', { timescaledb: catalog.version });
-  // A replica that is down at start-up is no reason not to start: reads skip it until it answers.
-  const replicaHandles = config.replicas.urls.map((url) => ({
-    name: replicaName(url),
-    handle: createDb({
-      url,
+  const database = await openDatabase(config, logger, {
+    embedded: {
+      dataDir: options.inMemory ? undefined : resolve(config.database.dataDir),
+      port: config.database.embeddedPort,
+    },
+    pool: {
       max: config.database.poolMax,
       statementTimeoutMs: config.database.statementTimeoutMs,
-      lockTimeoutMs: config.database.lockTimeoutMs,
       prepare: config.database.prepare,
-      logger: logger.child({ replica: replicaName(url) }),
-      onQueryError: () => metrics.databaseErrors.inc(),
-    }),
-  }));
+    },
+    checkCatalog: true,
+    replicaUrls: config.replicas.urls,
+    onQueryError: () => metrics.databaseErrors.inc(),
+  });
+  const { url: databaseUrl, primary: dbHandle, embedded, replicas: replicaHandles } = database;
   const reads = new ReadRouter(
     dbHandle.db,
     replicaHandles.map(({ name, handle }) => ({ name, db: handle.db })),
@@ -117,14 +96,7 @@ export async function startService(
       maxLagMs: config.replicas.maxLagMs,
       logger,
       ...(options.replicaProbe ? { probe: options.replicaProbe } : {}),
-      observer: {
-        served: (replica, lagMs) => {
-          metrics.replicaReads.inc({ replica, outcome: 'served' });
-          metrics.replicaLag.set({ replica }, lagMs / 1000);
-        },
-        skipped: (replica, reason) => metrics.replicaReads.inc({ replica, outcome: reason }),
-        fellBack: (reason) => metrics.primaryFallbacks.inc({ reason }),
-      },
+      observer: replicaReadMetrics(metrics),
     },
   );
   if (replicaHandles.length > 0) {
@@ -133,24 +105,12 @@ export async function startService(
   for (const name of config.ignored) logger.warn(`${name} is no longer used and is ignored`, { setting: name });
   const acceptance = new AcceptanceWindow(dbHandle.db, logger);
   await acceptance.start();
-  const ingestion = new IngestionService(dbHandle.db, config.ingest, logger, {
-    batchWritten: (readings, seconds) => {
-      metrics.batchReadings.observe(readings);
-      metrics.flushSeconds.observe(seconds);
-    },
-    answered: (stream, accepted, duplicates) => {
-      metrics.readings.inc({ stream, outcome: 'accepted' }, accepted);
-      metrics.readings.inc({ stream, outcome: 'duplicate' }, duplicates);
-    },
-  });
+  const ingestion = new IngestionService(dbHandle.db, config.ingest, logger, ingestMetrics(metrics));
   metrics.setQueueDepthSource(() => ingestion.queueDepth);
   const store = config.archive ? new S3ObjectStore(config.archive) : undefined;
   const archive = new ArchiveJob(dbHandle.maintenanceDb, store, logger.child({ job: 'archive' }), {
     prefix: config.archive?.prefix ?? 'archive',
-    onOutcome: (stream, outcome, rows) => {
-      metrics.archiveChunks.inc({ stream, outcome });
-      if (outcome === 'archived') metrics.archiveRows.inc({ stream }, rows);
-    },
+    onOutcome: archiveMetrics(metrics),
   });
   metrics.setArchiveFailingSource(async () => (await listFailingChunks(dbHandle.db)).length);
   // The archive job runs on a server too (TimescaleDB's scheduler cannot upload): every instance
@@ -197,17 +157,12 @@ export async function startService(
   });
   // Koa's callback returns a promise; node:http ignores it (errors are handled inside).
   const handler = app.callback();
-  const server: Server = createServer((req, res) => void handler(req, res));
-  server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
-  server.headersTimeout = config.http.headersTimeoutMs;
-  server.requestTimeout = config.http.requestTimeoutMs;
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolveListen());
+  const listener = await listen((req, res) => void handler(req, res), {
+    port: config.port,
+    host: config.host,
+    timeouts: config.http,
   });
-  const address = server.address() as AddressInfo;
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const url = `http://${host}:${address.port}`;
+  const url = listener.url;
   streamConsumer?.start();
 
   let stopping: Promise<void> | undefined;
@@ -221,22 +176,14 @@ export async function startService(
         await new Promise((done) => setTimeout(done, config.shutdownDrainMs));
       }
       // 1. Stop accepting; let in-flight requests finish (their readings are in the queue).
-      const closed = new Promise<void>((done) => server.close(() => done()));
-      server.closeIdleConnections();
-      const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
-      const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-      await closed;
-      clearInterval(idleSweep);
-      clearTimeout(force);
+      await listener.close(SHUTDOWN_GRACE_MS);
       // 2. Write whatever is still queued, and the stream batches being committed (their
       //    leases are released), then stop the jobs and the database.
       await Promise.all([ingestion.drain(), streamConsumer?.stop()]);
       await jobs?.stop();
       store?.destroy();
       acceptance.stop();
-      await dbHandle.close();
-      await Promise.all(replicaHandles.map(({ handle }) => handle.close()));
-      await embedded?.stop();
+      await database.close();
       logger.info('stopped');
     })());
 

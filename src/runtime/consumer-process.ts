@@ -1,14 +1,11 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-
 import { ConfigError, type Config } from '../config/config.js';
-import { createDb } from '../db/create-db.js';
-import { waitForDatabase } from '../db/wait-for-database.js';
 import type { Logger } from '../logger.js';
 import { createMetrics } from '../metrics/metrics.js';
 import { AcceptanceWindow } from '../policies/acceptance-window.js';
-import type { ConsumerHooks, KinesisConsumer } from './kinesis-consumer.js';
-import { createStreamConsumer } from './stream-consumer.js';
+import type { ConsumerHooks, KinesisConsumer } from '../streams/kinesis-consumer.js';
+import { createStreamConsumer } from '../streams/stream-consumer.js';
+import { openDatabase } from './database.js';
+import { listen } from './http-listener.js';
 
 export interface ConsumerProcess {
   consumer: KinesisConsumer;
@@ -37,15 +34,12 @@ export async function startConsumerProcess(
   }
   if (config.kinesis.streams.length === 0) throw new ConfigError('KINESIS_STREAMS names no stream to consume.');
   const metrics = createMetrics();
-  const dbHandle = createDb({
-    url: config.database.url,
-    max: config.database.poolMax,
-    statementTimeoutMs: config.database.statementTimeoutMs,
-    lockTimeoutMs: config.database.lockTimeoutMs,
-    logger,
+  const database = await openDatabase(config, logger, {
+    pool: { max: config.database.poolMax, statementTimeoutMs: config.database.statementTimeoutMs },
+    checkCatalog: false,
     onQueryError: () => metrics.databaseErrors.inc(),
   });
-  await waitForDatabase(dbHandle.db, 30_000);
+  const dbHandle = database.primary;
   const acceptance = new AcceptanceWindow(dbHandle.db, logger);
   await acceptance.start();
   const consumer = createStreamConsumer({
@@ -57,36 +51,32 @@ export async function startConsumerProcess(
     ...(options.hooks ? { hooks: options.hooks } : {}),
   });
 
-  const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '').split('?')[0];
-    if (req.method === 'GET' && path === '/metrics') {
-      metrics.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
-        () => res.writeHead(500).end(),
-      );
-    } else if (req.method === 'GET' && (path === '/healthz' || path === '/readyz')) {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: consumer.state }));
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const listener = await listen(
+    (req, res) => {
+      const path = (req.url ?? '').split('?')[0];
+      if (req.method === 'GET' && path === '/metrics') {
+        metrics.registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+          () => res.writeHead(500).end(),
+        );
+      } else if (req.method === 'GET' && (path === '/healthz' || path === '/readyz')) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: consumer.state }));
+      } else {
+        res.writeHead(404).end();
+      }
+    },
+    { port: config.port, host: config.host },
+  );
   consumer.start();
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       await consumer.stop();
-      server.closeAllConnections();
-      await new Promise<void>((done) => server.close(() => done()));
+      await listener.close(0);
       acceptance.stop();
-      await dbHandle.close();
+      await database.close();
       logger.info('stopped');
     })());
-  return { consumer, url: `http://${host}:${address.port}`, stop };
+  return { consumer, url: listener.url, stop };
 }

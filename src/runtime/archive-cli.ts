@@ -1,20 +1,16 @@
 import { parseArgs } from 'node:util';
 
+import { csvHeader, csvLine, ndjsonLine, STREAM_FORMATS, STREAMS } from '../archive/archive-format.js';
+import { ArchiveJob } from '../archive/archive-job.js';
+import { queryArchive, restoreArchive } from '../archive/archive-restore.js';
+import { S3ObjectStore } from '../archive/object-store.js';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
-import { createDb } from '../db/create-db.js';
 import type { Db } from '../db/database.js';
-import { migrate } from '../db/migrate.js';
-import { waitForDatabase } from '../db/wait-for-database.js';
 import { DataDirInUseError } from '../embedded/data-dir-lock.js';
-import { startEmbeddedDb, type EmbeddedDb } from '../embedded/embedded-db.js';
 import { createLogger } from '../logger.js';
 import type { Stream } from '../telemetry/reading.js';
 import { DAY_MS } from '../time.js';
-import { assertCatalogSupported } from '../timescaledb/timescaledb-catalog.repository.js';
-import { csvHeader, csvLine, ndjsonLine, STREAM_FORMATS, STREAMS } from './archive-format.js';
-import { ArchiveJob } from './archive-job.js';
-import { queryArchive, restoreArchive } from './archive-restore.js';
-import { S3ObjectStore } from './object-store.js';
+import { openDatabase } from './database.js';
 
 const USAGE = `Usage: npm run archive -- <command> [options]
 
@@ -46,30 +42,16 @@ function stream(value: string | undefined): Stream | undefined {
 }
 
 async function withDatabase<T>(config: Config, work: (db: Db) => Promise<T>): Promise<T> {
-  let embedded: EmbeddedDb | undefined;
-  let url = config.database.url;
-  if (!url) {
-    embedded = await startEmbeddedDb({ dataDir: config.database.dataDir, host: '127.0.0.1', port: 0 });
-    url = embedded.url;
-    await migrate({ databaseUrl: url });
-  }
   // Failures reach the user as the command's error; the retries while waiting are not news.
-  const logger = createLogger('silent');
-  const handle = createDb({
-    url,
-    max: 1,
-    statementTimeoutMs: 60 * 60_000,
-    lockTimeoutMs: config.database.lockTimeoutMs,
-    logger,
+  const database = await openDatabase(config, createLogger('silent'), {
+    embedded: { dataDir: config.database.dataDir, port: 0 },
+    pool: { max: 1, statementTimeoutMs: 60 * 60_000 },
+    checkCatalog: true,
   });
   try {
-    // The embedded server takes one client at a time: wait until the migrator's has left.
-    await waitForDatabase(handle.db, 30_000);
-    await assertCatalogSupported(handle.db);
-    return await work(handle.maintenanceDb);
+    return await work(database.primary.maintenanceDb);
   } finally {
-    await handle.close();
-    await embedded?.stop();
+    await database.close();
   }
 }
 

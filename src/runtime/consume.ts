@@ -1,5 +1,5 @@
-import { runProcess } from '../process-entry.js';
 import { startConsumerProcess } from './consumer-process.js';
+import { runProcess } from './process-entry.js';
 
 /** `npm run consume`: the stream consumer alone; stops gracefully on SIGINT/SIGTERM. */
 runProcess(async (config, logger) => {
