@@ -11,6 +11,33 @@ import {
   type ConsumerOptions,
 } from '../../src/streams/kinesis-consumer.js';
 import { DAY_MS, MINUTE_MS } from '../../src/time.js';
+import {
+  EMULATOR_CREDENTIALS,
+  EMULATOR_REGION,
+  startKinesisEmulator,
+  type KinesisEmulator,
+} from '../../tools/harness/kinesis-emulator.js';
+import { startTestService, type TestService } from './test-service.js';
+
+/**
+ * The local Kinesis emulator with `streams` created (name, shards), and a test service pointed at
+ * it with `env` (its consumer takes the credentials from the SDK's default chain, as in production).
+ */
+export async function startEmulatorAndService(
+  streams: [name: string, shards: number][],
+  env: Record<string, string>,
+): Promise<{ emulator: KinesisEmulator; svc: TestService }> {
+  process.env.AWS_ACCESS_KEY_ID = EMULATOR_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = EMULATOR_CREDENTIALS.secretAccessKey;
+  const emulator = await startKinesisEmulator();
+  await Promise.all(streams.map(([name, shards]) => emulator.createStream(name, shards)));
+  const svc = await startTestService({
+    AWS_ENDPOINT_URL_KINESIS: emulator.endpoint,
+    AWS_REGION: EMULATOR_REGION,
+    ...env,
+  });
+  return { emulator, svc };
+}
 
 export const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
