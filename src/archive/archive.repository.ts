@@ -82,6 +82,13 @@ export interface Claim {
   leaseMs: number;
 }
 
+/** A write under a claim found the row claimed by another instance (its lease had lapsed). */
+export class ClaimLostError extends Error {
+  constructor() {
+    super('the claim on this chunk was lost to another instance');
+  }
+}
+
 const leaseEnd = (leaseMs: number) => sql<Date>`now() + ${leaseMs}::float8 * interval '1 millisecond'`;
 
 /**
@@ -148,7 +155,7 @@ export async function renewClaim(db: Db, claim: Claim): Promise<void> {
     .where('range_start', '=', claim.rangeStart)
     .where('claimed_by', '=', claim.owner)
     .executeTakeFirst();
-  if (result.numUpdatedRows !== 1n) throw new Error('the claim on this chunk was lost to another instance');
+  if (result.numUpdatedRows !== 1n) throw new ClaimLostError();
 }
 
 /**
@@ -268,7 +275,7 @@ export async function recordObject(
     .where('range_start', '=', claim.rangeStart)
     .where('claimed_by', '=', claim.owner)
     .executeTakeFirst();
-  if (result.numUpdatedRows !== 1n) throw new Error('the claim on this chunk was lost to another instance');
+  if (result.numUpdatedRows !== 1n) throw new ClaimLostError();
 }
 
 /**
