@@ -11,6 +11,7 @@ import { createLogger } from '../logger.js';
 import type { Stream } from '../telemetry/reading.js';
 import { DAY_MS } from '../time.js';
 import { assertCatalogSupported } from '../timescaledb/timescaledb-catalog.repository.js';
+import { EXIT_CODES, runExitCode } from './archive-exit-codes.js';
 import { csvHeader, csvLine, ndjsonLine, STREAM_FORMATS, STREAMS } from './archive-format.js';
 import { ArchiveJob } from './archive-job.js';
 import { queryArchive, restoreArchive } from './archive-restore.js';
@@ -29,7 +30,10 @@ Commands (docs/archive.md):
 T: an ISO 8601 instant. S: meter or vehicle (restore: both by default).
 The database is DATABASE_URL; unset, the embedded one in DATA_DIR, which serves one process:
 stop the service first (while it runs, the command refuses, naming it). The bucket is
-ARCHIVE_BUCKET with the AWS_* variables.`;
+ARCHIVE_BUCKET with the AWS_* variables.
+
+Exit codes: 0 done; 1 the command failed; 2 usage; run only: 3 some chunks failed (the others
+were archived), 4 chunks failed and none was archived. The report is printed either way.`;
 
 class UsageError extends Error {}
 
@@ -103,6 +107,7 @@ async function main(argv: string[]): Promise<void> {
           new ArchiveJob(db, store, createLogger(config.logLevel), { prefix: config.archive!.prefix }).run(),
         );
         out(JSON.stringify(report));
+        process.exitCode = runExitCode(report);
         return;
       }
       case 'restore': {
@@ -154,12 +159,12 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof UsageError || error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n\n${USAGE}\n`);
-    process.exit(2);
+    process.exit(EXIT_CODES.usage);
   }
   if (error instanceof DataDirInUseError) {
     process.stderr.write(`${error.message}\n`);
-    process.exit(1);
+    process.exit(EXIT_CODES.error);
   }
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
+  process.exit(EXIT_CODES.error);
 });
