@@ -8,20 +8,12 @@ import type { Logger } from '../logger.js';
 import type { Stream } from '../telemetry/reading.js';
 import { HOUR_MS, MINUTE_MS } from '../time.js';
 import { aggregatesOver, refreshAggregate } from '../timescaledb/timescaledb-catalog.repository.js';
+import { listChunksEndingBy, type ChunkRef } from './archive-catalog.repository.js';
+import { dropVerifiedChunk, readChunkRows } from './archive-chunk.repository.js';
+import { claimChunk, recordFailure, recordObject, releaseClaim, type Claim } from './archive-claims.repository.js';
 import { formatOfHypertable, objectKey, SCHEMA_VERSION, type ArchiveRow, type StreamFormat } from './archive-format.js';
-import {
-  claimChunk,
-  dropVerifiedChunk,
-  listChunksEndingBy,
-  readArchiveSettings,
-  readChunkRows,
-  recordFailure,
-  recordObject,
-  releaseClaim,
-  type ChunkRef,
-  type Claim,
-  type ManifestRow,
-} from './archive.repository.js';
+import { readArchiveSettings } from './archive-settings.repository.js';
+import type { ManifestRow } from './archive.repository.js';
 import { compareSummaries, SummaryBuilder, type ChunkSummary } from './chunk-summary.js';
 import { ClaimHeartbeat } from './claim-heartbeat.js';
 import { fileChecksums, type ObjectStore } from './object-store.js';

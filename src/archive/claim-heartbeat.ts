@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import { ClaimLostError, renewClaim, type Claim } from './archive.repository.js';
+import { ClaimLostError, renewClaim, type Claim } from './archive-claims.repository.js';
 
 /** Renewals per lease period: a live run's lease survives three missed renewals in a row. */
 const RENEWALS_PER_LEASE = 4;
