@@ -61,7 +61,9 @@ async function withDatabase<T>(config: Config, work: (db: Db) => Promise<T>): Pr
   const logger = createLogger('silent');
   const handle = createDb({
     url,
-    max: 1,
+    // The embedded server takes one client at a time. A server gets a second connection, so the
+    // archive job's heartbeat renews its claim while a long statement (a chunk's summary) runs.
+    max: embedded ? 1 : 2,
     statementTimeoutMs: 60 * 60_000,
     lockTimeoutMs: config.database.lockTimeoutMs,
     logger,
