@@ -1,3 +1,4 @@
+import type Router from '@koa/router';
 import test from 'ava';
 
 import {
@@ -122,7 +123,7 @@ test('snake_case fields are answered with the camelCase name to use', async (t) 
   t.regex(mapping.body.error.details[0].message, /send "meterId" instead of "meter_id"/);
 });
 
-test('405 carries an Allow header listing the methods of the path', async (t) => {
+test('405 carries an Allow header listing the methods of the path, on every route path', async (t) => {
   const res = await fetch(`${svc.url}/v1/vehicles/allow-v/meter`, {
     method: 'DELETE',
     headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` },
@@ -130,6 +131,31 @@ test('405 carries an Allow header listing the methods of the path', async (t) =>
   t.is(res.status, 405);
   t.deepEqual(res.headers.get('allow')?.split(', ').sort(), ['GET', 'HEAD', 'PUT']);
   t.like(await res.json(), { error: { code: 'method_not_allowed' } });
+
+  // Every path the routers declare (API routes, pages, static files), with a method it lacks.
+  const routers = svc.app.middleware
+    .map((mw) => (mw as { router?: Router }).router)
+    .filter((router): router is Router => router !== undefined);
+  const paths = [...new Set(routers.flatMap((router) => router.stack.map((layer) => String(layer.path))))];
+  let tried = 0;
+  for (const path of paths) {
+    const url = path.replace(/:(\w+)/g, (_, name: string) => (name === 'id' ? '1' : `allow-${name.toLowerCase()}`));
+    const methods = new Set(
+      routers.flatMap((router) => router.match(url, 'GET').path.flatMap((layer) => layer.methods)),
+    );
+    const missing = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].find((method) => !methods.has(method));
+    if (!missing) continue;
+    tried += 1;
+    const answer = await fetch(svc.url + url, {
+      method: missing,
+      headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` },
+    });
+    t.is(answer.status, 405, `${missing} ${url}`);
+    t.deepEqual(answer.headers.get('allow')?.split(', ').sort(), [...methods].sort(), `Allow of ${missing} ${url}`);
+    t.like(await answer.json(), { error: { code: 'method_not_allowed' } }, `${missing} ${url}`);
+  }
+  t.true(tried > 20, `${tried} of ${paths.length} paths tried`);
+  t.log(`${tried} of ${paths.length} paths tried`);
 });
 
 test('mapping: set, read, re-point; unknown vehicle 404; invalid body 400', async (t) => {

@@ -6,24 +6,16 @@ import { join } from 'node:path';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { Stream } from '../telemetry/reading.js';
-import { HOUR_MS } from '../time.js';
+import { HOUR_MS, MINUTE_MS } from '../time.js';
 import { aggregatesOver, refreshAggregate } from '../timescaledb/timescaledb-catalog.repository.js';
+import { listChunksEndingBy, type ChunkRef } from './archive-catalog.repository.js';
+import { dropVerifiedChunk, readChunkRows } from './archive-chunk.repository.js';
+import { claimChunk, recordFailure, recordObject, releaseClaim, type Claim } from './archive-claims.repository.js';
 import { formatOfHypertable, objectKey, SCHEMA_VERSION, type ArchiveRow, type StreamFormat } from './archive-format.js';
-import {
-  claimChunk,
-  dropVerifiedChunk,
-  listChunksEndingBy,
-  readArchiveSettings,
-  readChunkRows,
-  recordFailure,
-  recordObject,
-  releaseClaim,
-  renewClaim,
-  type ChunkRef,
-  type Claim,
-  type ManifestRow,
-} from './archive.repository.js';
+import { readArchiveSettings } from './archive-settings.repository.js';
+import type { ManifestRow } from './archive.repository.js';
 import { compareSummaries, SummaryBuilder, type ChunkSummary } from './chunk-summary.js';
+import { ClaimHeartbeat } from './claim-heartbeat.js';
 import { fileChecksums, type ObjectStore } from './object-store.js';
 import { readParquetFile, writeParquetFile } from './parquet-codec.js';
 
@@ -35,10 +27,16 @@ import { readParquetFile, writeParquetFile } from './parquet-codec.js';
  *            --refresh the aggregates over it; lock, compare again, aggregates exact?,
  *              drop_chunks + status, one transaction--> DROPPED
  *
- * - claim: a lease on the row (claimed_by/claimed_until), so of several service instances only
- *   one works on a chunk; a crashed instance's lease expires and another takes over. The lease
- *   is extended on the way; every later write of the row (and the drop) requires it, so an
- *   instance that lost it changes nothing.
+ * - claim: a short lease on the row (claimed_by/claimed_until, 1 minute by the database's clock),
+ *   so of several service instances only one works on a chunk. A heartbeat (claim-heartbeat.ts)
+ *   renews it every 15 s while the run works on the chunk, so a live run keeps it however long
+ *   the chunk takes, and a killed or crashed run's lease lapses within a minute: the next run
+ *   takes the chunk over from its manifest state. Every later write of the row (and the drop)
+ *   requires the claim, so an instance that lost it changes nothing; its upload in flight is
+ *   aborted. A lease, not a session advisory lock: a lock would need one connection held for the
+ *   whole chunk (the embedded database has one for everything), and on a server the lock of a
+ *   host that vanished (power, network) lives on until TCP keepalive notices, hours by default;
+ *   the lease lapses after a minute whatever happened to its holder.
  * - export: rows read in primary-key order in batches, written to a temporary Parquet file and
  *   summarized (chunk-summary.ts) on the way; uploaded to the chunk's FIXED key (chosen when the
  *   row was created, never changed), so a retry overwrites the same object and can never leave
@@ -58,7 +56,7 @@ export interface ArchiveJobOptions {
   prefix: string;
   /** Who claims chunks (default: host, pid and a random suffix, unique per process). */
   owner?: string;
-  /** How long a claim holds without renewal (must exceed the longest chunk's archiving time). */
+  /** How long a claim holds without renewal (the heartbeat renews it 4 times per period). */
   leaseMs?: number;
   /** Rows per read from the database and per Parquet row group. */
   batchRows?: number;
@@ -81,10 +79,9 @@ export interface ArchiveRunReport {
   unconfigured: Stream[];
 }
 
-const DEFAULT_LEASE_MS = 2 * HOUR_MS;
+/** A dead run's chunk is free again within this: long enough for a few missed renewals. */
+export const DEFAULT_LEASE_MS = MINUTE_MS;
 const DEFAULT_BATCH_ROWS = 50_000;
-/** A chunk of 14.4 M rows takes minutes: the lease is extended on the way. */
-const RENEW_EVERY_BATCHES = 20;
 
 export class ArchiveJob {
   readonly name = 'archive';
@@ -152,6 +149,24 @@ export class ArchiveJob {
       await releaseClaim(this.db, claim);
       return { outcome: 'held', rows: 0 };
     }
+    const heartbeat = new ClaimHeartbeat(this.db, claim, log);
+    try {
+      return await this.workOnChunk(store, format, chunk, row, claim, heartbeat, log);
+    } finally {
+      await heartbeat.stop();
+    }
+  }
+
+  /** Claimed: from the row's state to DROPPED, or the failure recorded. */
+  private async workOnChunk(
+    store: ObjectStore,
+    format: StreamFormat,
+    chunk: ChunkRef,
+    row: ManifestRow,
+    claim: Claim,
+    heartbeat: ClaimHeartbeat,
+    log: Logger,
+  ): Promise<{ outcome: ChunkOutcome; rows: number }> {
     let resetToPending = false;
     try {
       let expected: ChunkSummary;
@@ -159,9 +174,10 @@ export class ArchiveJob {
         // Exported and verified before (then a crash or a failed drop), or restored since.
         expected = await this.checkStoredObject(store, row);
       } else {
-        expected = await this.exportAndVerify(store, format, chunk, row, claim);
+        expected = await this.exportAndVerify(store, format, chunk, row, heartbeat);
       }
       await this.options.beforeDrop?.(chunk);
+      heartbeat.check();
       // Every aggregate over the chunk is brought up to date with its rows first (a late reading
       // since the last refresh, a stalled policy): after the drop they are all that is left.
       // The drop re-checks this under its lock, so a reading arriving in between stops it.
@@ -193,8 +209,9 @@ export class ArchiveJob {
     format: StreamFormat,
     chunk: ChunkRef,
     row: ManifestRow,
-    claim: Claim,
+    heartbeat: ClaimHeartbeat,
   ): Promise<ChunkSummary> {
+    const claim = heartbeat.claim;
     const dir = await mkdtemp(join(this.options.tmpDir ?? tmpdir(), 'ev-archive-'));
     try {
       const file = join(dir, 'chunk.parquet');
@@ -206,12 +223,13 @@ export class ArchiveJob {
         rangeStart: chunk.rangeStart,
         rangeEnd: chunk.rangeEnd,
       };
-      await writeParquetFile(file, format, info, this.chunkBatches(format, chunk, builder, claim));
+      await writeParquetFile(file, format, info, this.chunkBatches(format, chunk, builder, heartbeat));
       const summary = builder.finish();
       const checksums = await fileChecksums(file);
-      // Never upload under a lost lease: the new holder may be verifying this very key.
-      await renewClaim(this.db, claim);
-      await store.put(row.object_key, file, checksums);
+      // Never upload under a lost lease: the new holder may be verifying this very key. Renewed
+      // just before, and aborted if the claim is lost (or cannot be renewed) while it runs.
+      await heartbeat.renewNow();
+      await heartbeat.guard((signal) => store.put(row.object_key, file, checksums, signal));
       const details = { schemaVersion: SCHEMA_VERSION, summary, sha256: checksums.sha256, bytes: checksums.bytes };
       await recordObject(this.db, claim, 'uploaded', details);
 
@@ -245,12 +263,13 @@ export class ArchiveJob {
     format: StreamFormat,
     chunk: ChunkRef,
     builder: SummaryBuilder,
-    claim: Claim,
+    heartbeat: ClaimHeartbeat,
   ): AsyncGenerator<ArchiveRow[]> {
     const batchRows = this.options.batchRows ?? DEFAULT_BATCH_ROWS;
     let after: { device: string; tsUs: number } | undefined;
-    for (let batch = 1; ; batch++) {
-      if (batch % RENEW_EVERY_BATCHES === 0) await renewClaim(this.db, claim);
+    for (;;) {
+      // A chunk of 14.4 M rows takes minutes: stop as soon as the heartbeat finds the claim lost.
+      heartbeat.check();
       const rows = await readChunkRows(this.db, format, chunk, after, batchRows);
       for (const row of rows) builder.add(row);
       if (rows.length > 0) yield rows;

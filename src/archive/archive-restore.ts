@@ -6,7 +6,8 @@ import type { Db } from '../db/database.js';
 import type { Stream } from '../telemetry/reading.js';
 import { DAY_MS } from '../time.js';
 import { STREAM_FORMATS, type ArchiveRow } from './archive-format.js';
-import { holdRestored, insertArchivedRows, listArchivedObjects, type ManifestRow } from './archive.repository.js';
+import { holdRestored, insertArchivedRows } from './archive-restore.repository.js';
+import { listArchivedObjects, type ManifestRow } from './archive.repository.js';
 import { fileChecksums, type ObjectStore } from './object-store.js';
 import { readParquetFile } from './parquet-codec.js';
 

@@ -1,5 +1,6 @@
 import type { Db } from '../db/database.js';
-import { listFailingChunks, readArchiveSettings } from './archive.repository.js';
+import { readArchiveSettings } from './archive-settings.repository.js';
+import { listFailingChunks } from './archive.repository.js';
 
 /** How many chunks are shown by name in /readyz (all of them are counted). */
 const SHOWN_CHUNKS = 5;

@@ -17,7 +17,7 @@ import type { ArchiveRow } from './archive-format.js';
  * moved to another reading or a changed scale ('1000.40' read back as '1000.4'). The digest
  * sees all of it: SHA-256 (hex) of the device's register readings in time order, one line
  * `<ts in µs>:<kwh_register::text>:<register_event or empty>` each, joined by '\n' (in SQL:
- * `sha256(string_agg(... ORDER BY ts))`, archive.repository.ts); null without register readings.
+ * `sha256(string_agg(... ORDER BY ts))`, archive-chunk.repository.ts); null without register readings.
  */
 export interface DeviceSummary {
   rows: number;

@@ -25,8 +25,8 @@ export interface ObjectInfo {
  * real client to inject failures (an upload that breaks half-way, a corrupted read-back).
  */
 export interface ObjectStore {
-  /** Writes the file at `key` (replacing any object there) with its checksums. */
-  put(key: string, filename: string, checksums: FileChecksums): Promise<void>;
+  /** Writes the file at `key` (replacing any object there) with its checksums; `signal` abandons it. */
+  put(key: string, filename: string, checksums: FileChecksums, signal?: AbortSignal): Promise<void>;
   /** Downloads the object at `key` into `filename`. */
   get(key: string, filename: string): Promise<void>;
   /** The object's size and recorded checksum; undefined when there is none. */
@@ -86,7 +86,7 @@ export class S3ObjectStore implements ObjectStore {
     });
   }
 
-  async put(key: string, filename: string, checksums: FileChecksums): Promise<void> {
+  async put(key: string, filename: string, checksums: FileChecksums, signal?: AbortSignal): Promise<void> {
     await this.client.send(
       new PutObjectCommand({
         Bucket: this.settings.bucket,
@@ -97,6 +97,7 @@ export class S3ObjectStore implements ObjectStore {
         ContentType: 'application/vnd.apache.parquet',
         Metadata: { sha256: checksums.sha256 },
       }),
+      signal ? { abortSignal: signal } : {},
     );
   }
 

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 
+import { EXIT_CODES, runExitCode } from '../archive/archive-exit-codes.js';
 import { csvHeader, csvLine, ndjsonLine, STREAM_FORMATS, STREAMS } from '../archive/archive-format.js';
 import { ArchiveJob } from '../archive/archive-job.js';
 import { queryArchive, restoreArchive } from '../archive/archive-restore.js';
@@ -25,7 +26,10 @@ Commands (docs/archive.md):
 T: an ISO 8601 instant. S: meter or vehicle (restore: both by default).
 The database is DATABASE_URL; unset, the embedded one in DATA_DIR, which serves one process:
 stop the service first (while it runs, the command refuses, naming it). The bucket is
-ARCHIVE_BUCKET with the AWS_* variables.`;
+ARCHIVE_BUCKET with the AWS_* variables.
+
+Exit codes: 0 done; 1 the command failed; 2 usage; run only: 3 some chunks failed (the others
+were archived), 4 chunks failed and none was archived. The report is printed either way.`;
 
 class UsageError extends Error {}
 
@@ -45,7 +49,9 @@ async function withDatabase<T>(config: Config, work: (db: Db) => Promise<T>): Pr
   // Failures reach the user as the command's error; the retries while waiting are not news.
   const database = await openDatabase(config, createLogger('silent'), {
     embedded: { dataDir: config.database.dataDir, port: 0 },
-    pool: { max: 1, statementTimeoutMs: 60 * 60_000 },
+    // The embedded database gets one connection whatever this says. A server gets a second, so
+    // the archive job's heartbeat renews its claim while a long statement (a chunk's summary) runs.
+    pool: { max: 2, statementTimeoutMs: 60 * 60_000 },
     checkCatalog: true,
   });
   try {
@@ -85,6 +91,7 @@ async function main(argv: string[]): Promise<void> {
           new ArchiveJob(db, store, createLogger(config.logLevel), { prefix: config.archive!.prefix }).run(),
         );
         out(JSON.stringify(report));
+        process.exitCode = runExitCode(report);
         return;
       }
       case 'restore': {
@@ -136,12 +143,12 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof UsageError || error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n\n${USAGE}\n`);
-    process.exit(2);
+    process.exit(EXIT_CODES.usage);
   }
   if (error instanceof DataDirInUseError) {
     process.stderr.write(`${error.message}\n`);
-    process.exit(1);
+    process.exit(EXIT_CODES.error);
   }
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
+  process.exit(EXIT_CODES.error);
 });

@@ -10,6 +10,8 @@ export interface TestS3 {
   bucket: string;
   /** The environment a service needs to archive there. */
   env: Record<string, string>;
+  /** Calls `listener` each time an object has been written (a PUT completed). */
+  onPut(listener: () => void): void;
   stop(): Promise<void>;
 }
 
@@ -39,6 +41,10 @@ export async function startTestS3(bucket = 'ev-archive-test'): Promise<TestS3> {
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     },
+    onPut: (listener) =>
+      server.on('event', (event) => {
+        if (event.Records.some((record) => record.eventName.startsWith('ObjectCreated'))) listener();
+      }),
     stop: async () => {
       await server.close();
       await rm(directory, { recursive: true, force: true });

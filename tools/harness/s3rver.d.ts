@@ -12,5 +12,7 @@ declare module 's3rver' {
     constructor(options: S3rverOptions);
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;
+    /** S3 event notifications (s3rver is a Koa app): one per object created or deleted. */
+    on(event: 'event', listener: (event: { Records: { eventName: string }[] }) => void): this;
   }
 }
