@@ -2,19 +2,19 @@ import test from 'ava';
 import { sql } from 'kysely';
 
 import { ArchiveJob } from '../src/archive/archive-job.js';
-import { S3ObjectStore } from '../src/archive/object-store.js';
-import { loadConfig } from '../src/config/config.js';
+import type { S3ObjectStore } from '../src/archive/object-store.js';
 import type { Db } from '../src/db/database.js';
 import { JobScheduler } from '../src/jobs/job-scheduler.js';
 import { createLogger } from '../src/logger.js';
 import { writeBatch } from '../src/telemetry/batch-writer.js';
 import { MAX_INTERVAL_KWH } from '../src/telemetry/reading-bounds.js';
-import type { MeterReading, VehicleReading } from '../src/telemetry/reading.js';
+import type { MeterReading, Stream, VehicleReading } from '../src/telemetry/reading.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, QUARTER_HOUR_MS } from '../src/time.js';
-import { startTestS3, type TestS3 } from '../tools/harness/s3-server.js';
 import { seededRandom } from '../tools/simulator/random.js';
+import { startArchiveFixture, type ArchiveFixture } from './helpers/archive-fixture.js';
+import { asReading, type Arrival } from './helpers/arrivals.js';
 import { countedWh, JITTER_WH } from './helpers/register-rule.js';
-import { startTestService, type TestService } from './helpers/test-service.js';
+import type { TestService } from './helpers/test-service.js';
 
 /**
  * Property (issue 23 item 8, and chains across archive drops of item 3): in archive mode, late
@@ -44,7 +44,7 @@ const HISTORY_END_MS = 24 * DAY_MS;
 const ACCEPTED_AGE_MS = 27.5 * DAY_MS; // inside the 28 days the API accepts
 const VIEWS = ['meter_telemetry_hourly', 'vehicle_telemetry_hourly', 'meter_telemetry_15m', 'vehicle_telemetry_15m'];
 
-let s3: TestS3;
+let fixture: ArchiveFixture;
 let svc: TestService;
 let db: Db;
 let store: S3ObjectStore;
@@ -52,30 +52,13 @@ const logger = createLogger('silent');
 const iso = (ms: number) => new Date(ms).toISOString();
 
 test.before(async () => {
-  s3 = await startTestS3();
-  svc = await startTestService(s3.env);
-  db = svc.dbHandle.maintenanceDb;
-  store = new S3ObjectStore(loadConfig(s3.env).archive!);
-  await sql`SELECT archive_mode_on('meter_telemetry_history', INTERVAL '30 days')`.execute(db);
-  await sql`SELECT archive_mode_on('vehicle_telemetry_history', INTERVAL '30 days')`.execute(db);
-  await svc.acceptance.reload();
+  fixture = await startArchiveFixture();
+  ({ svc, db, store } = fixture);
 });
 
 test.after.always(async () => {
-  store?.destroy();
-  await svc?.stop();
-  await s3?.stop();
+  await fixture?.stop();
 });
-
-type Stream = 'meter' | 'vehicle';
-interface Arrival {
-  stream: Stream;
-  device: string;
-  ts: number;
-  /** Interval energy (Wh) or register (Wh); the other null. */
-  intervalWh: number | null;
-  registerWh: number | null;
-}
 
 test.serial(
   'late readings after any refresh order, then an archive run: every archived hour and window equals the brute force over what was sent',
@@ -215,23 +198,6 @@ test.serial(
     };
 
     // --- 1. on time (oldest first), with refreshes of random views and ranges in between --------
-    const asReading = (a: Arrival): MeterReading | VehicleReading =>
-      a.stream === 'meter'
-        ? {
-            meterId: a.device,
-            kwhConsumedAc: a.intervalWh === null ? null : a.intervalWh / 1000,
-            kwhConsumedAcTotal: a.registerWh === null ? null : a.registerWh / 1000,
-            voltage: 230,
-            timestamp: new Date(a.ts),
-          }
-        : {
-            vehicleId: a.device,
-            soc: 50,
-            kwhDeliveredDc: a.intervalWh === null ? null : a.intervalWh / 1000,
-            kwhDeliveredDcTotal: a.registerWh === null ? null : a.registerWh / 1000,
-            batteryTemp: 30,
-            timestamp: new Date(a.ts),
-          };
     const write = async (arrivals: Arrival[]) => {
       const seen = new Set<string>(); // a batch holds each instant once (the queue dedupes: first wins)
       const unique = arrivals.filter((a) => !seen.has(key(a)) && seen.add(key(a)));

@@ -2,39 +2,30 @@ import test from 'ava';
 import { sql } from 'kysely';
 
 import { ArchiveJob } from '../src/archive/archive-job.js';
-import { S3ObjectStore } from '../src/archive/object-store.js';
-import { loadConfig } from '../src/config/config.js';
+import type { S3ObjectStore } from '../src/archive/object-store.js';
 import type { Db } from '../src/db/database.js';
 import { createLogger } from '../src/logger.js';
 import { DAY_MS } from '../src/time.js';
-import { startTestS3, type TestS3 } from '../tools/harness/s3-server.js';
+import { startArchiveFixture, type ArchiveFixture } from './helpers/archive-fixture.js';
 import { waitFor } from './helpers/streams.js';
-import { startTestService, type TestService } from './helpers/test-service.js';
 
 /*
  * The archive job's claim on a chunk is a short lease kept alive by a heartbeat: a live run
  * keeps its chunk however long it works on it; a dead one's lease lapses (its kill: see
  * test/archive-cli.test.ts).
  */
-let s3: TestS3;
-let svc: TestService;
+let fixture: ArchiveFixture;
 let db: Db;
 let store: S3ObjectStore;
 const logger = createLogger('silent');
 
 test.before(async () => {
-  s3 = await startTestS3();
-  svc = await startTestService(s3.env);
-  db = svc.dbHandle.maintenanceDb;
-  store = new S3ObjectStore(loadConfig(s3.env).archive!);
-  await sql`SELECT archive_mode_on('meter_telemetry_history', INTERVAL '30 days')`.execute(db);
-  await sql`SELECT archive_mode_on('vehicle_telemetry_history', INTERVAL '30 days')`.execute(db);
+  fixture = await startArchiveFixture();
+  ({ db, store } = fixture);
 });
 
 test.after.always(async () => {
-  store?.destroy();
-  await svc?.stop();
-  await s3?.stop();
+  await fixture?.stop();
 });
 
 const LEASE_MS = 1_000;

@@ -6,16 +6,20 @@ import { sql } from 'kysely';
 import { STREAM_FORMATS, type ArchiveRow } from '../src/archive/archive-format.js';
 import { ArchiveJob, type ArchiveJobOptions } from '../src/archive/archive-job.js';
 import { queryArchive, restoreArchive } from '../src/archive/archive-restore.js';
-import { fileChecksums, S3ObjectStore, type FileChecksums, type ObjectStore } from '../src/archive/object-store.js';
-import { loadConfig } from '../src/config/config.js';
+import {
+  fileChecksums,
+  type S3ObjectStore,
+  type FileChecksums,
+  type ObjectStore,
+} from '../src/archive/object-store.js';
 import type { Db } from '../src/db/database.js';
 import { createLogger } from '../src/logger.js';
 import type { Stream } from '../src/telemetry/reading.js';
 import { DAY_MS, HOUR_MS } from '../src/time.js';
-import { startTestS3, type TestS3 } from '../tools/harness/s3-server.js';
-import { startTestService, type TestService } from './helpers/test-service.js';
+import { startArchiveFixture, type ArchiveFixture } from './helpers/archive-fixture.js';
+import type { TestService } from './helpers/test-service.js';
 
-let s3: TestS3;
+let fixture: ArchiveFixture;
 let svc: TestService;
 let db: Db;
 let store: S3ObjectStore;
@@ -23,20 +27,12 @@ const logger = createLogger('silent');
 const PREFIX = 'archive';
 
 test.before(async () => {
-  s3 = await startTestS3();
-  svc = await startTestService(s3.env);
-  db = svc.dbHandle.maintenanceDb;
-  store = new S3ObjectStore(loadConfig(s3.env).archive!);
-  // What a DBA's migration does to switch to archive mode.
-  await sql`SELECT archive_mode_on('meter_telemetry_history', INTERVAL '30 days')`.execute(db);
-  await sql`SELECT archive_mode_on('vehicle_telemetry_history', INTERVAL '30 days')`.execute(db);
-  await svc.acceptance.reload();
+  fixture = await startArchiveFixture();
+  ({ svc, db, store } = fixture);
 });
 
 test.after.always(async () => {
-  store?.destroy();
-  await svc?.stop();
-  await s3?.stop();
+  await fixture?.stop();
 });
 
 /** Midnight (UTC) `days` days ago: chunks are one day long, aligned to UTC days. */

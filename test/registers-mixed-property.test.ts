@@ -5,9 +5,10 @@ import { JobScheduler } from '../src/jobs/job-scheduler.js';
 import { createLogger } from '../src/logger.js';
 import { writeBatch } from '../src/telemetry/batch-writer.js';
 import { MAX_INTERVAL_KWH } from '../src/telemetry/reading-bounds.js';
-import type { MeterReading, VehicleReading } from '../src/telemetry/reading.js';
+import type { MeterReading, Stream, VehicleReading } from '../src/telemetry/reading.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/time.js';
 import { seededRandom } from '../tools/simulator/random.js';
+import { asReading, type Arrival } from './helpers/arrivals.js';
 import { countedWh, JITTER_WH } from './helpers/register-rule.js';
 import { startTestService, type TestService } from './helpers/test-service.js';
 
@@ -38,16 +39,6 @@ test.before(async () => {
 test.after.always(async () => {
   await svc?.stop();
 });
-
-type Stream = 'meter' | 'vehicle';
-interface Arrival {
-  stream: Stream;
-  device: string;
-  ts: number;
-  /** Interval energy (Wh) or register (Wh); the other null. */
-  intervalWh: number | null;
-  registerWh: number | null;
-}
 
 test('mixed energy forms, duplicates across forms, any order, across retention: every stored row and window equals the brute force', async (t) => {
   const rnd = seededRandom(SEED);
@@ -143,23 +134,6 @@ test('mixed energy forms, duplicates across forms, any order, across retention: 
   }
 
   // --- 1. the early arrivals, written as they arrived, then retention -----------------------
-  const asReading = (a: Arrival): MeterReading | VehicleReading =>
-    a.stream === 'meter'
-      ? {
-          meterId: a.device,
-          kwhConsumedAc: a.intervalWh === null ? null : a.intervalWh / 1000,
-          kwhConsumedAcTotal: a.registerWh === null ? null : a.registerWh / 1000,
-          voltage: 230,
-          timestamp: new Date(a.ts),
-        }
-      : {
-          vehicleId: a.device,
-          soc: 50,
-          kwhDeliveredDc: a.intervalWh === null ? null : a.intervalWh / 1000,
-          kwhDeliveredDcTotal: a.registerWh === null ? null : a.registerWh / 1000,
-          batteryTemp: 30,
-          timestamp: new Date(a.ts),
-        };
   for (let i = 0; i < early.length;) {
     const slice = early.slice(i, (i += 1 + Math.floor(rnd() * 200)));
     const seen = new Set<string>(); // a batch holds each instant once (the queue dedupes: first wins)
