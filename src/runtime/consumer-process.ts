@@ -35,7 +35,12 @@ export async function startConsumerProcess(
   if (config.kinesis.streams.length === 0) throw new ConfigError('KINESIS_STREAMS names no stream to consume.');
   const metrics = createMetrics();
   const database = await openDatabase(config, logger, {
-    pool: { max: config.database.poolMax, statementTimeoutMs: config.database.statementTimeoutMs },
+    // DATABASE_PREPARE as in the API process: behind a pooler in transaction mode it must be off here too.
+    pool: {
+      max: config.database.poolMax,
+      statementTimeoutMs: config.database.statementTimeoutMs,
+      prepare: config.database.prepare,
+    },
     checkCatalog: false,
     onQueryError: () => metrics.databaseErrors.inc(),
   });
