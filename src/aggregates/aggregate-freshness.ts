@@ -1,10 +1,8 @@
-import type { OperationNodeSource } from 'kysely';
-
 import type { Db } from '../db/database.js';
 import type { Stream } from '../telemetry/reading.js';
 import type { Interval } from '../time.js';
 import { AGGREGATE_LEVELS, AGGREGATE_VIEWS, type AggregateLevel } from './aggregate-levels.js';
-import { readAggregateStates, readAggregateStatesWith, type AggregateStateRow } from './aggregate-state.repository.js';
+import { readAggregateStates, type AggregateStateRow } from './aggregate-state.repository.js';
 
 /**
  * Where, inside a window, each continuous aggregate may be read instead of the raw rows.
@@ -54,22 +52,7 @@ export type Freshness = Record<Stream, StreamFreshness>;
 
 /** Reads the bookkeeping and returns, per stream, where the window may be read from what. */
 export async function loadFreshness(db: Db, window: Interval, now = Date.now()): Promise<Freshness> {
-  return freshnessOf(await readAggregateStates(db, window), window, now);
-}
-
-/** `loadFreshness` and the JSON rows of `alongside`, in one statement (readAggregateStatesWith). */
-export async function loadFreshnessWith(
-  db: Db,
-  window: Interval,
-  alongside: OperationNodeSource,
-  now = Date.now(),
-): Promise<{ freshness: Freshness; rows: unknown[] }> {
-  const { states, rows } = await readAggregateStatesWith(db, window, alongside);
-  return { freshness: freshnessOf(states, window, now), rows };
-}
-
-function freshnessOf(list: readonly AggregateStateRow[], window: Interval, now: number): Freshness {
-  const states = new Map(list.map((state) => [state.view, state]));
+  const states = new Map((await readAggregateStates(db, window)).map((state) => [state.view, state]));
   const forStream = (stream: Stream): StreamFreshness => {
     const usable = {} as StreamFreshness['usable'];
     let rawCompleteFrom = -Infinity;

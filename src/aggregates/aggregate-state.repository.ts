@@ -1,5 +1,3 @@
-import { sql, type OperationNodeSource } from 'kysely';
-
 import type { Db } from '../db/database.js';
 import type { Interval } from '../time.js';
 import { aggregateFactsQuery, readCatalog, type CatalogFact } from '../timescaledb/timescaledb-catalog.repository.js';
@@ -35,29 +33,7 @@ export interface AggregateStateRow {
 }
 
 export async function readAggregateStates(db: Db, window: Interval): Promise<AggregateStateRow[]> {
-  return aggregateStates((await readCatalog(() => aggregateFactsQuery(window).execute(db))).rows);
-}
-
-/**
- * The bookkeeping and the JSON rows of another query, in ONE statement (one snapshot, one
- * round trip less than two statements): for a read whose other input does not depend on
- * the bookkeeping (a vehicle's assignments).
- */
-export async function readAggregateStatesWith(
-  db: Db,
-  window: Interval,
-  alongside: OperationNodeSource,
-): Promise<{ states: AggregateStateRow[]; rows: unknown[] }> {
-  const result = await readCatalog(() =>
-    sql<{ facts: CatalogFact[]; rows: unknown[] }>`
-      SELECT (SELECT coalesce(json_agg(f), '[]'::json) FROM (${aggregateFactsQuery(window)}) f) AS facts,
-             (SELECT coalesce(json_agg(x), '[]'::json) FROM (${alongside}) x) AS rows`.execute(db),
-  );
-  const row = result.rows[0]!;
-  return { states: aggregateStates(row.facts), rows: row.rows };
-}
-
-function aggregateStates(facts: readonly CatalogFact[]): AggregateStateRow[] {
+  const facts = (await readCatalog(() => aggregateFactsQuery(window).execute(db))).rows;
   const byRaw = (kind: CatalogFact['kind'], id: number) => facts.filter((f) => f.kind === kind && f.id === id);
   // "Nothing yet" is the smallest timestamp (4714 BC) or the int8 minimum: -Infinity for both.
   const ms = (us: number | null | undefined) =>

@@ -1,19 +1,11 @@
 import type { Db } from '../db/database.js';
 import { AppError } from '../http/app-error.js';
-import { assignmentsOverlappingQuery } from '../mapping/mapping.repository.js';
-import { HOUR_MS } from '../time.js';
+import { findAssignmentsOverlapping } from '../mapping/mapping.repository.js';
 import type { FleetPage, FleetQuery } from './analytics.schema.js';
 import { EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
 import { decodeFleetCursor, encodeFleetCursor, type FleetCursor } from './fleet-cursor.js';
 import { findFleetPage, type FleetAssignment } from './fleet.repository.js';
-import {
-  assignmentsAlongside,
-  latestMeter,
-  spansInWindow,
-  spansJson,
-  toInterval,
-  type MeterSpan,
-} from './meter-spans.js';
+import { latestMeter, spansInWindow, spansJson, toInterval, type MeterSpan } from './meter-spans.js';
 import { resolveWindow, type Window, windowsJson } from './requested-window.js';
 import { readWindow } from './window-snapshot.js';
 
@@ -72,46 +64,32 @@ function groupBySpan(spans: readonly { vehicleId: string; span: MeterSpan }[], w
 export async function getFleetPage(db: Db, query: FleetQuery): Promise<FleetPage> {
   const page = resolvePage(query);
   const requested = { from: new Date(page.from), to: new Date(page.to) };
-  // Read with the bookkeeping, before the answered window is known: archived edges only ever
-  // move the window out to whole hours (window-snapshot.ts), so the assignments overlapping
-  // the hours around it hold every one overlapping the answered window; spansInWindow clips.
-  const around = {
-    from: Math.floor(requested.from.getTime() / HOUR_MS) * HOUR_MS,
-    to: Math.ceil(requested.to.getTime() / HOUR_MS) * HOUR_MS,
-  };
-  const { rows, spansOf, window } = await readWindow(
-    db,
-    requested,
-    'hourly',
-    async (trx, planner, window, overlapping) => {
-      const spansOf = new Map<string, MeterSpan[]>();
-      for (const a of overlapping) {
-        const spans = spansInWindow([a], window);
-        if (spans.length > 0) spansOf.set(a.vehicle_id, [...(spansOf.get(a.vehicle_id) ?? []), ...spans]);
-      }
-      const { groups, assignments } = groupBySpan(
-        [...spansOf].flatMap(([vehicleId, spans]) => spans.map((span) => ({ vehicleId, span }))),
-        window,
-      );
-      const rows = await findFleetPage(trx, {
-        vehicleSegments: planner.vehicle,
-        // The whole-window group reads every meter (cheaper than a list of thousands); the
-        // join to the assignments keeps each meter's rows for its own vehicle and span only.
-        meterParts: groups.map((g) => ({
-          segments: planner.meter(toInterval(g.span)),
-          group: g.group,
-          ...(g.whole ? {} : { meterIds: g.meterIds }),
-        })),
-        assignments,
-        sort: page.sort,
-        belowOnly: page.belowThreshold,
-        after: page.after,
-        limit: query.limit + 1,
-      });
-      return { rows, spansOf, window };
-    },
-    assignmentsAlongside((trx) => assignmentsOverlappingQuery(trx, around)),
-  );
+  const { rows, spansOf, window } = await readWindow(db, requested, 'hourly', async (trx, planner, window) => {
+    const spansOf = new Map<string, MeterSpan[]>();
+    for (const a of await findAssignmentsOverlapping(trx, { from: window.from.getTime(), to: window.to.getTime() })) {
+      spansOf.set(a.vehicle_id, [...(spansOf.get(a.vehicle_id) ?? []), ...spansInWindow([a], window)]);
+    }
+    const { groups, assignments } = groupBySpan(
+      [...spansOf].flatMap(([vehicleId, spans]) => spans.map((span) => ({ vehicleId, span }))),
+      window,
+    );
+    const rows = await findFleetPage(trx, {
+      vehicleSegments: planner.vehicle,
+      // The whole-window group reads every meter (cheaper than a list of thousands); the
+      // join to the assignments keeps each meter's rows for its own vehicle and span only.
+      meterParts: groups.map((g) => ({
+        segments: planner.meter(toInterval(g.span)),
+        group: g.group,
+        ...(g.whole ? {} : { meterIds: g.meterIds }),
+      })),
+      assignments,
+      sort: page.sort,
+      belowOnly: page.belowThreshold,
+      after: page.after,
+      limit: query.limit + 1,
+    });
+    return { rows, spansOf, window };
+  });
   const items = rows.slice(0, query.limit);
   const last = items.at(-1);
   const nextCursor =

@@ -1,9 +1,8 @@
 import type { Db } from '../db/database.js';
-import type { assignmentsOfVehicleQuery, Assignment } from '../mapping/mapping.repository.js';
-import { END_OF_TIME, START_OF_TIME } from '../time.js';
+import { findAssignmentsOfVehicle, type Assignment } from '../mapping/mapping.repository.js';
 import type { MeterPart } from './energy-rows.js';
 import type { Window } from './requested-window.js';
-import type { Alongside, WindowPlanner } from './window-snapshot.js';
+import type { WindowPlanner } from './window-snapshot.js';
 
 /** The part of a window during which one meter measured a vehicle's AC side. */
 export interface MeterSpan {
@@ -36,46 +35,12 @@ export const latestMeter = (spans: readonly MeterSpan[]) => spans.at(-1)?.meterI
 
 export const toInterval = (span: MeterSpan) => ({ from: span.from.getTime(), to: span.to.getTime() });
 
-/** A vehicle's assignments as JSON (window-snapshot.ts, Alongside): the instants back to Dates. */
-interface AssignmentJson {
-  id: number;
-  vehicle_id: string;
-  meter_id: string;
-  valid_from: string;
-  valid_to: string;
-  created_at: string;
-}
-const instant = (text: string) =>
-  text === 'infinity' ? END_OF_TIME : text === '-infinity' ? START_OF_TIME : new Date(text);
-
 /**
- * Assignments read in the bookkeeping's statement (window-snapshot.ts), oldest first: a
- * vehicle's, or those overlapping an interval (the fleet's).
+ * One vehicle's assignments and, for the window, the meter parts to read: one per
+ * assignment span, each for its own meter (inside the caller's snapshot).
  */
-export function assignmentsAlongside(
-  query: (trx: Db) => ReturnType<typeof assignmentsOfVehicleQuery>,
-): Alongside<Assignment> {
-  return {
-    query,
-    parse: (row) => {
-      const a = row as AssignmentJson;
-      return {
-        ...a,
-        valid_from: instant(a.valid_from),
-        valid_to: instant(a.valid_to),
-        created_at: instant(a.created_at),
-      };
-    },
-    // json_agg keeps the rows' order in practice, but nothing promises it.
-    sort: (rows) => rows.sort((a, b) => a.valid_from.getTime() - b.valid_from.getTime()),
-  };
-}
-
-/**
- * For the window, the meter parts of one vehicle's assignments (read in the caller's
- * snapshot): one per assignment span, each for its own meter.
- */
-export function vehicleMeterParts(assignments: readonly Assignment[], window: Window, planner: WindowPlanner) {
+export async function vehicleMeterParts(db: Db, vehicleId: string, window: Window, planner: WindowPlanner) {
+  const assignments = await findAssignmentsOfVehicle(db, vehicleId);
   const spans = spansInWindow(assignments, window);
   const parts: MeterPart[] = spans.map((span, group) => ({
     segments: planner.meter(toInterval(span)),

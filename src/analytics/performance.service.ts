@@ -1,10 +1,9 @@
 import type { Db } from '../db/database.js';
 import { vehicleWithoutMeter } from '../mapping/mapping.errors.js';
-import { assignmentsOfVehicleQuery } from '../mapping/mapping.repository.js';
 import { MINUTE_MS } from '../time.js';
 import type { PerformanceReport } from './analytics.schema.js';
 import { dropFloatNoise, EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
-import { assignmentsAlongside, latestMeter, spansJson, vehicleMeterParts } from './meter-spans.js';
+import { latestMeter, spansJson, vehicleMeterParts } from './meter-spans.js';
 import { findPerformance } from './performance.repository.js';
 import { resolveWindow, windowsJson } from './requested-window.js';
 import { readWindow } from './window-snapshot.js';
@@ -26,11 +25,10 @@ export async function getPerformance(
     db,
     requested,
     'hourly',
-    async (trx, planner, window, assigned) => {
-      const { assignments, spans, parts } = vehicleMeterParts(assigned, window, planner);
+    async (trx, planner, window) => {
+      const { assignments, spans, parts } = await vehicleMeterParts(trx, vehicleId, window, planner);
       return { assignments, spans, window, row: await findPerformance(trx, vehicleId, planner.vehicle, parts) };
     },
-    assignmentsAlongside((trx) => assignmentsOfVehicleQuery(trx, vehicleId)),
   );
   if (assignments.length === 0) throw await vehicleWithoutMeter(db, vehicleId);
 

@@ -2,11 +2,10 @@ import type { AggregateLevel } from '../aggregates/aggregate-levels.js';
 import type { Db } from '../db/database.js';
 import { AppError } from '../http/app-error.js';
 import { vehicleWithoutMeter } from '../mapping/mapping.errors.js';
-import { assignmentsOfVehicleQuery } from '../mapping/mapping.repository.js';
 import { DAY_MS, HOUR_MS, QUARTER_HOUR_MS } from '../time.js';
 import type { SeriesBucket, SeriesReport } from './analytics.schema.js';
 import { EFFICIENCY_FAULT_THRESHOLD, energyFigures } from './energy-figures.js';
-import { assignmentsAlongside, latestMeter, spansJson, vehicleMeterParts } from './meter-spans.js';
+import { latestMeter, spansJson, vehicleMeterParts } from './meter-spans.js';
 import { resolveWindow, windowsJson } from './requested-window.js';
 import { findMeterSeries, findVehicleSeries, type BucketInterval } from './series.repository.js';
 import { readWindow } from './window-snapshot.js';
@@ -42,8 +41,8 @@ export async function getSeries(
     db,
     requested,
     bucket.coarsest,
-    async (trx, planner, window, assigned) => {
-      const { assignments, spans, parts } = vehicleMeterParts(assigned, window, planner);
+    async (trx, planner, window) => {
+      const { assignments, spans, parts } = await vehicleMeterParts(trx, vehicleId, window, planner);
       return {
         assignments,
         spans,
@@ -52,7 +51,6 @@ export async function getSeries(
         dcRows: await findVehicleSeries(trx, vehicleId, planner.vehicle, bucket.interval),
       };
     },
-    assignmentsAlongside((trx) => assignmentsOfVehicleQuery(trx, vehicleId)),
   );
   if (assignments.length === 0) throw await vehicleWithoutMeter(db, vehicleId);
   const { from, to } = window;

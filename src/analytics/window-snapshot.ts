@@ -1,6 +1,4 @@
-import type { OperationNodeSource } from 'kysely';
-
-import { loadFreshness, loadFreshnessWith, type Freshness } from '../aggregates/aggregate-freshness.js';
+import { loadFreshness, type Freshness } from '../aggregates/aggregate-freshness.js';
 import type { AggregateLevel } from '../aggregates/aggregate-levels.js';
 import type { Db } from '../db/database.js';
 import { AppError } from '../http/app-error.js';
@@ -18,19 +16,6 @@ export interface WindowPlanner {
 }
 
 /**
- * A query read in the same statement as the bookkeeping, so in the same snapshot, saving one
- * of a request's five round trips (docs/benchmarks.md); its rows come back as JSON. It is
- * sent before the answered window is known: it must cover whatever that window may be
- * (archived edges move it out to whole hours; only the bookkeeping is read again then).
- */
-export interface Alongside<A> {
-  query(trx: Db): OperationNodeSource;
-  parse(row: unknown): A;
-  /** The rows in the query's order (json_agg does not promise to keep it). */
-  sort(rows: A[]): A[];
-}
-
-/**
  * Runs one analytics read in a REPEATABLE READ, read-only transaction: the aggregates'
  * bookkeeping that decides the plan (aggregate-freshness.ts), the assignments and the rows
  * the plan reads come from the same snapshot, so the answer is the stored data as of one
@@ -38,12 +23,11 @@ export interface Alongside<A> {
  * is in it. Nothing is cached across requests for the same reason: another instance may
  * have acknowledged a late reading a moment ago.
  */
-export function readWindow<T, A = never>(
+export function readWindow<T>(
   db: Db,
   window: Window,
   coarsest: AggregateLevel,
-  work: (trx: Db, planner: WindowPlanner, answered: Window, alongside: A[]) => Promise<T>,
-  alongside?: Alongside<A>,
+  work: (trx: Db, planner: WindowPlanner, answered: Window) => Promise<T>,
 ): Promise<T> {
   return db
     .transaction()
@@ -51,11 +35,7 @@ export function readWindow<T, A = never>(
     .setAccessMode('read only')
     .execute(async (trx) => {
       const requested = { from: window.from.getTime(), to: window.to.getTime() };
-      const first = alongside
-        ? await loadFreshnessWith(trx, requested, alongside.query(trx))
-        : { freshness: await loadFreshness(trx, requested), rows: [] };
-      const rows = alongside ? alongside.sort(first.rows.map((row) => alongside.parse(row))) : [];
-      let freshness = first.freshness;
+      let freshness = await loadFreshness(trx, requested);
       const interval = roundArchivedEdges(requested, freshness);
       if (interval.from !== requested.from || interval.to !== requested.to) {
         freshness = await loadFreshness(trx, interval);
@@ -63,7 +43,7 @@ export function readWindow<T, A = never>(
       const plan = (stream: Stream, span: Interval) =>
         answerable(planSegments(span, freshness[stream].usable, coarsest), freshness, stream);
       const answered = { from: new Date(interval.from), to: new Date(interval.to) };
-      return work(trx, { vehicle: plan('vehicle', interval), meter: (span) => plan('meter', span) }, answered, rows);
+      return work(trx, { vehicle: plan('vehicle', interval), meter: (span) => plan('meter', span) }, answered);
     });
 }
 

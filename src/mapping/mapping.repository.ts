@@ -31,16 +31,12 @@ async function inSlices<T, R>(rows: readonly T[], run: (slice: readonly T[]) => 
 
 /** Every assignment of a vehicle, oldest first. */
 export function findAssignmentsOfVehicle(db: Db, vehicleId: string): Promise<Assignment[]> {
-  return assignmentsOfVehicleQuery(db, vehicleId).execute();
-}
-
-/** The query of `findAssignmentsOfVehicle`, to be sent inside another statement. */
-export function assignmentsOfVehicleQuery(db: Db, vehicleId: string) {
   return db
     .selectFrom('vehicle_meter_assignment')
     .select(COLUMNS)
     .where('vehicle_id', '=', vehicleId)
-    .orderBy('valid_from');
+    .orderBy('valid_from')
+    .execute();
 }
 
 /** Every assignment of a meter, oldest first. */
@@ -54,14 +50,15 @@ export function findAssignmentsOfMeter(db: Db, meterId: string): Promise<Assignm
 }
 
 /** The assignments that hold at some instant of [window.from, window.to), by vehicle. */
-export function assignmentsOverlappingQuery(db: Db, window: Interval) {
+export function findAssignmentsOverlapping(db: Db, window: Interval): Promise<Assignment[]> {
   return db
     .selectFrom('vehicle_meter_assignment')
     .select(COLUMNS)
     .where('valid_from', '<', new Date(window.to))
     .where('valid_to', '>', new Date(window.from))
     .orderBy('vehicle_id')
-    .orderBy('valid_from');
+    .orderBy('valid_from')
+    .execute();
 }
 
 export function findAssignment(db: Db, id: number): Promise<Assignment | undefined> {
