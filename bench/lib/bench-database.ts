@@ -64,7 +64,8 @@ export function serverTarget(url: string, poolMax: number): DatabaseTarget {
       await migrate({ databaseUrl: urlOf(name) });
       return {
         env: { DATABASE_URL: urlOf(name), DATABASE_POOL_MAX: String(poolMax) },
-        open: () => connectDirect(urlOf(name)),
+        // Prepared statements, as a service on a server runs them (DATABASE_PREPARE's default).
+        open: () => connectDirect(urlOf(name), true),
       };
     },
     cleanUp: async () => {

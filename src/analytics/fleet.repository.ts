@@ -4,7 +4,7 @@ import type { Db } from '../db/database.js';
 import type { EfficiencyStatus, FleetSort } from './analytics.schema.js';
 import { KWH_DECIMALS, MIN_JUDGED_NANO, RATIO_DECIMALS, THRESHOLD_MICRO } from './efficiency-rule.js';
 import type { EnergySums } from './energy-figures.js';
-import { meterRows, vehicleRows, type MeterPart } from './energy-rows.js';
+import { meterSums, vehicleSums, type MeterPart } from './energy-rows.js';
 import type { Segment } from './window-plan.js';
 
 /** Where the previous page ended: the last row's sort key and id. */
@@ -90,14 +90,26 @@ export function fleetPageQuery(db: Db, query: FleetPageQuery) {
         ${assignments.map((a) => a.group)}::int[]
       ) AS t (vehicle_id, meter_id, grp))`.as(alias);
   // Meter rows are summed per vehicle through the assignment whose part they were read for:
-  // a reading counts for the vehicle its meter served at the reading's timestamp.
+  // a reading counts for the vehicle its meter served at the reading's timestamp. They come
+  // summed per meter and part (energy-rows.ts, `meterSums`), so the join meets one row per
+  // (meter, part) instead of every reading: joining the readings made the planner sort them
+  // all for a merge join, half of a page's time on a server (docs/benchmarks.md).
+  const perMeter = db
+    .selectFrom(meterSums(db, query.meterParts))
+    .select((e) => [
+      'u.meter_id',
+      'u.grp',
+      e.fn.sum<number>('u.kwh').as('kwh'),
+      e.fn.sum<number>('u.readings').as('readings'),
+    ])
+    .groupBy(['u.meter_id', 'u.grp']);
   const ac = db
-    .selectFrom(meterRows(db, query.meterParts))
-    .innerJoin(assigned('a'), (join) => join.onRef('a.meter_id', '=', 'u.meter_id').onRef('a.grp', '=', 'u.grp'))
-    .select((e) => ['a.vehicle_id', e.fn.sum<number>('u.kwh').as('kwh'), e.fn.sum<number>('u.readings').as('readings')])
+    .selectFrom(perMeter.as('s'))
+    .innerJoin(assigned('a'), (join) => join.onRef('a.meter_id', '=', 's.meter_id').onRef('a.grp', '=', 's.grp'))
+    .select((e) => ['a.vehicle_id', e.fn.sum<number>('s.kwh').as('kwh'), e.fn.sum<number>('s.readings').as('readings')])
     .groupBy('a.vehicle_id');
   const dc = db
-    .selectFrom(vehicleRows(db, query.vehicleSegments))
+    .selectFrom(vehicleSums(db, query.vehicleSegments))
     .select((e) => [
       'u.vehicle_id',
       e.fn.sum<number>('u.kwh').as('kwh'),

@@ -33,10 +33,19 @@ export async function openDirect(dataDir: string): Promise<DirectDb> {
 
 /**
  * A direct client of an already migrated database: one connection (the bench measures one
- * statement at a time; the embedded database takes one session anyway).
+ * statement at a time; the embedded database takes one session anyway). `prepare` as the
+ * service on that database does (DATABASE_PREPARE, default on a server): the bench's "database
+ * part" of the analytics is then measured the way the service runs it.
  */
-export async function connectDirect(url: string): Promise<DirectDb> {
-  const handle = createDb({ url, max: 1, logger: silent, statementTimeoutMs: HOUR_MS, lockTimeoutMs: HOUR_MS });
+export async function connectDirect(url: string, prepare = false): Promise<DirectDb> {
+  const handle = createDb({
+    url,
+    max: 1,
+    prepare,
+    logger: silent,
+    statementTimeoutMs: HOUR_MS,
+    lockTimeoutMs: HOUR_MS,
+  });
   await waitForDatabase(handle.db, 30_000);
   return { handle, embedded: undefined, close: () => handle.close() };
 }
