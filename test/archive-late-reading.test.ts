@@ -8,7 +8,7 @@ import { JobScheduler } from '../src/jobs/job-scheduler.js';
 import { createLogger } from '../src/logger.js';
 import { writeBatch } from '../src/telemetry/batch-writer.js';
 import { MAX_INTERVAL_KWH } from '../src/telemetry/reading-bounds.js';
-import type { MeterReading, Stream, VehicleReading } from '../src/telemetry/reading.js';
+import type { MeterReading, ReadingKind, VehicleReading } from '../src/telemetry/reading.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, QUARTER_HOUR_MS } from '../src/time.js';
 import { seededRandom } from '../tools/simulator/random.js';
 import { startArchiveFixture, type ArchiveFixture } from './helpers/archive-fixture.js';
@@ -190,7 +190,7 @@ test.serial(
         previous = a;
       }
     }
-    const sum = (stream: Stream, device: string, from: number, to: number) => {
+    const sum = (stream: ReadingKind, device: string, from: number, to: number) => {
       const inside = [...winners.values()].filter(
         (a) => a.stream === stream && a.device === device && a.ts >= from && a.ts < to,
       );

@@ -14,7 +14,7 @@ import {
 } from '../src/archive/object-store.js';
 import type { Db } from '../src/db/database.js';
 import { createLogger } from '../src/logger.js';
-import type { Stream } from '../src/telemetry/reading.js';
+import type { ReadingKind } from '../src/telemetry/reading.js';
 import { DAY_MS, HOUR_MS } from '../src/time.js';
 import { startArchiveFixture, type ArchiveFixture } from './helpers/archive-fixture.js';
 import type { TestService } from './helpers/test-service.js';
@@ -58,7 +58,7 @@ async function insertOld(prefix: string, from: number, to: number): Promise<void
 }
 
 /** Every stored row of a stream in [from, to), exactly (timestamps in microseconds, registers as text). */
-async function storedRows(stream: Stream, from: number, to: number): Promise<ArchiveRow[]> {
+async function storedRows(stream: ReadingKind, from: number, to: number): Promise<ArchiveRow[]> {
   const format = STREAM_FORMATS[stream];
   const values = sql.join(format.valueColumns.map((c) => sql.ref(c)));
   const result = await sql<Record<string, unknown>>`
@@ -77,7 +77,7 @@ async function storedRows(stream: Stream, from: number, to: number): Promise<Arc
   }));
 }
 
-async function archivedRows(stream: Stream, from: number, to: number, device?: string): Promise<ArchiveRow[]> {
+async function archivedRows(stream: ReadingKind, from: number, to: number, device?: string): Promise<ArchiveRow[]> {
   const rows: ArchiveRow[] = [];
   for await (const batch of queryArchive(db, store, { stream, from: new Date(from), to: new Date(to), device })) {
     rows.push(...batch);

@@ -5,7 +5,7 @@ import { JobScheduler } from '../src/jobs/job-scheduler.js';
 import { createLogger } from '../src/logger.js';
 import { writeBatch } from '../src/telemetry/batch-writer.js';
 import { MAX_INTERVAL_KWH } from '../src/telemetry/reading-bounds.js';
-import type { MeterReading, Stream, VehicleReading } from '../src/telemetry/reading.js';
+import type { MeterReading, ReadingKind, VehicleReading } from '../src/telemetry/reading.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/time.js';
 import { seededRandom } from '../tools/simulator/random.js';
 import { asReading, type Arrival } from './helpers/arrivals.js';
@@ -49,7 +49,7 @@ test('mixed energy forms, duplicates across forms, any order, across retention: 
 
   // --- generation ------------------------------------------------------------------------
   const arrivals: Arrival[] = [];
-  const devices: { stream: Stream; device: string }[] = [];
+  const devices: { stream: ReadingKind; device: string }[] = [];
   for (let k = 0; k < PAIRS; k += 1) {
     const vehicle = `mx-v${k}`;
     const meter = `mx-m${k}`;
@@ -236,7 +236,7 @@ test('mixed energy forms, duplicates across forms, any order, across retention: 
   }
 
   // --- 5. windows: the brute-force sum over the winners ------------------------------------------
-  const sum = (stream: Stream, device: string, from: number, to: number) => {
+  const sum = (stream: ReadingKind, device: string, from: number, to: number) => {
     const inside = [...winners.values()].filter(
       (a) => a.stream === stream && a.device === device && a.ts >= from && a.ts < to,
     );

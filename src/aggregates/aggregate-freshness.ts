@@ -1,5 +1,5 @@
 import type { Db } from '../db/database.js';
-import type { Stream } from '../telemetry/reading.js';
+import type { ReadingKind } from '../telemetry/reading.js';
 import type { Interval } from '../time.js';
 import { AGGREGATE_LEVELS, AGGREGATE_VIEWS, type AggregateLevel } from './aggregate-levels.js';
 import { readAggregateStates, type AggregateStateRow } from './aggregate-state.repository.js';
@@ -36,7 +36,7 @@ import { readAggregateStates, type AggregateStateRow } from './aggregate-state.r
  * when: TimescaleDB's scheduler on a server, the embedded job scheduler, several API
  * instances, a stall. The service itself never refreshes an aggregate.
  */
-export interface StreamFreshness {
+export interface ReadingKindFreshness {
   /** Per aggregate level, where its buckets may be read. */
   usable: Record<AggregateLevel, Interval[]>;
   /**
@@ -53,14 +53,14 @@ export interface StreamFreshness {
    */
   keptFrom: Record<AggregateLevel, number | null>;
 }
-export type Freshness = Record<Stream, StreamFreshness>;
+export type Freshness = Record<ReadingKind, ReadingKindFreshness>;
 
 /** Reads the bookkeeping and returns, per stream, where the window may be read from what. */
 export async function loadFreshness(db: Db, window: Interval, now = Date.now()): Promise<Freshness> {
   const states = new Map((await readAggregateStates(db, window)).map((state) => [state.view, state]));
-  const forStream = (stream: Stream): StreamFreshness => {
-    const usable = {} as StreamFreshness['usable'];
-    const keptFrom = {} as StreamFreshness['keptFrom'];
+  const forStream = (stream: ReadingKind): ReadingKindFreshness => {
+    const usable = {} as ReadingKindFreshness['usable'];
+    const keptFrom = {} as ReadingKindFreshness['keptFrom'];
     let rawCompleteFrom = -Infinity;
     let archived = false;
     for (const level of AGGREGATE_LEVELS) {

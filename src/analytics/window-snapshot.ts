@@ -2,7 +2,7 @@ import { loadFreshness, type Freshness } from '../aggregates/aggregate-freshness
 import type { AggregateLevel } from '../aggregates/aggregate-levels.js';
 import type { Db } from '../db/database.js';
 import { AppError } from '../http/app-error.js';
-import type { Stream } from '../telemetry/reading.js';
+import type { ReadingKind } from '../telemetry/reading.js';
 import { HOUR_MS, type Interval } from '../time.js';
 import type { Window } from './requested-window.js';
 import { planSegments, type Segment } from './window-plan.js';
@@ -40,7 +40,7 @@ export function readWindow<T>(
       if (interval.from !== requested.from || interval.to !== requested.to) {
         freshness = await loadFreshness(trx, interval);
       }
-      const plan = (stream: Stream, span: Interval) =>
+      const plan = (stream: ReadingKind, span: Interval) =>
         answerable(planSegments(span, freshness[stream].usable, coarsest), freshness, stream);
       const answered = { from: new Date(interval.from), to: new Date(interval.to) };
       return work(trx, { vehicle: plan('vehicle', interval), meter: (span) => plan('meter', span) }, answered);
@@ -74,7 +74,7 @@ function roundArchivedEdges(window: Interval, freshness: Freshness): Interval {
  * number. Refuse it, saying what remains (from the chunks each level still has, not from the
  * shipped policies: a DBA may change them) and how to ask instead.
  */
-function answerable(segments: Segment[], freshness: Freshness, stream: Stream): Segment[] {
+function answerable(segments: Segment[], freshness: Freshness, stream: ReadingKind): Segment[] {
   const { rawCompleteFrom: completeFrom, archived, keptFrom } = freshness[stream];
   if (!segments.some((segment) => segment.source === 'raw' && segment.from.getTime() < completeFrom)) return segments;
   const where = archived

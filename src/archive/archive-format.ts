@@ -1,4 +1,4 @@
-import type { Stream } from '../telemetry/reading.js';
+import type { ReadingKind } from '../telemetry/reading.js';
 import { REGISTER_EVENTS, type RegisterEvent } from '../telemetry/register-event.js';
 
 /**
@@ -18,14 +18,14 @@ export const SCHEMA_VERSION = 2;
 export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2];
 
 export interface StreamFormat {
-  stream: Stream;
+  stream: ReadingKind;
   hypertable: 'meter_telemetry_history' | 'vehicle_telemetry_history';
   deviceColumn: 'meter_id' | 'vehicle_id';
   /** The double precision columns, in table order. */
   valueColumns: readonly string[];
 }
 
-export const STREAM_FORMATS: Record<Stream, StreamFormat> = {
+export const STREAM_FORMATS: Record<ReadingKind, StreamFormat> = {
   meter: {
     stream: 'meter',
     hypertable: 'meter_telemetry_history',
@@ -40,7 +40,7 @@ export const STREAM_FORMATS: Record<Stream, StreamFormat> = {
   },
 };
 
-export const STREAMS = Object.keys(STREAM_FORMATS) as Stream[];
+export const STREAMS = Object.keys(STREAM_FORMATS) as ReadingKind[];
 
 export function formatOfHypertable(hypertable: string): StreamFormat {
   const format = Object.values(STREAM_FORMATS).find((f) => f.hypertable === hypertable);
@@ -70,7 +70,7 @@ export interface ArchiveRow {
  * afterwards, so a chunk first tried under an older version and exported later keeps its key
  * with the newer layout inside: readers go by the file's metadata, never by the key.
  */
-export function objectKey(prefix: string, stream: Stream, rangeStart: Date, chunkId: number): string {
+export function objectKey(prefix: string, stream: ReadingKind, rangeStart: Date, chunkId: number): string {
   const date = rangeStart.toISOString().slice(0, 10);
   const base = prefix.replace(/\/+$/, '');
   return `${base ? `${base}/` : ''}v${SCHEMA_VERSION}/stream=${stream}/date=${date}/chunk-${chunkId}.parquet`;

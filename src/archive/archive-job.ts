@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import type { Stream } from '../telemetry/reading.js';
+import type { ReadingKind } from '../telemetry/reading.js';
 import { HOUR_MS, MINUTE_MS } from '../time.js';
 import { aggregatesOver, refreshAggregate } from '../timescaledb/timescaledb-catalog.repository.js';
 import { listChunksEndingBy, type ChunkRef } from './archive-catalog.repository.js';
@@ -63,7 +63,7 @@ export interface ArchiveJobOptions {
   /** Where temporary Parquet files go. */
   tmpDir?: string;
   /** Called at each outcome (metrics). */
-  onOutcome?: (stream: Stream, outcome: ChunkOutcome, rows: number) => void;
+  onOutcome?: (stream: ReadingKind, outcome: ChunkOutcome, rows: number) => void;
   /** Tests: runs after the object was verified and recorded, before the drop (a throw = a crash there). */
   beforeDrop?: (chunk: ChunkRef) => void | Promise<void>;
 }
@@ -76,7 +76,7 @@ export interface ArchiveRunReport {
   held: number;
   busy: number;
   /** Archive mode is on for a stream but no object store is configured: nothing was archived. */
-  unconfigured: Stream[];
+  unconfigured: ReadingKind[];
 }
 
 /** A dead run's chunk is free again within this: long enough for a few missed renewals. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Db } from '../db/database.js';
-import type { Stream } from '../telemetry/reading.js';
+import type { ReadingKind } from '../telemetry/reading.js';
 import { DAY_MS } from '../time.js';
 import { STREAM_FORMATS, type ArchiveRow } from './archive-format.js';
 import { holdRestored, insertArchivedRows } from './archive-restore.repository.js';
@@ -12,7 +12,7 @@ import { fileChecksums, type ObjectStore } from './object-store.js';
 import { readParquetFile } from './parquet-codec.js';
 
 export interface ArchiveRange {
-  stream: Stream;
+  stream: ReadingKind;
   from: Date;
   to: Date;
 }

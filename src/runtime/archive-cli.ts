@@ -9,7 +9,7 @@ import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import type { Db } from '../db/database.js';
 import { DataDirInUseError } from '../embedded/data-dir-lock.js';
 import { createLogger } from '../logger.js';
-import type { Stream } from '../telemetry/reading.js';
+import type { ReadingKind } from '../telemetry/reading.js';
 import { DAY_MS } from '../time.js';
 import { openDatabase } from './database.js';
 
@@ -39,10 +39,10 @@ function instant(value: string | undefined, name: string): Date {
   return date;
 }
 
-function stream(value: string | undefined): Stream | undefined {
+function stream(value: string | undefined): ReadingKind | undefined {
   if (value === undefined) return undefined;
-  if (!STREAMS.includes(value as Stream)) throw new UsageError('--stream must be meter or vehicle');
-  return value as Stream;
+  if (!STREAMS.includes(value as ReadingKind)) throw new UsageError('--stream must be meter or vehicle');
+  return value as ReadingKind;
 }
 
 async function withDatabase<T>(config: Config, work: (db: Db) => Promise<T>): Promise<T> {

@@ -2,7 +2,7 @@ import type { ChunkOutcome } from '../archive/archive-job.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { ReadObserver } from '../replicas/read-router.js';
 import type { IngestObserver } from '../telemetry/ingest-queue.js';
-import type { Stream } from '../telemetry/reading.js';
+import type { ReadingKind } from '../telemetry/reading.js';
 
 // What the API process's parts report, counted in its Prometheus metrics (GET /metrics).
 // The parts know only their observer interfaces; the metric names live in metrics/metrics.ts.
@@ -34,7 +34,7 @@ export function ingestMetrics(metrics: Metrics): IngestObserver {
 }
 
 /** The archive job: each chunk's outcome, and the rows of the archived ones. */
-export function archiveMetrics(metrics: Metrics): (stream: Stream, outcome: ChunkOutcome, rows: number) => void {
+export function archiveMetrics(metrics: Metrics): (stream: ReadingKind, outcome: ChunkOutcome, rows: number) => void {
   return (stream, outcome, rows) => {
     metrics.archiveChunks.inc({ stream, outcome });
     if (outcome === 'archived') metrics.archiveRows.inc({ stream }, rows);

@@ -5,7 +5,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { StreamMetrics } from '../metrics/metrics.js';
-import type { Stream } from '../telemetry/reading.js';
+import type { ReadingKind } from '../telemetry/reading.js';
 import { SECOND_MS } from '../time.js';
 import { ConsumerMetrics } from './consumer-metrics.js';
 import { listShards } from './kinesis-client.js';
@@ -25,7 +25,7 @@ import { recordDecoder, type DecodedRecord, type RecordRules, type StreamRecord 
 
 export interface ConsumedStream {
   name: string;
-  kind: Stream;
+  kind: ReadingKind;
 }
 
 export interface ConsumerOptions {
@@ -76,12 +76,12 @@ const DEFAULT_SHARD_SYNC_INTERVAL_MS = 60 * SECOND_MS;
 export class KinesisConsumer {
   private stateValue: ConsumerState = 'idle';
   private readonly readers = new Map<string, ShardReader>();
-  private readonly kinds: Map<string, Stream>;
+  private readonly kinds: Map<string, ReadingKind>;
   private timer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
   private round: Promise<void> | undefined;
   private lastShardSync = -Infinity;
-  private readonly decoders = new Map<Stream, (record: StreamRecord) => DecodedRecord>();
+  private readonly decoders = new Map<ReadingKind, (record: StreamRecord) => DecodedRecord>();
   private readonly metrics: ConsumerMetrics;
   /** What every shard's commits share. */
   private readonly commits: CommitDeps;

@@ -2,7 +2,7 @@ import type { ChildShard } from '@aws-sdk/client-kinesis';
 
 import type { Db } from '../db/database.js';
 import { dedupeBatch, writeBatch } from '../telemetry/batch-writer.js';
-import type { ReadingsByStream } from '../telemetry/reading.js';
+import type { ReadingsByKind } from '../telemetry/reading.js';
 import type { CommitTally, ConsumerMetrics } from './consumer-metrics.js';
 import { insertDeadLetters, type DeadLetter } from './dead-letter.repository.js';
 import { advanceCheckpoint, registerShards, type ShardKey, type TakenLease } from './shard-lease.repository.js';
@@ -61,7 +61,7 @@ export class ShardCommit {
       run.flatMap((decoded) => ('readings' in decoded ? [{ stream: decoded.kind, readings: decoded.readings }] : [])),
     );
     const letters = run.flatMap((decoded) => deadLetterOf(this.key, decoded));
-    let skipped: ReadingsByStream<number> = { meter: [], vehicle: [] };
+    let skipped: ReadingsByKind<number> = { meter: [], vehicle: [] };
     try {
       await db.transaction().execute(async (trx) => {
         const held = await advanceCheckpoint(
@@ -144,7 +144,7 @@ function tally(
   run: readonly DecodedRecord[],
   letters: readonly DeadLetter[],
   written: number,
-  skipped: ReadingsByStream<number>,
+  skipped: ReadingsByKind<number>,
 ): CommitTally {
   const total = run.reduce((n, decoded) => n + ('readings' in decoded ? decoded.readings.length : 0), 0);
   const duplicates = total - written + skipped.meter.length + skipped.vehicle.length;

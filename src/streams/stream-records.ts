@@ -1,6 +1,6 @@
 import { issuesToDetails } from '../http/validate.js';
 import { meterBatchSchema, vehicleBatchSchema } from '../telemetry/ingestion.schema.js';
-import type { MeterReading, Stream, VehicleReading } from '../telemetry/reading.js';
+import type { MeterReading, ReadingKind, VehicleReading } from '../telemetry/reading.js';
 import { registerPrecisionIssues } from '../telemetry/register-precision.js';
 import { DAY_MS, HOUR_MS } from '../time.js';
 import type { DeadLetterDetail, DeadLetterReason } from './stream.table.js';
@@ -15,8 +15,8 @@ export interface StreamRecord {
 
 /** A record decoded: its readings, or why it is refused. */
 export type DecodedRecord =
-  | { record: StreamRecord; kind: Stream; readings: MeterReading[] | VehicleReading[] }
-  | { record: StreamRecord; kind: Stream; refused: Refusal };
+  | { record: StreamRecord; kind: ReadingKind; readings: MeterReading[] | VehicleReading[] }
+  | { record: StreamRecord; kind: ReadingKind; refused: Refusal };
 
 export interface Refusal {
   reason: DeadLetterReason;
@@ -39,7 +39,7 @@ export interface RecordRules {
  * so that a record refused only for its age is dead-lettered as `too_old`: a backlog that
  * waited too long on the stream, not a faulty device.
  */
-export function recordDecoder(kind: Stream, rules: RecordRules): (record: StreamRecord) => DecodedRecord {
+export function recordDecoder(kind: ReadingKind, rules: RecordRules): (record: StreamRecord) => DecodedRecord {
   // The schema's own age check is off (Infinity); the decoder applies it below.
   const limits = { maxAgeMs: () => Infinity, maxFutureMs: rules.maxFutureMs };
   const schema =

@@ -1,5 +1,5 @@
 import { HOUR_MS } from '../time.js';
-import type { MeterReading, Stream, VehicleReading } from './reading.js';
+import type { MeterReading, ReadingKind, VehicleReading } from './reading.js';
 
 /**
  * Readings newer than this are "live": above every aggregate's refresh window (the
@@ -10,7 +10,7 @@ export const LIVE_READING_AGE_MS = 2 * HOUR_MS;
 
 /** One request waiting in the ingest queue, with what batch selection needs to know of it. */
 export interface QueuedRequest {
-  stream: Stream;
+  stream: ReadingKind;
   readings: MeterReading[] | VehicleReading[];
   live: boolean;
   /** First and last UTC hour (epoch hours) its readings fall in. */
@@ -55,7 +55,7 @@ export function selectBatch(pending: readonly QueuedRequest[], maxReadings: numb
   const hasLive = pending.some((request) => request.live);
   const hasLate = pending.some((request) => !request.live);
   const live = hasLive && !(lateTurn && hasLate);
-  const spans: Partial<Record<Stream, { first: number; last: number }>> = {};
+  const spans: Partial<Record<ReadingKind, { first: number; last: number }>> = {};
   const chosen: number[] = [];
   let readings = 0;
   for (const [index, request] of pending.entries()) {

@@ -6,8 +6,8 @@ import {
   deviceIdOf,
   registerOf,
   type MeterReading,
-  type ReadingsByStream,
-  type Stream,
+  type ReadingsByKind,
+  type ReadingKind,
   type VehicleReading,
 } from './reading.js';
 import { deriveChain, type IncomingLink, type LinkEnergy } from './register-chain.js';
@@ -37,8 +37,8 @@ import {
  * key order, since the locks of every run are held until that transaction ends: locking run by
  * run could take them in an order another writer takes the other way round (a deadlock).
  */
-export async function writeBatch(db: Db, batch: ReadingsByStream): Promise<ReadingsByStream<number>> {
-  const skipped: ReadingsByStream<number> = { meter: [], vehicle: [] };
+export async function writeBatch(db: Db, batch: ReadingsByKind): Promise<ReadingsByKind<number>> {
+  const skipped: ReadingsByKind<number> = { meter: [], vehicle: [] };
   if (db.isTransaction) await lockRegisters(db, batch);
   for (const { rows, positions } of batchSlices(batch)) {
     const result = hasRegisters(rows) ? await writeRegisterRun(db, rows) : await insertReadings(db, rows);
@@ -49,19 +49,19 @@ export async function writeBatch(db: Db, batch: ReadingsByStream): Promise<Readi
   return skipped;
 }
 
-function hasRegisters(run: ReadingsByStream): boolean {
+function hasRegisters(run: ReadingsByKind): boolean {
   return (
     run.meter.some((r) => r.kwhConsumedAcTotal !== null) || run.vehicle.some((r) => r.kwhDeliveredDcTotal !== null)
   );
 }
 
 /** Locks the register chains of the batch's devices until the transaction ends. */
-async function lockRegisters(trx: Db, batch: ReadingsByStream): Promise<void> {
+async function lockRegisters(trx: Db, batch: ReadingsByKind): Promise<void> {
   await lockRegisterDevices(trx, 'meter', registerDevices(batch.meter));
   await lockRegisterDevices(trx, 'vehicle', registerDevices(batch.vehicle));
 }
 
-function writeRegisterRun(db: Db, run: ReadingsByStream): Promise<ReadingsByStream<number>> {
+function writeRegisterRun(db: Db, run: ReadingsByKind): Promise<ReadingsByKind<number>> {
   const inTransaction = <T>(work: (trx: Db) => Promise<T>) =>
     db.isTransaction ? work(db) : db.transaction().execute(work);
   return inTransaction(async (trx) => {
@@ -99,7 +99,7 @@ function registerDevices(readings: (MeterReading | VehicleReading)[]): string[] 
  */
 async function deriveRun(
   trx: Db,
-  stream: Stream,
+  stream: ReadingKind,
   readings: (MeterReading | VehicleReading)[],
 ): Promise<{ energies: (LinkEnergy | undefined)[]; updates: ChainUpdate[] }> {
   const byDevice = new Map<string, IncomingLink[]>();
@@ -130,17 +130,17 @@ async function deriveRun(
 
 /** A batch ready to write: each (stream, device, ts) once, and who sent each row. */
 export interface DedupedBatch {
-  rows: ReadingsByStream;
+  rows: ReadingsByKind;
   /** Per stream and row, the index (in the batch) of the request that carried it first. */
-  owners: ReadingsByStream<number>;
+  owners: ReadingsByKind<number>;
   /** Per request, the readings it contributed (not repeated earlier in the batch). */
   contributed: number[];
 }
 
 /** A (stream, device, ts) seen earlier in the batch is a duplicate: the first one wins. */
 export function dedupeBatch(requests: readonly Pick<QueuedRequest, 'stream' | 'readings'>[]): DedupedBatch {
-  const rows: ReadingsByStream = { meter: [], vehicle: [] };
-  const owners: ReadingsByStream<number> = { meter: [], vehicle: [] };
+  const rows: ReadingsByKind = { meter: [], vehicle: [] };
+  const owners: ReadingsByKind<number> = { meter: [], vehicle: [] };
   const seen = new Set<string>();
   const contributed = requests.map(() => 0);
   requests.forEach((request, index) => {
@@ -181,8 +181,8 @@ export function hourRuns(readings: readonly { timestamp: Date }[]): number[][] {
 
 /** Part of a batch, and the position in the batch of each of its readings. */
 export interface BatchSlice {
-  rows: ReadingsByStream;
-  positions: ReadingsByStream<number>;
+  rows: ReadingsByKind;
+  positions: ReadingsByKind<number>;
 }
 
 /**
@@ -190,7 +190,7 @@ export interface BatchSlice {
  * vehicle run (different hypertables, each with its own invalidated range): what one
  * transaction writes. A live batch, or late readings of neighbouring hours, is one slice.
  */
-export function batchSlices(batch: ReadingsByStream): BatchSlice[] {
+export function batchSlices(batch: ReadingsByKind): BatchSlice[] {
   const meterRuns = hourRuns(batch.meter);
   const vehicleRuns = hourRuns(batch.vehicle);
   return Array.from({ length: Math.max(meterRuns.length, vehicleRuns.length) }, (_, i) => {

@@ -2,14 +2,14 @@ import { AppError } from '../http/app-error.js';
 import type { Logger } from '../logger.js';
 import { describeRequest, selectBatch, type QueuedRequest } from './batch-selection.js';
 import { batchSlices, dedupeBatch } from './batch-writer.js';
-import type { IngestResult, MeterReading, ReadingsByStream, Stream, VehicleReading } from './reading.js';
+import type { IngestResult, MeterReading, ReadingsByKind, ReadingKind, VehicleReading } from './reading.js';
 
 /**
  * Writes one merged batch (one transaction per run of touching hours), resolving once it has
  * committed, with the positions (per stream) of the readings it did not insert because they
  * were already stored.
  */
-export type BatchWriter = (batch: ReadingsByStream) => Promise<ReadingsByStream<number>>;
+export type BatchWriter = (batch: ReadingsByKind) => Promise<ReadingsByKind<number>>;
 
 export interface IngestQueueOptions {
   /** Flush as soon as this many readings wait. */
@@ -23,7 +23,7 @@ export interface IngestQueueOptions {
 /** What the queue reports as it works (metrics); every method is optional. */
 export interface IngestObserver {
   batchWritten?(readings: number, seconds: number): void;
-  answered?(stream: Stream, accepted: number, duplicates: number): void;
+  answered?(stream: ReadingKind, accepted: number, duplicates: number): void;
 }
 
 interface Pending extends QueuedRequest {
@@ -77,7 +77,7 @@ export class IngestQueue {
 
   submit(stream: 'meter', readings: MeterReading[]): Promise<IngestResult>;
   submit(stream: 'vehicle', readings: VehicleReading[]): Promise<IngestResult>;
-  submit(stream: Stream, readings: MeterReading[] | VehicleReading[]): Promise<IngestResult> {
+  submit(stream: ReadingKind, readings: MeterReading[] | VehicleReading[]): Promise<IngestResult> {
     if (this.closed) {
       return Promise.reject(
         new AppError('shutting_down', 'The service is shutting down; retry later.', {
@@ -173,15 +173,15 @@ export class IngestQueue {
     }
   }
 
-  private async timedWrite(rows: ReadingsByStream): Promise<{ skipped: ReadingsByStream<number>; seconds: number }> {
+  private async timedWrite(rows: ReadingsByKind): Promise<{ skipped: ReadingsByKind<number>; seconds: number }> {
     const started = performance.now();
     const skipped = await this.write(rows);
     return { skipped, seconds: (performance.now() - started) / 1000 };
   }
 
   /** A late batch slice by slice, the live readings waiting meanwhile written in between. */
-  private async writeSlices(rows: ReadingsByStream): Promise<{ skipped: ReadingsByStream<number>; seconds: number }> {
-    const skipped: ReadingsByStream<number> = { meter: [], vehicle: [] };
+  private async writeSlices(rows: ReadingsByKind): Promise<{ skipped: ReadingsByKind<number>; seconds: number }> {
+    const skipped: ReadingsByKind<number> = { meter: [], vehicle: [] };
     let seconds = 0;
     for (const [index, slice] of batchSlices(rows).entries()) {
       if (index > 0) await this.writeWaitingLive();

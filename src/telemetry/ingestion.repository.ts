@@ -1,13 +1,19 @@
 import { sql } from 'kysely';
 
 import type { Db } from '../db/database.js';
-import { deviceIdOf, type MeterReading, type ReadingsByStream, type Stream, type VehicleReading } from './reading.js';
+import {
+  deviceIdOf,
+  type MeterReading,
+  type ReadingsByKind,
+  type ReadingKind,
+  type VehicleReading,
+} from './reading.js';
 import type { LinkEnergy } from './register-chain.js';
 
 /** The energy, event and link derived for register readings, by position (register-chain.ts). */
-export type DerivedEnergies = ReadingsByStream<LinkEnergy | undefined>;
+export type DerivedEnergies = ReadingsByKind<LinkEnergy | undefined>;
 
-type SkippedRow = { stream: Stream; position: number };
+type SkippedRow = { stream: ReadingKind; position: number };
 
 /**
  * Writes a whole batch of both streams in ONE statement, which PostgreSQL runs atomically:
@@ -34,9 +40,9 @@ type SkippedRow = { stream: Stream; position: number };
  */
 export async function insertReadings(
   db: Db,
-  batch: ReadingsByStream,
+  batch: ReadingsByKind,
   derived: DerivedEnergies = { meter: [], vehicle: [] },
-): Promise<ReadingsByStream<number>> {
+): Promise<ReadingsByKind<number>> {
   const { meter, vehicle } = batch;
   const meterKwh = meter.map((r, i) => derived.meter[i]?.kwh ?? r.kwhConsumedAc ?? 0);
   const vehicleKwh = vehicle.map((r, i) => derived.vehicle[i]?.kwh ?? r.kwhDeliveredDc ?? 0);
@@ -126,7 +132,7 @@ export async function insertReadings(
     WHERE (SELECT count(*) FROM vehicle_inserted) < ${vehicle.length}
       AND NOT EXISTS (SELECT 1 FROM vehicle_inserted x WHERE x.vehicle_id = i.vehicle_id AND x.ts = i.ts)`.execute(db);
 
-  const skipped: ReadingsByStream<number> = { meter: [], vehicle: [] };
+  const skipped: ReadingsByKind<number> = { meter: [], vehicle: [] };
   for (const row of result.rows) skipped[row.stream].push(row.position);
   return skipped;
 }

@@ -8,7 +8,7 @@ import type { AppState } from '../http/app-state.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { ingestResult, meterBatchSchema, vehicleBatchSchema, type TimestampLimits } from './ingestion.schema.js';
 import type { IngestionService } from './ingestion.service.js';
-import type { MeterReading, Stream, VehicleReading } from './reading.js';
+import type { MeterReading, ReadingKind, VehicleReading } from './reading.js';
 import { registerPrecisionIssues, type RegisterField } from './register-precision.js';
 
 export interface IngestionLimits extends TimestampLimits {
@@ -16,7 +16,7 @@ export interface IngestionLimits extends TimestampLimits {
 }
 
 /** Counts the readings of requests refused for what they hold (not for overload). */
-function countRejections(metrics: Metrics, stream: Stream): Middleware<AppState> {
+function countRejections(metrics: Metrics, stream: ReadingKind): Middleware<AppState> {
   return async (ctx, next) => {
     try {
       await next();

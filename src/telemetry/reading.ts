@@ -27,10 +27,15 @@ export function registerOf(reading: MeterReading | VehicleReading): number | nul
   return 'meterId' in reading ? reading.kwhConsumedAcTotal : reading.kwhDeliveredDcTotal;
 }
 
-export type Stream = 'meter' | 'vehicle';
+/**
+ * Which device a reading comes from: a meter (AC energy drawn from the grid) or a vehicle (DC
+ * energy delivered to its battery). Each kind has its own tables and aggregates. Not a Kinesis
+ * stream (src/streams/), although each of those carries readings of one kind.
+ */
+export type ReadingKind = 'meter' | 'vehicle';
 
-/** One list per stream: the readings themselves, or something about each (positions). */
-export interface ReadingsByStream<M = MeterReading, V = M extends MeterReading ? VehicleReading : M> {
+/** One list per reading kind: the readings themselves, or something about each (positions). */
+export interface ReadingsByKind<M = MeterReading, V = M extends MeterReading ? VehicleReading : M> {
   meter: M[];
   vehicle: V[];
 }

@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
 
 import type { Db } from '../db/database.js';
-import type { Stream } from './reading.js';
+import { KIND_TABLES } from './kind-tables.js';
+import type { ReadingKind } from './reading.js';
 import type { ChainContext, LinkEnergy, StoredLink } from './register-chain.js';
 import type { RegisterEvent } from './register-event.js';
-import { STREAM_TABLES } from './stream-tables.js';
 
 /**
  * SQL of the register chains (the rule is in register-chain.ts).
@@ -22,7 +22,7 @@ import { STREAM_TABLES } from './stream-tables.js';
 const REGISTER_CHAIN_LOCK_CLASS = 7_100_001;
 
 /** Serialises register-chain writers per device until the transaction ends. */
-export async function lockRegisterDevices(trx: Db, stream: Stream, deviceIds: readonly string[]): Promise<void> {
+export async function lockRegisterDevices(trx: Db, stream: ReadingKind, deviceIds: readonly string[]): Promise<void> {
   if (deviceIds.length === 0) return;
   await sql`
     SELECT pg_advisory_xact_lock(${REGISTER_CHAIN_LOCK_CLASS}, key)
@@ -63,12 +63,12 @@ interface ChainRow {
  */
 export async function findChainLinks(
   trx: Db,
-  stream: Stream,
+  stream: ReadingKind,
   spans: readonly ChainSpan[],
 ): Promise<Map<string, StoredChain>> {
   const chains = new Map<string, StoredChain>();
   if (spans.length === 0) return chains;
-  const t = STREAM_TABLES[stream];
+  const t = KIND_TABLES[stream];
   const history = sql.table(t.history);
   const id = sql.ref(t.id);
   const energy = sql.ref(t.energy);
@@ -129,9 +129,13 @@ export interface ChainUpdate extends LinkEnergy {
 }
 
 /** Writes changed energies and links of stored register readings, and the energies of the live rows showing them. */
-export async function updateChainEnergies(trx: Db, stream: Stream, updates: readonly ChainUpdate[]): Promise<void> {
+export async function updateChainEnergies(
+  trx: Db,
+  stream: ReadingKind,
+  updates: readonly ChainUpdate[],
+): Promise<void> {
   if (updates.length === 0) return;
-  const t = STREAM_TABLES[stream];
+  const t = KIND_TABLES[stream];
   const id = sql.ref(t.id);
   const energy = sql.ref(t.energy);
   await sql`

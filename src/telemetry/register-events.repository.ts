@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 
 import type { Db } from '../db/database.js';
-import type { Stream } from './reading.js';
+import { KIND_TABLES } from './kind-tables.js';
+import type { ReadingKind } from './reading.js';
 import type { RegisterEvent } from './register-event.js';
-import { STREAM_TABLES } from './stream-tables.js';
 
 export interface RegisterEventRow {
   ts: Date;
@@ -15,12 +15,12 @@ export interface RegisterEventRow {
 /** A device's register events in [from, to), oldest first, at most `limit`. */
 export async function listRegisterEvents(
   db: Db,
-  stream: Stream,
+  stream: ReadingKind,
   deviceId: string,
   window: { from?: Date | undefined; to?: Date | undefined },
   limit: number,
 ): Promise<RegisterEventRow[]> {
-  const t = STREAM_TABLES[stream];
+  const t = KIND_TABLES[stream];
   const result = await sql<RegisterEventRow>`
     SELECT ts, register_event, kwh_register, ${sql.ref(t.energy)} AS kwh
     FROM ${sql.table(t.history)}

@@ -5,7 +5,7 @@ import type { ApiRouter } from '../http/api-router.js';
 import { meterParams, vehicleParams } from '../http/device-id.schema.js';
 import { freshnessHeaders, setFreshness } from '../replicas/freshness.js';
 import type { ReadRouter } from '../replicas/read-router.js';
-import type { Stream } from './reading.js';
+import type { ReadingKind } from './reading.js';
 import { listRegisterEvents } from './register-events.repository.js';
 import { registerEvents, registerEventsQuery } from './register-events.schema.js';
 
@@ -18,7 +18,7 @@ const DESCRIPTION =
 export function registerRegisterEventRoutes(api: ApiRouter<Scope>, reads: ReadRouter): void {
   const answer = async (
     ctx: Parameters<typeof setFreshness>[0],
-    stream: Stream,
+    stream: ReadingKind,
     deviceId: string,
     query: z.output<typeof registerEventsQuery>,
   ) => {

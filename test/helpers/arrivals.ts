@@ -1,11 +1,11 @@
-import type { MeterReading, Stream, VehicleReading } from '../../src/telemetry/reading.js';
+import type { MeterReading, ReadingKind, VehicleReading } from '../../src/telemetry/reading.js';
 
 /**
  * One reading as a property test generates it, in either energy form: the oracle works on these
  * (watt-hours, exact integers), the service gets them as readings (asReading).
  */
 export interface Arrival {
-  stream: Stream;
+  stream: ReadingKind;
   device: string;
   ts: number;
   /** Interval energy (Wh) or register (Wh); the other null. */

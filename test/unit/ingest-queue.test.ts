@@ -4,7 +4,7 @@ import { createLogger } from '../../src/logger.js';
 import { LIVE_READING_AGE_MS, selectBatch, type QueuedRequest } from '../../src/telemetry/batch-selection.js';
 import { batchSlices, hourRuns } from '../../src/telemetry/batch-writer.js';
 import { IngestQueue, type BatchWriter } from '../../src/telemetry/ingest-queue.js';
-import type { MeterReading, ReadingsByStream } from '../../src/telemetry/reading.js';
+import type { MeterReading, ReadingsByKind } from '../../src/telemetry/reading.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/time.js';
 
 /** Unit tier: the queue and batch selection with a fake writer, no database. */
@@ -21,7 +21,7 @@ const options = { flushReadings: 100, flushIntervalMs: 1, maxQueuedReadings: 100
 
 /** A writer that records each batch and reports as skipped the readings it already saw. */
 function fakeWriter(delayMs = 0) {
-  const batches: ReadingsByStream[] = [];
+  const batches: ReadingsByKind[] = [];
   const seen = new Set<string>();
   let release: (() => void) | undefined;
   const gate = { hold: false };
@@ -29,7 +29,7 @@ function fakeWriter(delayMs = 0) {
     batches.push(batch);
     if (gate.hold) await new Promise<void>((done) => (release = done));
     if (delayMs) await new Promise((done) => setTimeout(done, delayMs));
-    const skipped: ReadingsByStream<number> = { meter: [], vehicle: [] };
+    const skipped: ReadingsByKind<number> = { meter: [], vehicle: [] };
     batch.meter.forEach((r, i) => {
       const key = `${r.meterId}|${r.timestamp.getTime()}`;
       if (seen.has(key)) skipped.meter.push(i);
