@@ -12,7 +12,7 @@ import type { MeterReading, ReadingKind, VehicleReading } from '../src/telemetry
 import { DAY_MS, HOUR_MS, MINUTE_MS, QUARTER_HOUR_MS } from '../src/time.js';
 import { seededRandom } from '../tools/simulator/random.js';
 import { startArchiveFixture, type ArchiveFixture } from './helpers/archive-fixture.js';
-import { asReading, type Arrival } from './helpers/arrivals.js';
+import { asReading, postArrivals, type Arrival } from './helpers/arrivals.js';
 import { countedWh, JITTER_WH } from './helpers/register-rule.js';
 import type { TestService } from './helpers/test-service.js';
 
@@ -276,19 +276,7 @@ test.serial(
     let duplicates = 0;
     for (let i = 0; i < lateApi.length;) {
       const slice = lateApi.slice(i, (i += 1 + Math.floor(rnd() * 80)));
-      for (const stream of ['meter', 'vehicle'] as const) {
-        const bodies = slice
-          .filter((a) => a.stream === stream)
-          .map((a) => {
-            const { timestamp, ...reading } = asReading(a);
-            const fields = Object.entries(reading).filter(([, value]) => value !== null);
-            return { ...Object.fromEntries(fields), timestamp: timestamp.toISOString() };
-          });
-        if (bodies.length === 0) continue;
-        const res = await svc.post(`/v1/ingestion/${stream}`, bodies);
-        t.is(res.status, 202, JSON.stringify(res.body));
-        duplicates += res.body.duplicates as number;
-      }
+      duplicates += await postArrivals(t, svc, slice);
     }
     t.is(lateApi.length - duplicates, lateApi.filter((a) => winners.get(key(a)) === a).length, 'API duplicates');
     const pastDropped = lateApi.filter((a) => {

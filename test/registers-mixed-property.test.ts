@@ -8,7 +8,7 @@ import { MAX_INTERVAL_KWH } from '../src/telemetry/reading-bounds.js';
 import type { MeterReading, ReadingKind, VehicleReading } from '../src/telemetry/reading.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../src/time.js';
 import { seededRandom } from '../tools/simulator/random.js';
-import { asReading, type Arrival } from './helpers/arrivals.js';
+import { asReading, postArrivals, type Arrival } from './helpers/arrivals.js';
 import { countedWh, JITTER_WH } from './helpers/register-rule.js';
 import { startTestService, type TestService } from './helpers/test-service.js';
 
@@ -153,19 +153,7 @@ test('mixed energy forms, duplicates across forms, any order, across retention: 
   let duplicates = 0;
   for (let i = 0; i < late.length;) {
     const slice = late.slice(i, (i += 1 + Math.floor(rnd() * (rnd() < 0.5 ? 5 : 150))));
-    for (const stream of ['meter', 'vehicle'] as const) {
-      const bodies = slice
-        .filter((a) => a.stream === stream)
-        .map((a) => {
-          const { timestamp, ...reading } = asReading(a);
-          const fields = Object.entries(reading).filter(([, value]) => value !== null);
-          return { ...Object.fromEntries(fields), timestamp: timestamp.toISOString() };
-        });
-      if (bodies.length === 0) continue;
-      const res = await svc.post(`/v1/ingestion/${stream}`, bodies);
-      t.is(res.status, 202, JSON.stringify(res.body));
-      duplicates += res.body.duplicates as number;
-    }
+    duplicates += await postArrivals(t, svc, slice);
     const r = rnd();
     if (r < 0.06) await runJobs();
     else if (r < 0.09) {

@@ -1,4 +1,7 @@
+import type { ExecutionContext } from 'ava';
+
 import type { MeterReading, ReadingKind, VehicleReading } from '../../src/telemetry/reading.js';
+import type { TestService } from './test-service.js';
 
 /**
  * One reading as a property test generates it, in either energy form: the oracle works on these
@@ -31,3 +34,25 @@ export const asReading = (a: Arrival): MeterReading | VehicleReading =>
         batteryTemp: 30,
         timestamp: new Date(a.ts),
       };
+
+/**
+ * Posts arrivals through the API, one request per reading kind, each checked 202; returns how
+ * many the service answered as duplicates.
+ */
+export async function postArrivals(t: ExecutionContext, svc: TestService, arrivals: Arrival[]): Promise<number> {
+  let duplicates = 0;
+  for (const kind of ['meter', 'vehicle'] as const) {
+    const bodies = arrivals
+      .filter((a) => a.stream === kind)
+      .map((a) => {
+        const { timestamp, ...reading } = asReading(a);
+        const fields = Object.entries(reading).filter(([, value]) => value !== null);
+        return { ...Object.fromEntries(fields), timestamp: timestamp.toISOString() };
+      });
+    if (bodies.length === 0) continue;
+    const res = await svc.post(`/v1/ingestion/${kind}`, bodies);
+    t.is(res.status, 202, JSON.stringify(res.body));
+    duplicates += res.body.duplicates as number;
+  }
+  return duplicates;
+}
