@@ -17,6 +17,7 @@ import { startEmbeddedDb, type EmbeddedDb } from './embedded/embedded-db.js';
 import { JobScheduler } from './jobs/job-scheduler.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics/metrics.js';
+import { attachOcpp } from './ocpp/ocpp-endpoint.js';
 import { AcceptanceWindow } from './policies/acceptance-window.js';
 import { ReadRouter, replicaName, type ReplicaProbe } from './replicas/read-router.js';
 import type { KinesisConsumer } from './streams/kinesis-consumer.js';
@@ -201,6 +202,12 @@ export async function startService(
   server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
   server.headersTimeout = config.http.headersTimeoutMs;
   server.requestTimeout = config.http.requestTimeoutMs;
+  const ocpp = attachOcpp(server, {
+    db: dbHandle.db,
+    ingestion,
+    limits: { ...config.ingest, maxAgeMs: () => acceptance.maxAgeMs },
+    logger,
+  });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolveListen());
@@ -221,6 +228,7 @@ export async function startService(
         await new Promise((done) => setTimeout(done, config.shutdownDrainMs));
       }
       // 1. Stop accepting; let in-flight requests finish (their readings are in the queue).
+      await ocpp.close(); // OCPP sockets answer their calls in flight, then close
       const closed = new Promise<void>((done) => server.close(() => done()));
       server.closeIdleConnections();
       const idleSweep = setInterval(() => server.closeIdleConnections(), 100);

@@ -49,6 +49,8 @@ test.serial('migrates up from empty, down to empty, up again; a second up is a n
     'api_keys',
     'archive_manifest',
     'archive_settings',
+    'charge_point_connectors',
+    'charge_points',
     'meter_live',
     'meter_telemetry_15m',
     'meter_telemetry_history',

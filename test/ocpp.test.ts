@@ -1,0 +1,234 @@
+import test from 'ava';
+
+import { HOUR_MS, MINUTE_MS } from '../src/time.js';
+import { callError, refusedStatus, station, type Station } from './helpers/ocpp-station.js';
+import { startTestService, vehicleReading, type TestService } from './helpers/test-service.js';
+
+let svc: TestService;
+const open: Station[] = [];
+test.before(async () => {
+  svc = await startTestService();
+});
+test.after.always(async () => {
+  await Promise.all(open.map((client) => client.close({ force: true })));
+  await svc?.stop();
+});
+
+const PASSWORD = 'correct-horse-battery';
+const iso = (ms: number) => new Date(ms).toISOString();
+const base = Math.floor((Date.now() - 3 * HOUR_MS) / HOUR_MS) * HOUR_MS;
+const at = (minute: number) => iso(base + minute * MINUTE_MS);
+
+async function register(chargePointId: string): Promise<void> {
+  const res = await svc.put(`/v1/charge-points/${chargePointId}`, { password: PASSWORD });
+  if (res.status !== 200) throw new Error(JSON.stringify(res.body));
+}
+
+async function connected(chargePointId: string, protocols = ['ocpp1.6'], strict = true): Promise<Station> {
+  await register(chargePointId);
+  const client = station(svc.url, chargePointId, PASSWORD, protocols, strict);
+  open.push(client);
+  await client.connect();
+  return client;
+}
+
+const sample = (minute: number, value: string, extra: Record<string, string> = {}) => ({
+  timestamp: at(minute),
+  sampledValue: [{ value, ...extra }],
+});
+
+async function registerRows(meterId: string): Promise<{ ts: Date; kwh_register: number | null; voltage: number }[]> {
+  return svc.dbHandle.db
+    .selectFrom('meter_telemetry_history')
+    .select(['ts', 'kwh_register', 'voltage'])
+    .where('meter_id', '=', meterId)
+    .orderBy('ts')
+    .execute();
+}
+
+test('the password route validates, stores a hash only, and the station can be read back', async (t) => {
+  const short = await svc.put('/v1/charge-points/cp-pw', { password: 'too-short' });
+  t.is(short.status, 400);
+  t.is(short.body.error.code, 'validation_failed');
+  t.is(short.body.error.details[0].path, 'password');
+  t.is((await svc.put('/v1/charge-points/cp:bad', { password: PASSWORD })).status, 400);
+  t.is((await svc.put('/v1/charge-points/cp-pw', { password: PASSWORD }, {})).status, 401);
+  t.is((await svc.get('/v1/charge-points/cp-pw')).body.error.code, 'charge_point_not_found');
+
+  const created = await svc.put('/v1/charge-points/cp-pw', { password: PASSWORD });
+  t.is(created.status, 200);
+  t.like(created.body, { chargePointId: 'cp-pw', connected: false, protocol: null, connectors: [] });
+  t.false(JSON.stringify(created.body).includes(PASSWORD));
+  const row = await svc.dbHandle.db
+    .selectFrom('charge_points')
+    .select('password_hash')
+    .where('charge_point_id', '=', 'cp-pw')
+    .executeTakeFirstOrThrow();
+  t.regex(row.password_hash, /^scrypt\$16384\$8\$1\$/);
+  t.false(row.password_hash.includes(PASSWORD));
+});
+
+test('the upgrade refuses an unknown station, a wrong or missing password (401) and other subprotocols', async (t) => {
+  await register('cp-auth');
+  t.is(await refusedStatus(station(svc.url, 'cp-nobody', PASSWORD)), 401);
+  t.is(await refusedStatus(station(svc.url, 'cp-auth', 'wrong-password-0123456')), 401);
+  t.is(await refusedStatus(station(svc.url, 'cp-auth', undefined)), 401);
+  t.is(await refusedStatus(station(svc.url, 'cp-auth', PASSWORD, ['ocpp1.5'], false)), 400);
+  // A changed password applies to the next connection.
+  await svc.put('/v1/charge-points/cp-auth', { password: 'another-password-0123' });
+  t.is(await refusedStatus(station(svc.url, 'cp-auth', PASSWORD)), 401);
+  // Not the OCPP path: refused, the HTTP API is untouched.
+  const wrongPath = station(svc.url.replace(/$/, '/v1'), 'cp-auth', 'another-password-0123');
+  t.is(await refusedStatus(wrongPath), 404);
+  const good = station(svc.url, 'cp-auth', 'another-password-0123', ['ocpp2.0.1', 'ocpp1.6']);
+  open.push(good);
+  await good.connect();
+  t.is(good.protocol, 'ocpp2.0.1');
+});
+
+test('boot, heartbeat and connector status: answered per the spec, kept as live state', async (t) => {
+  const client = await connected('cp-boot');
+  const boot = (await client.call('BootNotification', {
+    chargePointVendor: 'Acme',
+    chargePointModel: 'Wallbox 11',
+    firmwareVersion: '1.2.3',
+  })) as { status: string; interval: number; currentTime: string };
+  t.is(boot.status, 'Accepted');
+  t.is(boot.interval, 300);
+  t.true(Math.abs(Date.parse(boot.currentTime) - Date.now()) < 60_000);
+  const beat = (await client.call('Heartbeat', {})) as { currentTime: string };
+  t.true(Math.abs(Date.parse(beat.currentTime) - Date.now()) < 60_000);
+  await client.call('StatusNotification', {
+    connectorId: 1,
+    errorCode: 'NoError',
+    status: 'Charging',
+    timestamp: at(10),
+  });
+  // Sent late (older): the newer status stands.
+  await client.call('StatusNotification', {
+    connectorId: 1,
+    errorCode: 'NoError',
+    status: 'Available',
+    timestamp: at(5),
+  });
+  await client.call('StatusNotification', { connectorId: 2, errorCode: 'GroundFailure', status: 'Faulted' });
+  const view = await svc.get('/v1/charge-points/cp-boot');
+  t.is(view.status, 200);
+  t.like(view.body, {
+    connected: true,
+    protocol: 'ocpp1.6',
+    vendor: 'Acme',
+    model: 'Wallbox 11',
+    firmwareVersion: '1.2.3',
+  });
+  t.truthy(view.body.lastHeartbeatAt);
+  t.like(view.body.connectors, [
+    { connectorId: 1, meterId: 'cp-boot:1', status: 'Charging', statusAt: at(10) },
+    { connectorId: 2, meterId: 'cp-boot:2', status: 'Faulted', errorCode: 'GroundFailure' },
+  ]);
+  await client.close();
+  // The disconnection is recorded once the socket has closed: poll for it.
+  for (let i = 0; i < 200 && (await svc.get('/v1/charge-points/cp-boot')).body.connected; i += 1) {
+    await new Promise((done) => setTimeout(done, 25));
+  }
+  t.false((await svc.get('/v1/charge-points/cp-boot')).body.connected);
+});
+
+test('meter values become register readings of the connector meter: exact, deduplicated, counted by analytics', async (t) => {
+  const client = await connected('cp-meter');
+  const meterId = 'cp-meter:1';
+  await svc.put('/v1/vehicles/ocpp-ev1/meter', { meterId, from: iso(base - HOUR_MS) });
+  t.is((await svc.post('/v1/ingestion/vehicle', [vehicleReading('ocpp-ev1', new Date(base), 0)])).status, 202);
+
+  const values = {
+    connectorId: 1,
+    meterValue: [
+      // The default measurand and unit (Wh); a voltage and another measurand alongside.
+      {
+        timestamp: at(0),
+        sampledValue: [
+          { value: '1234567' },
+          { value: '229.5', measurand: 'Voltage', unit: 'V', phase: 'L2-N' },
+          { value: '231.25', measurand: 'Voltage', unit: 'V', phase: 'L1-N' },
+          { value: '7400', measurand: 'Power.Active.Import', unit: 'W' },
+        ],
+      },
+      sample(15, '1236000.1', { measurand: 'Energy.Active.Import.Register', unit: 'Wh' }),
+      sample(30, '1240.0001', { unit: 'kWh', context: 'Sample.Periodic' }),
+    ],
+  };
+  t.deepEqual(await client.call('MeterValues', values), {});
+  const rows = await registerRows(meterId);
+  t.deepEqual(
+    rows.map((r) => [r.ts.toISOString(), Number(r.kwh_register), r.voltage]),
+    [
+      // The voltage of the same meter value, phase L1-N preferred; none sampled: 0 V.
+      [at(0), 1234.567, 231.25],
+      [at(15), 1236.0001, 0],
+      [at(30), 1240.0001, 0],
+    ],
+  );
+  const live = await svc.get(`/v1/meters/${encodeURIComponent(meterId)}/live`);
+  t.like(live.body, { kwhConsumedAcTotal: 1240.0001, timestamp: at(30) });
+  const performance = async () =>
+    (await svc.get(`/v1/analytics/performance/ocpp-ev1?from=${at(-1)}&to=${at(31)}`)).body.acEnergyKwh as number;
+  t.is(await performance(), 5.4331); // 1240.0001 - 1234.567, exactly
+
+  // A station resends what it got no answer for: the first reading is kept, nothing changes.
+  t.deepEqual(await client.call('MeterValues', values), {});
+  t.deepEqual(await client.call('MeterValues', { connectorId: 1, meterValue: [sample(15, '1237000')] }), {});
+  t.is((await registerRows(meterId)).length, 3);
+  t.is(Number((await registerRows(meterId))[1]?.kwh_register), 1236.0001);
+  t.is(await performance(), 5.4331);
+
+  // Queued offline and sent late: a late reading in between, the total holds.
+  t.deepEqual(await client.call('MeterValues', { connectorId: 1, meterValue: [sample(20, '1238500')] }), {});
+  t.is(await performance(), 5.4331);
+  t.is((await registerRows(meterId)).length, 4);
+});
+
+test('a malformed call is answered with the error OCPP names, the socket stays open', async (t) => {
+  const client = await connected('cp-bad', ['ocpp1.6'], false);
+  t.is(
+    (await callError(client, 'MeterValues', { connectorId: 'one', meterValue: [] })).code,
+    'TypeConstraintViolation',
+  );
+  t.is((await callError(client, 'MeterValues', { meterValue: [] })).code, 'OccurrenceConstraintViolation');
+  t.is(
+    (await callError(client, 'BootNotification', { chargePointVendor: 'x'.repeat(21), chargePointModel: 'm' })).code,
+    'FormationViolation',
+  );
+  t.is(
+    (await callError(client, 'StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Sleeping' })).code,
+    'FormationViolation',
+  );
+  // Valid OCPP, but not a value the service can keep: nothing of the call is stored.
+  const notNumber = await callError(client, 'MeterValues', {
+    connectorId: 1,
+    meterValue: [sample(0, '100'), sample(1, 'lots')],
+  });
+  t.is(notNumber.code, 'PropertyConstraintViolation');
+  t.regex(notNumber.message, /meterValue\[1\]\.sampledValue\[0\]\.value/);
+  const badUnit = await callError(client, 'MeterValues', {
+    connectorId: 1,
+    meterValue: [sample(0, '100', { unit: 'W' })],
+  });
+  t.is(badUnit.code, 'PropertyConstraintViolation');
+  const tooOld = await callError(client, 'MeterValues', {
+    connectorId: 1,
+    meterValue: [{ timestamp: iso(Date.now() - 400 * 24 * HOUR_MS), sampledValue: [{ value: '100' }] }],
+  });
+  t.is(tooOld.code, 'PropertyConstraintViolation');
+  t.regex(tooOld.message, /timestamp/);
+  const tooPrecise = await callError(client, 'MeterValues', {
+    connectorId: 1,
+    meterValue: [sample(0, '123456789.123456789')],
+  });
+  t.is(tooPrecise.code, 'PropertyConstraintViolation');
+  t.is((await registerRows('cp-bad:1')).length, 0);
+  // What the service does not implement.
+  t.is((await callError(client, 'DataTransfer', { vendorId: 'acme' })).code, 'NotImplemented');
+  t.is((await callError(client, 'NoSuchAction', {})).code, 'NotImplemented');
+  // Still connected and answering.
+  t.truthy(((await client.call('Heartbeat', {})) as { currentTime: string }).currentTime);
+});
