@@ -33,6 +33,34 @@ CREATE TABLE charge_point_connectors (
   PRIMARY KEY (charge_point_id, connector_id)
 );
 
+-- Transactions (OCPP 1.6 StartTransaction / StopTransaction). The id is the transactionId the
+-- station is given; a StartTransaction resent (no answer reached the station) has the same
+-- station, connector and start and gets the same id back.
+CREATE TABLE charge_point_transactions (
+  transaction_id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  charge_point_id text NOT NULL REFERENCES charge_points ON DELETE CASCADE,
+  connector_id integer NOT NULL CHECK (connector_id > 0),
+  id_tag text NOT NULL,
+  -- What the service answered for the id tag (Accepted for a mapped one, else Invalid).
+  id_tag_status text NOT NULL,
+  started_at timestamptz NOT NULL,
+  meter_start_wh numeric NOT NULL,
+  stopped_at timestamptz,
+  meter_stop_wh numeric,
+  stop_reason text,
+  UNIQUE (charge_point_id, connector_id, started_at)
+);
+
+-- Which vehicle an id token (an RFID card, a contract id) stands for: set by an admin
+-- (PUT /v1/id-tokens/{idToken}). Tokens are case-insensitive in OCPP (CiString): kept upper-case.
+CREATE TABLE id_tokens (
+  id_token text PRIMARY KEY CHECK (id_token = upper(id_token) AND id_token ~ '^[A-Z0-9._:-]{1,36}$'),
+  vehicle_id text NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+
 -- Down Migration
+DROP TABLE id_tokens;
+DROP TABLE charge_point_transactions;
 DROP TABLE charge_point_connectors;
 DROP TABLE charge_points;

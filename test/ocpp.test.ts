@@ -232,3 +232,79 @@ test('a malformed call is answered with the error OCPP names, the socket stays o
   // Still connected and answering.
   t.truthy(((await client.call('Heartbeat', {})) as { currentTime: string }).currentTime);
 });
+
+test('id tokens map to vehicles: admin routes, case-insensitive, Authorize answers Accepted or Invalid', async (t) => {
+  t.is((await svc.get('/v1/id-tokens/card-1')).body.error.code, 'id_token_not_found');
+  t.is((await svc.put('/v1/id-tokens/card-1', { vehicleId: 'bad id' })).status, 400);
+  t.deepEqual((await svc.put('/v1/id-tokens/card-1', { vehicleId: 'ocpp-ev9' })).body, {
+    idToken: 'CARD-1',
+    vehicleId: 'ocpp-ev9',
+  });
+  t.is((await svc.get('/v1/id-tokens/Card-1')).body.vehicleId, 'ocpp-ev9');
+  const client = await connected('cp-auth-tag');
+  t.deepEqual(await client.call('Authorize', { idTag: 'CARD-1' }), { idTagInfo: { status: 'Accepted' } });
+  t.deepEqual(await client.call('Authorize', { idTag: 'card-2' }), { idTagInfo: { status: 'Invalid' } });
+  t.is((await svc.delete('/v1/id-tokens/card-1')).status, 204);
+  t.is((await svc.delete('/v1/id-tokens/card-1')).status, 404);
+  t.deepEqual(await client.call('Authorize', { idTag: 'card-1' }), { idTagInfo: { status: 'Invalid' } });
+});
+
+test('a transaction: its start and stop registers are readings, resent messages change nothing, energy is exact', async (t) => {
+  const client = await connected('cp-tx');
+  const meterId = 'cp-tx:2';
+  await svc.put('/v1/id-tokens/tag-ev2', { vehicleId: 'ocpp-ev2' });
+  await svc.put('/v1/vehicles/ocpp-ev2/meter', { meterId, from: iso(base - HOUR_MS) });
+  await svc.post('/v1/ingestion/vehicle', [vehicleReading('ocpp-ev2', new Date(base), 0)]);
+
+  const start = { connectorId: 2, idTag: 'tag-ev2', meterStart: 10_000, timestamp: at(0) };
+  const started = (await client.call('StartTransaction', start)) as {
+    transactionId: number;
+    idTagInfo: { status: string };
+  };
+  t.is(started.idTagInfo.status, 'Accepted');
+  // Resent (the answer was lost): the same transaction.
+  t.deepEqual(await client.call('StartTransaction', start), started);
+  const unknownTag = (await client.call('StartTransaction', { ...start, connectorId: 3, idTag: 'nobody' })) as {
+    idTagInfo: { status: string };
+  };
+  t.is(unknownTag.idTagInfo.status, 'Invalid');
+
+  await client.call('MeterValues', {
+    connectorId: 2,
+    transactionId: started.transactionId,
+    meterValue: [sample(10, '12500.5', { context: 'Sample.Periodic' })],
+  });
+  const stop = {
+    transactionId: started.transactionId,
+    idTag: 'tag-ev2',
+    meterStop: 17_345,
+    timestamp: at(30),
+    reason: 'EVDisconnected',
+    transactionData: [sample(20, '15000', { context: 'Sample.Periodic' })],
+  };
+  t.deepEqual(await client.call('StopTransaction', stop), { idTagInfo: { status: 'Accepted' } });
+  t.deepEqual(await client.call('StopTransaction', stop), { idTagInfo: { status: 'Accepted' } });
+  t.deepEqual(
+    (await registerRows(meterId)).map((r) => [r.ts.toISOString(), Number(r.kwh_register)]),
+    [
+      [at(0), 10],
+      [at(10), 12.5005],
+      [at(20), 15],
+      [at(30), 17.345],
+    ],
+  );
+  const res = await svc.get(`/v1/analytics/performance/ocpp-ev2?from=${at(-1)}&to=${at(31)}`);
+  t.is(res.body.acEnergyKwh, 7.345); // 17345 Wh - 10000 Wh
+
+  const row = await svc.dbHandle.db
+    .selectFrom('charge_point_transactions')
+    .selectAll()
+    .where('transaction_id', '=', started.transactionId)
+    .executeTakeFirstOrThrow();
+  t.like(row, { connector_id: 2, id_tag: 'tag-ev2', meter_start_wh: 10_000, meter_stop_wh: 17_345 });
+  t.is(row.stop_reason, 'EVDisconnected');
+
+  const unknown = await callError(client, 'StopTransaction', { ...stop, transactionId: 999_999 });
+  t.is(unknown.code, 'PropertyConstraintViolation');
+  t.regex(unknown.message, /transactionId/);
+});

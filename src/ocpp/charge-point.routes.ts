@@ -5,7 +5,7 @@ import { AppError } from '../http/app-error.js';
 import { hashPassword } from './charge-point-password.js';
 import { findChargePoint, setPasswordHash, type StoredChargePoint } from './charge-point.repository.js';
 import { chargePointParams, chargePointView, setPasswordBody } from './charge-point.schema.js';
-import { connectorMeterId } from './ocpp16-handlers.js';
+import { connectorMeterId } from './meter-values.js';
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 

@@ -27,3 +27,23 @@ export interface ChargePointConnectorTable {
   status_at: Date;
   received_at: Generated<Date>;
 }
+
+export interface ChargePointTransactionTable {
+  transaction_id: Generated<number>;
+  charge_point_id: string;
+  connector_id: number;
+  id_tag: string;
+  id_tag_status: string;
+  started_at: Date;
+  /** NUMERIC (the station sends whole Wh; read as a number, create-db.ts). */
+  meter_start_wh: number;
+  stopped_at: Date | null;
+  meter_stop_wh: number | null;
+  stop_reason: string | null;
+}
+
+export interface IdTokenTable {
+  id_token: string;
+  vehicle_id: string;
+  updated_at: Generated<Date>;
+}

@@ -15,6 +15,9 @@ import { sameDecimal } from '../telemetry/register-precision.js';
  * - every other sample is ignored (and counted).
  */
 
+/** Each connector of a station is a meter of its own: `{chargePointId}:{connectorId}`. */
+export const connectorMeterId = (chargePointId: string, connectorId: number) => `${chargePointId}:${connectorId}`;
+
 export interface SampledValue16 {
   value: string;
   context?: string;

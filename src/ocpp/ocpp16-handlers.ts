@@ -2,9 +2,10 @@ import type { Db } from '../db/database.js';
 import type { TimestampLimits } from '../telemetry/ingestion.schema.js';
 import type { IngestionService } from '../telemetry/ingestion.service.js';
 import { recordBoot, recordConnectorStatus, recordHeartbeat } from './charge-point.repository.js';
-import { registerReadings, SampleError, type MeterValue16 } from './meter-values.js';
+import { connectorMeterId, registerReadings, SampleError, type MeterValue16 } from './meter-values.js';
 import { storeRegisterReadings } from './ocpp-readings.js';
 import { ocppError, type CallHandler } from './ocpp-rpc.js';
+import { ocpp16TransactionHandlers } from './ocpp16-transactions.js';
 
 export interface OcppHandlerDeps {
   db: Db;
@@ -13,9 +14,6 @@ export interface OcppHandlerDeps {
   /** The interval a booted station is told to send heartbeats at. */
   heartbeatIntervalSeconds: number;
 }
-
-/** Each connector of a station is a meter of its own: `{chargePointId}:{connectorId}`. */
-export const connectorMeterId = (chargePointId: string, connectorId: number) => `${chargePointId}:${connectorId}`;
 
 // Strict mode has validated every call against the official 1.6 schema before its handler
 // runs: these are the fields the handlers read, as that schema types them.
@@ -80,5 +78,6 @@ export function ocpp16Handlers(chargePointId: string, deps: OcppHandlerDeps): Re
       await storeRegisterReadings(deps.ingestion, deps.limits, readings);
       return {};
     },
+    ...ocpp16TransactionHandlers(chargePointId, deps),
   };
 }
