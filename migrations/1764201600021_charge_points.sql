@@ -19,14 +19,15 @@ CREATE TABLE charge_points (
   password_changed_at timestamptz NOT NULL DEFAULT now()
 );
 
--- The latest status of each connector (StatusNotification): live state, one row per connector.
+-- The latest status of each connector (StatusNotification): live state, one row per connector
+-- (1.6) or EVSE (2.0.1, whose statuses carry no error code).
 -- `status_at` is the station's timestamp (else the time received): a status sent late by a
 -- station that was offline never overwrites a newer one.
 CREATE TABLE charge_point_connectors (
   charge_point_id text NOT NULL REFERENCES charge_points ON DELETE CASCADE,
   connector_id integer NOT NULL CHECK (connector_id >= 0),
   status text NOT NULL,
-  error_code text NOT NULL,
+  error_code text,
   info text,
   status_at timestamptz NOT NULL,
   received_at timestamptz NOT NULL DEFAULT now(),

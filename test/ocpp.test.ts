@@ -308,3 +308,58 @@ test('a transaction: its start and stop registers are readings, resent messages 
   t.is(unknown.code, 'PropertyConstraintViolation');
   t.regex(unknown.message, /transactionId/);
 });
+
+test('OCPP 2.0.1: boot, heartbeat, status per EVSE, meter values with units and multipliers; TransactionEvent not yet', async (t) => {
+  const client = await connected('cp-201', ['ocpp2.0.1']);
+  t.is(client.protocol, 'ocpp2.0.1');
+  const boot = (await client.call('BootNotification', {
+    chargingStation: { vendorName: 'Acme', model: 'DC 50', firmwareVersion: '2.0' },
+    reason: 'PowerUp',
+  })) as { status: string; interval: number };
+  t.like(boot, { status: 'Accepted', interval: 300 });
+  t.truthy(((await client.call('Heartbeat', {})) as { currentTime: string }).currentTime);
+  await client.call('StatusNotification', { timestamp: at(1), connectorStatus: 'Occupied', evseId: 1, connectorId: 1 });
+  const view = await svc.get('/v1/charge-points/cp-201');
+  t.like(view.body, { protocol: 'ocpp2.0.1', vendor: 'Acme', model: 'DC 50' });
+  t.like(view.body.connectors, [{ connectorId: 1, meterId: 'cp-201:1', status: 'Occupied', errorCode: null }]);
+
+  const meterId = 'cp-201:1';
+  await svc.put('/v1/vehicles/ocpp-ev201/meter', { meterId, from: iso(base - HOUR_MS) });
+  await svc.post('/v1/ingestion/vehicle', [vehicleReading('ocpp-ev201', new Date(base), 0)]);
+  t.deepEqual(
+    await client.call('MeterValues', {
+      evseId: 1,
+      meterValue: [
+        {
+          timestamp: at(0),
+          sampledValue: [
+            { value: 2000.5 }, // Wh, the default
+            { value: 230.1, measurand: 'Voltage', unitOfMeasure: { unit: 'V' } },
+          ],
+        },
+        { timestamp: at(10), sampledValue: [{ value: 2.5, unitOfMeasure: { unit: 'kWh' } }] },
+        { timestamp: at(20), sampledValue: [{ value: 3.1, unitOfMeasure: { unit: 'Wh', multiplier: 3 } }] },
+      ],
+    }),
+    {},
+  );
+  t.deepEqual(
+    (await registerRows(meterId)).map((r) => [r.ts.toISOString(), Number(r.kwh_register), r.voltage]),
+    [
+      [at(0), 2.0005, 230.1],
+      [at(10), 2.5, 0],
+      [at(20), 3.1, 0],
+    ],
+  );
+  const res = await svc.get(`/v1/analytics/performance/ocpp-ev201?from=${at(-1)}&to=${at(21)}`);
+  t.is(res.body.acEnergyKwh, 1.0995); // 3.1 kWh - 2.0005 kWh
+  const event = await callError(client, 'TransactionEvent', {
+    eventType: 'Started',
+    timestamp: at(0),
+    triggerReason: 'CablePluggedIn',
+    seqNo: 0,
+    transactionInfo: { transactionId: 'tx-1' },
+    evse: { id: 1 },
+  });
+  t.is(event.code, 'NotImplemented');
+});

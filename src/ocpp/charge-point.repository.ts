@@ -85,7 +85,7 @@ export async function recordHeartbeat(db: Db, chargePointId: string): Promise<vo
 export interface ConnectorStatus {
   connectorId: number;
   status: string;
-  errorCode: string;
+  errorCode: string | null;
   info: string | null;
   statusAt: Date;
 }

@@ -44,10 +44,10 @@ export const chargePointView = z
     firmwareVersion: z.string().nullable(),
     connectors: z.array(
       z.object({
-        connectorId: z.number().int(),
+        connectorId: z.number().int().meta({ description: 'The connector (1.6) or EVSE (2.0.1) id' }),
         meterId: z.string().meta({ description: 'The meter its register readings are stored under' }),
         status: z.string().meta({ description: 'The latest StatusNotification status' }),
-        errorCode: z.string(),
+        errorCode: z.string().nullable().meta({ description: 'OCPP 1.6 only (2.0.1 statuses have none)' }),
         info: z.string().nullable(),
         statusAt: instantJson,
       }),

@@ -22,7 +22,7 @@ export interface ChargePointConnectorTable {
   charge_point_id: string;
   connector_id: number;
   status: string;
-  error_code: string;
+  error_code: string | null;
   info: string | null;
   status_at: Date;
   received_at: Generated<Date>;

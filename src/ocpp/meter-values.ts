@@ -20,6 +20,8 @@ export const connectorMeterId = (chargePointId: string, connectorId: number) => 
 
 export interface SampledValue16 {
   value: string;
+  /** 2.0.1 only (unitOfMeasure.multiplier): the value is value × 10^multiplier of the unit. */
+  multiplier?: number;
   context?: string;
   format?: string;
   measurand?: string;
@@ -55,7 +57,7 @@ export const REGISTER_MEASURAND = 'Energy.Active.Import.Register';
 const DECIMAL = /^(-?\d+(?:\.\d+)?)(?:[eE]([+-]?\d+))?$/;
 
 /** A register value in `unit` as exact kWh, or a SampleError saying why not. */
-export function registerKwh(value: string, unit: string | undefined, path: string): number {
+export function registerKwh(value: string, unit: string | undefined, path: string, multiplier = 0): number {
   const match = DECIMAL.exec(value.trim());
   if (!match) throw new SampleError(`${path}.value: "${value}" is not a decimal number`);
   const [, mantissa = '', exponent = '0'] = match;
@@ -63,7 +65,7 @@ export function registerKwh(value: string, unit: string | undefined, path: strin
   if (unit === undefined || unit === 'Wh') scale = -3;
   else if (unit === 'kWh') scale = 0;
   else throw new SampleError(`${path}.unit: an energy register is in Wh or kWh, not ${unit}`);
-  const exact = `${mantissa}e${Number(exponent) + scale}`;
+  const exact = `${mantissa}e${Number(exponent) + scale + multiplier}`;
   const kwh = Number(exact);
   if (!Number.isFinite(kwh) || !sameDecimal(String(kwh), exact)) {
     throw new SampleError(
@@ -85,7 +87,7 @@ function voltageOf(samples: readonly SampledValue16[], path: string): number {
     VOLTAGE_PHASE_PREFERENCE.map((phase) => voltages.find(({ sample }) => sample.phase === phase)).find(Boolean) ??
     voltages[0];
   if (!chosen) return 0;
-  const volts = Number(chosen.sample.value);
+  const volts = Number(`${chosen.sample.value.trim()}e${chosen.sample.multiplier ?? 0}`);
   if (chosen.sample.value.trim() === '' || !Number.isFinite(volts)) {
     throw new SampleError(`${path}[${chosen.index}].value: "${chosen.sample.value}" is not a number`);
   }
@@ -121,7 +123,7 @@ export function registerReadings(
       readings.push({
         reading: {
           meterId,
-          kwhConsumedAcTotal: registerKwh(sample.value, sample.unit, samplePath),
+          kwhConsumedAcTotal: registerKwh(sample.value, sample.unit, samplePath, sample.multiplier),
           voltage,
           timestamp: meterValue.timestamp,
         },

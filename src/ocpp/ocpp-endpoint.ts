@@ -7,6 +7,7 @@ import { findPasswordHash, markConnected, markDisconnected } from './charge-poin
 import { CHARGE_POINT_ID } from './charge-point.schema.js';
 import { createRpcServer, isOcppProtocol, ocppError, ocppErrorCodeOf, type StationSocket } from './ocpp-rpc.js';
 import { ocpp16Handlers, type OcppHandlerDeps } from './ocpp16-handlers.js';
+import { ocpp201Handlers } from './ocpp201-handlers.js';
 
 export interface OcppDeps extends Omit<OcppHandlerDeps, 'heartbeatIntervalSeconds'> {
   logger: Logger;
@@ -84,8 +85,8 @@ export function attachOcpp(server: Server, deps: OcppDeps): OcppEndpoint {
       recording.add(recorded);
       void recorded.finally(() => recording.delete(recorded));
     });
-    // 2.0.1 connects (it is negotiated) but its actions are not implemented yet: NotImplemented.
-    const handlers = protocol === 'ocpp1.6' ? ocpp16Handlers(identity, handlerDeps) : {};
+    const handlers =
+      protocol === 'ocpp1.6' ? ocpp16Handlers(identity, handlerDeps) : ocpp201Handlers(identity, handlerDeps);
     for (const [action, handler] of Object.entries(handlers)) {
       station.handle(action, async (params) => {
         try {
