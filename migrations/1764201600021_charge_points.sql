@@ -44,6 +44,9 @@ CREATE TABLE charge_point_transactions (
   id_tag text NOT NULL,
   -- What the service answered for the id tag (Accepted for a mapped one, else Invalid).
   id_tag_status text NOT NULL,
+  -- The vehicle the token stood for at the start: it draws from the connector's meter for the
+  -- session (src/ocpp/transaction-assignments.ts); NULL for a token mapped to none.
+  vehicle_id text,
   started_at timestamptz NOT NULL,
   meter_start_wh numeric NOT NULL,
   stopped_at timestamptz,

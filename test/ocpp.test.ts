@@ -363,3 +363,76 @@ test('OCPP 2.0.1: boot, heartbeat, status per EVSE, meter values with units and 
   });
   t.is(event.code, 'NotImplemented');
 });
+
+test('a mapped token assigns its vehicle to the connector for the session: exactly the session energy, across a reconnect', async (t) => {
+  const meterId = 'cp-session:1';
+  await svc.put('/v1/id-tokens/tag-ev3', { vehicleId: 'ocpp-ev3' });
+  let client = await connected('cp-session');
+  // Before the session: the register runs (another user, idle consumption), not the vehicle's.
+  await client.call('MeterValues', { connectorId: 1, meterValue: [sample(-20, '8000'), sample(-10, '9000')] });
+  const started = (await client.call('StartTransaction', {
+    connectorId: 1,
+    idTag: 'tag-ev3',
+    meterStart: 10_000,
+    timestamp: at(0),
+  })) as { transactionId: number; idTagInfo: { status: string } };
+  t.is(started.idTagInfo.status, 'Accepted');
+  await client.call('MeterValues', {
+    connectorId: 1,
+    transactionId: started.transactionId,
+    meterValue: [sample(10, '12000')],
+  });
+  // The station reconnects in the middle of the transaction (to any instance): it continues.
+  await client.close();
+  client = station(svc.url, 'cp-session', PASSWORD);
+  open.push(client);
+  await client.connect();
+  await client.call('MeterValues', {
+    connectorId: 1,
+    transactionId: started.transactionId,
+    meterValue: [sample(20, '14000.25')],
+  });
+  const stop = { transactionId: started.transactionId, meterStop: 15_432, timestamp: at(30) };
+  t.deepEqual(await client.call('StopTransaction', stop), {});
+  t.deepEqual(await client.call('StopTransaction', stop), {}); // resent: nothing changes
+  // After it: not the vehicle's either.
+  await client.call('MeterValues', { connectorId: 1, meterValue: [sample(40, '16000')] });
+
+  const res = await svc.get(`/v1/analytics/performance/ocpp-ev3?from=${at(-30)}&to=${at(50)}`);
+  t.is(res.status, 200);
+  t.is(res.body.acEnergyKwh, 5.432); // 15432 Wh - 10000 Wh: the session, nothing before or after
+  const history = await svc.get('/v1/vehicles/ocpp-ev3/meter/history');
+  t.deepEqual(
+    history.body.assignments.map((a: { meterId: string; from: string; to: string }) => [a.meterId, a.from, a.to]),
+    [[meterId, iso(Date.parse(at(0)) + 1), iso(Date.parse(at(30)) + 1)]],
+  );
+  // An admin's correction stands: a StopTransaction resent later does not undo it.
+  const id = history.body.assignments[0].id as number;
+  const corrected = { from: iso(Date.parse(at(0)) + 1), to: at(25) };
+  t.is((await svc.patch(`/v1/assignments/${id}`, corrected)).status, 200);
+  t.deepEqual(await client.call('StopTransaction', stop), {});
+  t.like((await svc.get('/v1/vehicles/ocpp-ev3/meter/history')).body.assignments[0], corrected);
+});
+
+test('a transaction that collides with a manual assignment leaves the manual one standing', async (t) => {
+  const meterId = 'cp-manual:1';
+  await svc.put('/v1/id-tokens/tag-ev4', { vehicleId: 'ocpp-ev4' });
+  await svc.put('/v1/vehicles/ocpp-other/meter', { meterId, from: iso(base - HOUR_MS) });
+  const client = await connected('cp-manual');
+  const started = (await client.call('StartTransaction', {
+    connectorId: 1,
+    idTag: 'tag-ev4',
+    meterStart: 1_000,
+    timestamp: at(0),
+  })) as { transactionId: number; idTagInfo: { status: string } };
+  t.is(started.idTagInfo.status, 'Accepted');
+  t.deepEqual(
+    await client.call('StopTransaction', { transactionId: started.transactionId, meterStop: 2_000, timestamp: at(5) }),
+    {},
+  );
+  const history = await svc.get(`/v1/meters/${meterId}/vehicle/history`);
+  t.deepEqual(
+    history.body.assignments.map((a: { vehicleId: string }) => a.vehicleId),
+    ['ocpp-other'],
+  );
+});

@@ -34,6 +34,7 @@ export interface ChargePointTransactionTable {
   connector_id: number;
   id_tag: string;
   id_tag_status: string;
+  vehicle_id: string | null;
   started_at: Date;
   /** NUMERIC (the station sends whole Wh; read as a number, create-db.ts). */
   meter_start_wh: number;

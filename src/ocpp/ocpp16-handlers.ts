@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js';
+import type { Logger } from '../logger.js';
 import type { TimestampLimits } from '../telemetry/ingestion.schema.js';
 import type { IngestionService } from '../telemetry/ingestion.service.js';
 import { recordBoot, recordConnectorStatus, recordHeartbeat } from './charge-point.repository.js';
@@ -9,6 +10,7 @@ import { ocpp16TransactionHandlers } from './ocpp16-transactions.js';
 
 export interface OcppHandlerDeps {
   db: Db;
+  logger: Logger;
   ingestion: IngestionService;
   limits: TimestampLimits;
   /** The interval a booted station is told to send heartbeats at. */

@@ -10,6 +10,7 @@ import {
 import { storeRegisterReadings } from './ocpp-readings.js';
 import { ocppError, type CallHandler } from './ocpp-rpc.js';
 import type { OcppHandlerDeps } from './ocpp16-handlers.js';
+import { assignForTransaction, endTransactionAssignment } from './transaction-assignments.js';
 import { findTransaction, startTransaction, stopTransaction } from './transaction.repository.js';
 
 // The fields the handlers read, as the official 1.6 schemas type them (strict mode has checked).
@@ -53,11 +54,12 @@ function sampled<T>(read: () => T): T {
  * Authorize, StartTransaction, StopTransaction. An id token is `Accepted` when an admin mapped
  * it to a vehicle (PUT /v1/id-tokens/{idToken}), `Invalid` otherwise. The registers at start
  * and stop (and the stop's transactionData) are register readings of the connector's meter,
- * stored, like MeterValues, before the answer.
+ * stored, like MeterValues, before the answer; a mapped token's vehicle draws from that meter
+ * for the session (transaction-assignments.ts).
  */
 export function ocpp16TransactionHandlers(chargePointId: string, deps: OcppHandlerDeps): Record<string, CallHandler> {
-  const idTagStatus = async (idTag: string) =>
-    (await findIdTokenVehicle(deps.db, idTag)) === undefined ? 'Invalid' : 'Accepted';
+  const statusOf = (vehicleId: string | undefined) => (vehicleId === undefined ? 'Invalid' : 'Accepted');
+  const idTagStatus = async (idTag: string) => statusOf(await findIdTokenVehicle(deps.db, idTag));
   return {
     Authorize: async (params) => ({ idTagInfo: { status: await idTagStatus((params as AuthorizeReq).idTag) } }),
     StartTransaction: async (params) => {
@@ -71,15 +73,21 @@ export function ocpp16TransactionHandlers(chargePointId: string, deps: OcppHandl
       }
       const reading = sampled(() => meterReading(meterId, start.meterStart, start.timestamp, 'meterStart'));
       await storeRegisterReadings(deps.ingestion, deps.limits, [reading]);
-      const status = await idTagStatus(start.idTag);
+      const vehicleId = await findIdTokenVehicle(deps.db, start.idTag);
+      const status = statusOf(vehicleId);
+      const startedAt = new Date(start.timestamp);
       const transactionId = await startTransaction(deps.db, {
         chargePointId,
         connectorId: start.connectorId,
         idTag: start.idTag,
         idTagStatus: status,
-        startedAt: new Date(start.timestamp),
+        vehicleId: vehicleId ?? null,
+        startedAt,
         meterStartWh: start.meterStart,
       });
+      if (vehicleId !== undefined) {
+        await assignForTransaction(deps.db, deps.logger, { chargePointId, vehicleId, meterId, startedAt });
+      }
       return { idTagInfo: { status }, transactionId };
     },
     StopTransaction: async (params) => {
@@ -97,11 +105,21 @@ export function ocpp16TransactionHandlers(chargePointId: string, deps: OcppHandl
         ...registerReadings(meterId, stop.transactionData ?? [], 'transactionData').readings,
       ]);
       await storeRegisterReadings(deps.ingestion, deps.limits, readings);
+      const stoppedAt = new Date(stop.timestamp);
       await stopTransaction(deps.db, stop.transactionId, {
-        stoppedAt: new Date(stop.timestamp),
+        stoppedAt,
         meterStopWh: stop.meterStop,
         reason: stop.reason ?? null,
       });
+      if (transaction.vehicleId !== null) {
+        await endTransactionAssignment(deps.db, deps.logger, {
+          chargePointId,
+          vehicleId: transaction.vehicleId,
+          meterId,
+          startedAt: transaction.startedAt,
+          stoppedAt,
+        });
+      }
       return stop.idTag === undefined ? {} : { idTagInfo: { status: await idTagStatus(stop.idTag) } };
     },
   };

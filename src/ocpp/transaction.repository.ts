@@ -5,6 +5,7 @@ export interface StartedTransaction {
   connectorId: number;
   idTag: string;
   idTagStatus: string;
+  vehicleId: string | null;
   startedAt: Date;
   meterStartWh: number;
 }
@@ -21,6 +22,7 @@ export async function startTransaction(db: Db, started: StartedTransaction): Pro
       connector_id: started.connectorId,
       id_tag: started.idTag,
       id_tag_status: started.idTagStatus,
+      vehicle_id: started.vehicleId,
       started_at: started.startedAt,
       meter_start_wh: started.meterStartWh,
     })
@@ -39,14 +41,16 @@ export async function findTransaction(
   db: Db,
   chargePointId: string,
   transactionId: number,
-): Promise<{ connectorId: number; idTag: string } | undefined> {
+): Promise<{ connectorId: number; idTag: string; vehicleId: string | null; startedAt: Date } | undefined> {
   const row = await db
     .selectFrom('charge_point_transactions')
-    .select(['connector_id', 'id_tag'])
+    .select(['connector_id', 'id_tag', 'vehicle_id', 'started_at'])
     .where('charge_point_id', '=', chargePointId)
     .where('transaction_id', '=', transactionId)
     .executeTakeFirst();
-  return row && { connectorId: row.connector_id, idTag: row.id_tag };
+  return (
+    row && { connectorId: row.connector_id, idTag: row.id_tag, vehicleId: row.vehicle_id, startedAt: row.started_at }
+  );
 }
 
 /** Records the stop; a StopTransaction resent keeps the first one's values. */
