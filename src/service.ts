@@ -207,6 +207,7 @@ export async function startService(
     ingestion,
     limits: { ...config.ingest, maxAgeMs: () => acceptance.maxAgeMs },
     logger,
+    metrics: metrics.ocpp,
   });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);

@@ -32,6 +32,13 @@ async function connected(chargePointId: string, protocols = ['ocpp1.6'], strict 
   return client;
 }
 
+/** The value of a metric sample on /metrics, e.g. `ev_ocpp_ignored_samples_total`. */
+async function metric(line: string): Promise<number> {
+  const text = (await svc.get('/metrics')).body as string;
+  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
+  return found === undefined ? 0 : Number(found.slice(line.length + 1));
+}
+
 const sample = (minute: number, value: string, extra: Record<string, string> = {}) => ({
   timestamp: at(minute),
   sampledValue: [{ value, ...extra }],
@@ -74,6 +81,8 @@ test('the upgrade refuses an unknown station, a wrong or missing password (401) 
   t.is(await refusedStatus(station(svc.url, 'cp-auth', 'wrong-password-0123456')), 401);
   t.is(await refusedStatus(station(svc.url, 'cp-auth', undefined)), 401);
   t.is(await refusedStatus(station(svc.url, 'cp-auth', PASSWORD, ['ocpp1.5'], false)), 400);
+  t.true((await metric('ev_ocpp_upgrades_refused_total{reason="unauthorized"}')) >= 3);
+  t.true((await metric('ev_ocpp_upgrades_refused_total{reason="subprotocol"}')) >= 1);
   // A changed password applies to the next connection.
   await svc.put('/v1/charge-points/cp-auth', { password: 'another-password-0123' });
   t.is(await refusedStatus(station(svc.url, 'cp-auth', PASSWORD)), 401);
@@ -157,7 +166,9 @@ test('meter values become register readings of the connector meter: exact, dedup
       sample(30, '1240.0001', { unit: 'kWh', context: 'Sample.Periodic' }),
     ],
   };
+  const ignoredBefore = await metric('ev_ocpp_ignored_samples_total');
   t.deepEqual(await client.call('MeterValues', values), {});
+  t.true((await metric('ev_ocpp_ignored_samples_total')) >= ignoredBefore + 1); // the power sample
   const rows = await registerRows(meterId);
   t.deepEqual(
     rows.map((r) => [r.ts.toISOString(), Number(r.kwh_register), r.voltage]),
@@ -229,6 +240,13 @@ test('a malformed call is answered with the error OCPP names, the socket stays o
   // What the service does not implement.
   t.is((await callError(client, 'DataTransfer', { vendorId: 'acme' })).code, 'NotImplemented');
   t.is((await callError(client, 'NoSuchAction', {})).code, 'NotImplemented');
+  // Counted: by action (an unknown one as other) and the code answered.
+  t.true(
+    (await metric(
+      'ev_ocpp_messages_total{protocol="ocpp1.6",action="MeterValues",outcome="TypeConstraintViolation"}',
+    )) >= 1,
+  );
+  t.true((await metric('ev_ocpp_messages_total{protocol="ocpp1.6",action="other",outcome="NotImplemented"}')) >= 2);
   // Still connected and answering.
   t.truthy(((await client.call('Heartbeat', {})) as { currentTime: string }).currentTime);
 });

@@ -2,6 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 import type { Logger } from '../logger.js';
+import type { OcppMetrics } from '../metrics/metrics.js';
 import { verifyPassword } from './charge-point-password.js';
 import { findPasswordHash, markConnected, markDisconnected } from './charge-point.repository.js';
 import { CHARGE_POINT_ID } from './charge-point.schema.js';
@@ -9,8 +10,9 @@ import { createRpcServer, isOcppProtocol, ocppError, ocppErrorCodeOf, type Stati
 import { ocpp16Handlers, type OcppHandlerDeps } from './ocpp16-handlers.js';
 import { ocpp201Handlers } from './ocpp201-handlers.js';
 
-export interface OcppDeps extends Omit<OcppHandlerDeps, 'heartbeatIntervalSeconds'> {
+export interface OcppDeps extends Omit<OcppHandlerDeps, 'heartbeatIntervalSeconds' | 'countIgnored'> {
   logger: Logger;
+  metrics: OcppMetrics;
   heartbeatIntervalSeconds?: number;
 }
 
@@ -42,7 +44,9 @@ export function attachOcpp(server: Server, deps: OcppDeps): OcppEndpoint {
   const handlerDeps: OcppHandlerDeps = {
     ...deps,
     heartbeatIntervalSeconds: deps.heartbeatIntervalSeconds ?? DEFAULT_HEARTBEAT_INTERVAL_SECONDS,
+    countIgnored: (samples) => deps.metrics.ignoredSamples.inc(samples),
   };
+  const { metrics } = deps;
   const rpc = createRpcServer({
     callTimeoutMs: CALL_TIMEOUT_MS,
     pingIntervalMs: PING_INTERVAL_MS,
@@ -50,12 +54,14 @@ export function attachOcpp(server: Server, deps: OcppDeps): OcppEndpoint {
       const protocol = [...protocols].find(isOcppProtocol);
       if (!protocol) {
         logger.info('ocpp upgrade refused: no supported subprotocol', { chargePointId: identity });
+        metrics.upgradesRefused.inc({ reason: 'subprotocol' });
         decision.reject(400, 'Bad Request');
         return;
       }
       const known = CHARGE_POINT_ID.test(identity) ? await findPasswordHash(deps.db, identity) : undefined;
       if (!(await verifyPassword(password, known))) {
         logger.info('ocpp upgrade refused: unknown station or wrong password', { chargePointId: identity });
+        metrics.upgradesRefused.inc({ reason: 'unauthorized' });
         decision.reject(401, 'Unauthorized');
         return;
       }
@@ -68,13 +74,21 @@ export function attachOcpp(server: Server, deps: OcppDeps): OcppEndpoint {
   const recording = new Set<Promise<void>>();
   function connected(station: StationSocket): void {
     const { identity, protocol } = station;
+    const handlers =
+      protocol === 'ocpp1.6' ? ocpp16Handlers(identity, handlerDeps) : ocpp201Handlers(identity, handlerDeps);
     logger.info('ocpp station connected', { chargePointId: identity, protocol });
+    metrics.stationsConnected.inc({ protocol });
+    // The action as a label only when the service implements it: stations choose the names.
+    station.onAnswered((action, outcome) =>
+      metrics.messages.inc({ protocol, action: Object.hasOwn(handlers, action) ? action : 'other', outcome }),
+    );
     const connectedAt = markConnected(deps.db, identity, protocol).catch((error: unknown) => {
       logger.warn('ocpp: could not record a connection', { chargePointId: identity, error: String(error) });
       return undefined;
     });
     station.onClose(() => {
       logger.info('ocpp station disconnected', { chargePointId: identity });
+      metrics.stationsConnected.dec({ protocol });
       const recorded = connectedAt.then(async (since) => {
         if (since === undefined) return;
         await markDisconnected(deps.db, identity, since).catch((error: unknown) =>
@@ -85,8 +99,6 @@ export function attachOcpp(server: Server, deps: OcppDeps): OcppEndpoint {
       recording.add(recorded);
       void recorded.finally(() => recording.delete(recorded));
     });
-    const handlers =
-      protocol === 'ocpp1.6' ? ocpp16Handlers(identity, handlerDeps) : ocpp201Handlers(identity, handlerDeps);
     for (const [action, handler] of Object.entries(handlers)) {
       station.handle(action, async (params) => {
         try {
@@ -104,6 +116,7 @@ export function attachOcpp(server: Server, deps: OcppDeps): OcppEndpoint {
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (!PATH.test(pathname)) {
+      metrics.upgradesRefused.inc({ reason: 'path' });
       refuse(socket, 404, 'Not Found');
       return;
     }

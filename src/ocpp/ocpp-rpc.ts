@@ -55,6 +55,8 @@ export interface StationSocket {
   readonly identity: string;
   readonly protocol: OcppProtocol;
   handle(method: string, handler: CallHandler): void;
+  /** Every call answered: `outcome` is `ok` or the CALLERROR code sent. */
+  onAnswered(listener: (action: string, outcome: string) => void): void;
   onClose(listener: () => void): void;
   /** Closes once the calls in flight are answered. */
   close(): Promise<void>;
@@ -116,6 +118,12 @@ export function createRpcServer(options: Options): OcppRpcServer {
       protocol,
       handle: (method, handler) => client.handle(method, ({ params }) => handler(params as unknown)),
       onClose: (listener) => client.once('close', listener),
+      onAnswered: (listener) => {
+        client.on('callResult', ({ method }: { method: string }) => listener(method, 'ok'));
+        client.on('callError', ({ method, error }: { method: string; error: unknown }) =>
+          listener(method, ocppErrorCodeOf(error) ?? 'GenericError'),
+        );
+      },
       close: async () => {
         await client.close({ code: 1001, reason: 'server shutting down', awaitPending: true });
       },

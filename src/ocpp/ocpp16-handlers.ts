@@ -13,6 +13,8 @@ export interface OcppHandlerDeps {
   logger: Logger;
   ingestion: IngestionService;
   limits: TimestampLimits;
+  /** Counts sampled values that are neither the register nor the voltage (a metric). */
+  countIgnored(samples: number): void;
   /** The interval a booted station is told to send heartbeats at. */
   heartbeatIntervalSeconds: number;
 }
@@ -72,7 +74,9 @@ export function ocpp16Handlers(chargePointId: string, deps: OcppHandlerDeps): Re
       const call = params as MeterValuesReq;
       let readings;
       try {
-        ({ readings } = registerReadings(connectorMeterId(chargePointId, call.connectorId), call.meterValue));
+        let ignored;
+        ({ readings, ignored } = registerReadings(connectorMeterId(chargePointId, call.connectorId), call.meterValue));
+        deps.countIgnored(ignored);
       } catch (error) {
         if (error instanceof SampleError) throw ocppError('PropertyConstraintViolation', error.message);
         throw error;

@@ -83,10 +83,12 @@ export function ocpp201Handlers(chargePointId: string, deps: OcppHandlerDeps): R
       const call = params as MeterValuesRequest;
       let readings;
       try {
-        ({ readings } = registerReadings(
+        let ignored;
+        ({ readings, ignored } = registerReadings(
           connectorMeterId(chargePointId, call.evseId),
           asMeterValues16(call.meterValue),
         ));
+        deps.countIgnored(ignored);
       } catch (error) {
         if (error instanceof SampleError) throw ocppError('PropertyConstraintViolation', error.message);
         throw error;
