@@ -21,6 +21,8 @@ import type { Logger } from './logger.js';
 import { registerMappingRoutes } from './mapping/mapping.routes.js';
 import type { Metrics } from './metrics/metrics.js';
 import { registerMetricsRoutes } from './metrics/metrics.routes.js';
+import { registerChargePointRoutes } from './ocpp/charge-point.routes.js';
+import { registerIdTokenRoutes } from './ocpp/id-token.routes.js';
 import { registerDocsRoutes } from './openapi/docs.routes.js';
 import { registerOpenApiRoutes } from './openapi/openapi.routes.js';
 import type { ReadRouter } from './replicas/read-router.js';
@@ -67,6 +69,8 @@ export function createApp(deps: AppDeps): Koa<AppState, AppContext> {
   registerMappingRoutes(api, deps.db);
   registerAnalyticsRoutes(api, deps.reads, deps.metrics);
   registerKeyRoutes(api, deps.keys);
+  registerChargePointRoutes(api, deps.db);
+  registerIdTokenRoutes(api, deps.db);
   registerDeadLetterRoutes(api, deps.db);
   registerOpenApiRoutes(api);
   registerDocsRoutes(router);

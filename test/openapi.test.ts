@@ -320,6 +320,9 @@ test('"Try it out" on every GET route with its prefilled values (examples, defau
   t.is((await svc.put('/v1/vehicles/ev-42/meter', { meterId: 'meter-17' })).status, 200);
   t.is((await svc.post('/v1/ingestion/meter', meterReading('meter-17', minutesAgo(30), 2))).status, 202);
   t.is((await svc.post('/v1/ingestion/vehicle', vehicleReading('ev-42', minutesAgo(30), 1.8))).status, 202);
+  // The station of docs/ocpp.md's walkthrough.
+  t.is((await svc.put('/v1/charge-points/cp-1', { password: 'cp-1-password-0123456' })).status, 200);
+  t.is((await svc.put('/v1/id-tokens/04A2B3C4D5E6F7', { vehicleId: 'ev-42' })).status, 200);
   for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, Operation>>)) {
     const operation = methods.get;
     if (!operation) continue;

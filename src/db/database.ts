@@ -8,6 +8,12 @@ import type {
   VehicleMeterAssignmentTable,
   VehicleMeterMappingView,
 } from '../mapping/mapping.table.js';
+import type {
+  ChargePointConnectorTable,
+  ChargePointTable,
+  ChargePointTransactionTable,
+  IdTokenTable,
+} from '../ocpp/charge-point.table.js';
 import type { StreamDeadLetterTable, StreamShardLeaseTable } from '../streams/stream.table.js';
 import type { MeterLiveTable, MeterTelemetryHistoryTable } from '../telemetry/meter.table.js';
 import type { VehicleLiveTable, VehicleTelemetryHistoryTable } from '../telemetry/vehicle.table.js';
@@ -15,6 +21,10 @@ import type { VehicleLiveTable, VehicleTelemetryHistoryTable } from '../telemetr
 /** Every table and view the service queries, as Kysely sees them. */
 export interface Database {
   api_keys: ApiKeyTable;
+  charge_points: ChargePointTable;
+  charge_point_connectors: ChargePointConnectorTable;
+  charge_point_transactions: ChargePointTransactionTable;
+  id_tokens: IdTokenTable;
   archive_settings: ArchiveSettingsTable;
   archive_manifest: ArchiveManifestTable;
   vehicle_meter_assignment: VehicleMeterAssignmentTable;

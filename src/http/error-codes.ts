@@ -90,6 +90,14 @@ export const ERROR_CODES = {
     status: 404,
     description: 'No active API key has this id (unknown or already revoked). Nothing was changed.',
   },
+  charge_point_not_found: {
+    status: 404,
+    description: 'No charging station has this id: register it with `PUT /v1/charge-points/{chargePointId}`.',
+  },
+  id_token_not_found: {
+    status: 404,
+    description: 'No vehicle is mapped to this OCPP id token. Nothing was changed.',
+  },
   method_not_allowed: {
     status: 405,
     description: 'The path exists, but not with this method.',

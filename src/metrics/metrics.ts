@@ -24,6 +24,15 @@ export interface Metrics {
   /** Where the failing-chunks gauge reads its value at scrape time (the database: any instance may have failed). */
   setArchiveFailingSource(source: () => Promise<number>): void;
   streams: StreamMetrics;
+  ocpp: OcppMetrics;
+}
+
+/** OCPP charging stations (src/ocpp). */
+export interface OcppMetrics {
+  stationsConnected: Gauge<'protocol'>;
+  messages: Counter<'protocol' | 'action' | 'outcome'>;
+  upgradesRefused: Counter<'reason'>;
+  ignoredSamples: Counter;
 }
 
 /** Stream ingestion (src/streams), labelled by stream name (and shard where it helps). */
@@ -132,6 +141,31 @@ export function createMetrics(): Metrics {
       labelNames: ['replica'],
       registers: [registry],
     }),
+    ocpp: {
+      stationsConnected: new Gauge({
+        name: 'ev_ocpp_stations_connected',
+        help: 'OCPP stations connected to this instance, by protocol.',
+        labelNames: ['protocol'],
+        registers: [registry],
+      }),
+      messages: new Counter({
+        name: 'ev_ocpp_messages_total',
+        help: 'OCPP calls from stations answered, by protocol, action (other: not implemented) and outcome (ok or the CALLERROR code).',
+        labelNames: ['protocol', 'action', 'outcome'],
+        registers: [registry],
+      }),
+      upgradesRefused: new Counter({
+        name: 'ev_ocpp_upgrades_refused_total',
+        help: 'OCPP WebSocket upgrades refused, by reason (unauthorized, subprotocol, path).',
+        labelNames: ['reason'],
+        registers: [registry],
+      }),
+      ignoredSamples: new Counter({
+        name: 'ev_ocpp_ignored_samples_total',
+        help: 'Sampled values of meter values not stored: measurands other than the energy register and the voltage.',
+        registers: [registry],
+      }),
+    },
     streams: {
       records: new Counter({
         name: 'ev_stream_records_total',

@@ -14,6 +14,7 @@ import type { EmbeddedDb } from '../embedded/embedded-db.js';
 import { JobScheduler } from '../jobs/job-scheduler.js';
 import type { Logger } from '../logger.js';
 import { createMetrics } from '../metrics/metrics.js';
+import { attachOcpp, type OcppEndpoint } from '../ocpp/ocpp-endpoint.js';
 import { AcceptanceWindow } from '../policies/acceptance-window.js';
 import { ReadRouter, type ReplicaProbe } from '../replicas/read-router.js';
 import type { KinesisConsumer } from '../streams/kinesis-consumer.js';
@@ -157,10 +158,21 @@ export async function startService(
   });
   // Koa's callback returns a promise; node:http ignores it (errors are handled inside).
   const handler = app.callback();
+  // Charging stations (OCPP-J) upgrade to WebSockets on the API's port (docs/ocpp.md).
+  let ocpp: OcppEndpoint | undefined;
   const listener = await listen((req, res) => void handler(req, res), {
     port: config.port,
     host: config.host,
     timeouts: config.http,
+    beforeListen: (server) => {
+      ocpp = attachOcpp(server, {
+        db: dbHandle.db,
+        ingestion,
+        limits: { ...config.ingest, maxAgeMs: () => acceptance.maxAgeMs },
+        logger,
+        metrics: metrics.ocpp,
+      });
+    },
   });
   const url = listener.url;
   streamConsumer?.start();
@@ -176,6 +188,9 @@ export async function startService(
         await new Promise((done) => setTimeout(done, config.shutdownDrainMs));
       }
       // 1. Stop accepting; let in-flight requests finish (their readings are in the queue).
+      // OCPP sockets answer their calls in flight, then close: node's server.close waits for
+      // upgraded sockets, and closeAllConnections never reaches them.
+      await ocpp?.close();
       await listener.close(SHUTDOWN_GRACE_MS);
       // 2. Write whatever is still queued, and the stream batches being committed (their
       //    leases are released), then stop the jobs and the database.

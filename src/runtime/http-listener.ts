@@ -6,6 +6,8 @@ export interface ListenOptions {
   host: string;
   /** node:http's own limits (the API sets them from config.http; left at node's defaults otherwise). */
   timeouts?: { keepAliveTimeoutMs: number; headersTimeoutMs: number; requestTimeoutMs: number };
+  /** Called with the server before it listens (the API attaches its OCPP WebSocket upgrades). */
+  beforeListen?: (server: Server) => void;
 }
 
 export interface HttpListener {
@@ -34,6 +36,7 @@ export async function listen(
     server.headersTimeout = options.timeouts.headersTimeoutMs;
     server.requestTimeout = options.timeouts.requestTimeoutMs;
   }
+  options.beforeListen?.(server);
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolveListen());

@@ -58,7 +58,7 @@ export function registerPrecisionIssues(
 }
 
 /** Whether two decimal texts (JSON number syntax) denote the same value. */
-function sameDecimal(a: string, b: string): boolean {
+export function sameDecimal(a: string, b: string): boolean {
   const x = normalized(a);
   const y = normalized(b);
   return x.negative === y.negative && x.digits === y.digits && x.exponent === y.exponent;

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+import { instantJson } from '../http/common.schema.js';
+
+/**
+ * A charge point id: its connectors' meters are `{chargePointId}:{connectorId}`, so no ":" in
+ * it (the meter id stays unambiguous) and at most 48 characters (OCPP's identity limit, and
+ * room for the connector within the 64 of a device id).
+ */
+export const CHARGE_POINT_ID = /^[A-Za-z0-9._-]{1,48}$/;
+
+export const chargePointParams = z.object({
+  chargePointId: z
+    .string()
+    .regex(CHARGE_POINT_ID, 'must be 1-48 characters of A-Z, a-z, 0-9, ".", "_" or "-"')
+    .meta({ example: 'cp-1' }),
+});
+
+// OCPP's BasicAuthPassword is 16 to 40 characters (security profile 1/2).
+export const setPasswordBody = z.object({
+  password: z
+    .string('must be a string of 16 to 40 characters')
+    .min(16, 'must be at least 16 characters')
+    .max(40, 'must be at most 40 characters (OCPP BasicAuthPassword)')
+    .meta({ description: 'The HTTP Basic password of the station (user name: its id). Stored as a scrypt hash.' }),
+});
+
+export const chargePointView = z
+  .object({
+    chargePointId: z.string(),
+    connected: z.boolean().meta({
+      description: 'Connected to an instance now (as last recorded: an instance that crashed cannot record the end)',
+    }),
+    protocol: z
+      .enum(['ocpp1.6', 'ocpp2.0.1'])
+      .nullable()
+      .meta({ description: 'The subprotocol of its latest connection' }),
+    connectedAt: instantJson.nullable(),
+    disconnectedAt: instantJson.nullable(),
+    lastBootAt: instantJson.nullable(),
+    lastHeartbeatAt: instantJson.nullable(),
+    vendor: z.string().nullable(),
+    model: z.string().nullable(),
+    firmwareVersion: z.string().nullable(),
+    connectors: z.array(
+      z.object({
+        connectorId: z.number().int().meta({ description: 'The connector (1.6) or EVSE (2.0.1) id' }),
+        meterId: z.string().meta({ description: 'The meter its register readings are stored under' }),
+        status: z.string().meta({ description: 'The latest StatusNotification status' }),
+        errorCode: z.string().nullable().meta({ description: 'OCPP 1.6 only (2.0.1 statuses have none)' }),
+        info: z.string().nullable(),
+        statusAt: instantJson,
+      }),
+    ),
+  })
+  .meta({ id: 'ChargePoint' });

@@ -1,0 +1,456 @@
+import test from 'ava';
+
+import { HOUR_MS, MINUTE_MS } from '../src/time.js';
+import { callError, refusedStatus, station, type Station } from './helpers/ocpp-station.js';
+import { startTestService, vehicleReading, type TestService } from './helpers/test-service.js';
+
+let svc: TestService;
+const open: Station[] = [];
+test.before(async () => {
+  svc = await startTestService();
+});
+test.after.always(async () => {
+  await Promise.all(open.map((client) => client.close({ force: true })));
+  await svc?.stop();
+});
+
+const PASSWORD = 'correct-horse-battery';
+const iso = (ms: number) => new Date(ms).toISOString();
+const base = Math.floor((Date.now() - 3 * HOUR_MS) / HOUR_MS) * HOUR_MS;
+const at = (minute: number) => iso(base + minute * MINUTE_MS);
+
+async function register(chargePointId: string): Promise<void> {
+  const res = await svc.put(`/v1/charge-points/${chargePointId}`, { password: PASSWORD });
+  if (res.status !== 200) throw new Error(JSON.stringify(res.body));
+}
+
+async function connected(chargePointId: string, protocols = ['ocpp1.6'], strict = true): Promise<Station> {
+  await register(chargePointId);
+  const client = station(svc.url, chargePointId, PASSWORD, protocols, strict);
+  open.push(client);
+  await client.connect();
+  return client;
+}
+
+/** The value of a metric sample on /metrics, e.g. `ev_ocpp_ignored_samples_total`. */
+async function metric(line: string): Promise<number> {
+  const text = (await svc.get('/metrics')).body as string;
+  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
+  return found === undefined ? 0 : Number(found.slice(line.length + 1));
+}
+
+const sample = (minute: number, value: string, extra: Record<string, string> = {}) => ({
+  timestamp: at(minute),
+  sampledValue: [{ value, ...extra }],
+});
+
+async function registerRows(meterId: string): Promise<{ ts: Date; kwh_register: number | null; voltage: number }[]> {
+  return svc.dbHandle.db
+    .selectFrom('meter_telemetry_history')
+    .select(['ts', 'kwh_register', 'voltage'])
+    .where('meter_id', '=', meterId)
+    .orderBy('ts')
+    .execute();
+}
+
+test('the password route validates, stores a hash only, and the station can be read back', async (t) => {
+  const short = await svc.put('/v1/charge-points/cp-pw', { password: 'too-short' });
+  t.is(short.status, 400);
+  t.is(short.body.error.code, 'validation_failed');
+  t.is(short.body.error.details[0].path, 'password');
+  t.is((await svc.put('/v1/charge-points/cp:bad', { password: PASSWORD })).status, 400);
+  t.is((await svc.put('/v1/charge-points/cp-pw', { password: PASSWORD }, {})).status, 401);
+  t.is((await svc.get('/v1/charge-points/cp-pw')).body.error.code, 'charge_point_not_found');
+
+  const created = await svc.put('/v1/charge-points/cp-pw', { password: PASSWORD });
+  t.is(created.status, 200);
+  t.like(created.body, { chargePointId: 'cp-pw', connected: false, protocol: null, connectors: [] });
+  t.false(JSON.stringify(created.body).includes(PASSWORD));
+  const row = await svc.dbHandle.db
+    .selectFrom('charge_points')
+    .select('password_hash')
+    .where('charge_point_id', '=', 'cp-pw')
+    .executeTakeFirstOrThrow();
+  t.regex(row.password_hash, /^scrypt\$16384\$8\$1\$/);
+  t.false(row.password_hash.includes(PASSWORD));
+});
+
+test('the upgrade refuses an unknown station, a wrong or missing password (401) and other subprotocols', async (t) => {
+  await register('cp-auth');
+  t.is(await refusedStatus(station(svc.url, 'cp-nobody', PASSWORD)), 401);
+  t.is(await refusedStatus(station(svc.url, 'cp-auth', 'wrong-password-0123456')), 401);
+  t.is(await refusedStatus(station(svc.url, 'cp-auth', undefined)), 401);
+  t.is(await refusedStatus(station(svc.url, 'cp-auth', PASSWORD, ['ocpp1.5'], false)), 400);
+  t.true((await metric('ev_ocpp_upgrades_refused_total{reason="unauthorized"}')) >= 3);
+  t.true((await metric('ev_ocpp_upgrades_refused_total{reason="subprotocol"}')) >= 1);
+  // A changed password applies to the next connection.
+  await svc.put('/v1/charge-points/cp-auth', { password: 'another-password-0123' });
+  t.is(await refusedStatus(station(svc.url, 'cp-auth', PASSWORD)), 401);
+  // Not the OCPP path: refused, the HTTP API is untouched.
+  const wrongPath = station(svc.url.replace(/$/, '/v1'), 'cp-auth', 'another-password-0123');
+  t.is(await refusedStatus(wrongPath), 404);
+  const good = station(svc.url, 'cp-auth', 'another-password-0123', ['ocpp2.0.1', 'ocpp1.6']);
+  open.push(good);
+  await good.connect();
+  t.is(good.protocol, 'ocpp2.0.1');
+});
+
+test('boot, heartbeat and connector status: answered per the spec, kept as live state', async (t) => {
+  const client = await connected('cp-boot');
+  const boot = (await client.call('BootNotification', {
+    chargePointVendor: 'Acme',
+    chargePointModel: 'Wallbox 11',
+    firmwareVersion: '1.2.3',
+  })) as { status: string; interval: number; currentTime: string };
+  t.is(boot.status, 'Accepted');
+  t.is(boot.interval, 300);
+  t.true(Math.abs(Date.parse(boot.currentTime) - Date.now()) < 60_000);
+  const beat = (await client.call('Heartbeat', {})) as { currentTime: string };
+  t.true(Math.abs(Date.parse(beat.currentTime) - Date.now()) < 60_000);
+  await client.call('StatusNotification', {
+    connectorId: 1,
+    errorCode: 'NoError',
+    status: 'Charging',
+    timestamp: at(10),
+  });
+  // Sent late (older): the newer status stands.
+  await client.call('StatusNotification', {
+    connectorId: 1,
+    errorCode: 'NoError',
+    status: 'Available',
+    timestamp: at(5),
+  });
+  await client.call('StatusNotification', { connectorId: 2, errorCode: 'GroundFailure', status: 'Faulted' });
+  const view = await svc.get('/v1/charge-points/cp-boot');
+  t.is(view.status, 200);
+  t.like(view.body, {
+    connected: true,
+    protocol: 'ocpp1.6',
+    vendor: 'Acme',
+    model: 'Wallbox 11',
+    firmwareVersion: '1.2.3',
+  });
+  t.truthy(view.body.lastHeartbeatAt);
+  t.like(view.body.connectors, [
+    { connectorId: 1, meterId: 'cp-boot:1', status: 'Charging', statusAt: at(10) },
+    { connectorId: 2, meterId: 'cp-boot:2', status: 'Faulted', errorCode: 'GroundFailure' },
+  ]);
+  await client.close();
+  // The disconnection is recorded once the socket has closed: poll for it.
+  for (let i = 0; i < 200 && (await svc.get('/v1/charge-points/cp-boot')).body.connected; i += 1) {
+    await new Promise((done) => setTimeout(done, 25));
+  }
+  t.false((await svc.get('/v1/charge-points/cp-boot')).body.connected);
+});
+
+test('meter values become register readings of the connector meter: exact, deduplicated, counted by analytics', async (t) => {
+  const client = await connected('cp-meter');
+  const meterId = 'cp-meter:1';
+  await svc.put('/v1/vehicles/ocpp-ev1/meter', { meterId, from: iso(base - HOUR_MS) });
+  t.is((await svc.post('/v1/ingestion/vehicle', [vehicleReading('ocpp-ev1', new Date(base), 0)])).status, 202);
+
+  const values = {
+    connectorId: 1,
+    meterValue: [
+      // The default measurand and unit (Wh); a voltage and another measurand alongside.
+      {
+        timestamp: at(0),
+        sampledValue: [
+          { value: '1234567' },
+          { value: '229.5', measurand: 'Voltage', unit: 'V', phase: 'L2-N' },
+          { value: '231.25', measurand: 'Voltage', unit: 'V', phase: 'L1-N' },
+          { value: '7400', measurand: 'Power.Active.Import', unit: 'W' },
+        ],
+      },
+      sample(15, '1236000.1', { measurand: 'Energy.Active.Import.Register', unit: 'Wh' }),
+      sample(30, '1240.0001', { unit: 'kWh', context: 'Sample.Periodic' }),
+    ],
+  };
+  const ignoredBefore = await metric('ev_ocpp_ignored_samples_total');
+  t.deepEqual(await client.call('MeterValues', values), {});
+  t.true((await metric('ev_ocpp_ignored_samples_total')) >= ignoredBefore + 1); // the power sample
+  const rows = await registerRows(meterId);
+  t.deepEqual(
+    rows.map((r) => [r.ts.toISOString(), Number(r.kwh_register), r.voltage]),
+    [
+      // The voltage of the same meter value, phase L1-N preferred; none sampled: 0 V.
+      [at(0), 1234.567, 231.25],
+      [at(15), 1236.0001, 0],
+      [at(30), 1240.0001, 0],
+    ],
+  );
+  const live = await svc.get(`/v1/meters/${encodeURIComponent(meterId)}/live`);
+  t.like(live.body, { kwhConsumedAcTotal: 1240.0001, timestamp: at(30) });
+  const performance = async () =>
+    (await svc.get(`/v1/analytics/performance/ocpp-ev1?from=${at(-1)}&to=${at(31)}`)).body.acEnergyKwh as number;
+  t.is(await performance(), 5.4331); // 1240.0001 - 1234.567, exactly
+
+  // A station resends what it got no answer for: the first reading is kept, nothing changes.
+  t.deepEqual(await client.call('MeterValues', values), {});
+  t.deepEqual(await client.call('MeterValues', { connectorId: 1, meterValue: [sample(15, '1237000')] }), {});
+  t.is((await registerRows(meterId)).length, 3);
+  t.is(Number((await registerRows(meterId))[1]?.kwh_register), 1236.0001);
+  t.is(await performance(), 5.4331);
+
+  // Queued offline and sent late: a late reading in between, the total holds.
+  t.deepEqual(await client.call('MeterValues', { connectorId: 1, meterValue: [sample(20, '1238500')] }), {});
+  t.is(await performance(), 5.4331);
+  t.is((await registerRows(meterId)).length, 4);
+});
+
+test('a malformed call is answered with the error OCPP names, the socket stays open', async (t) => {
+  const client = await connected('cp-bad', ['ocpp1.6'], false);
+  t.is(
+    (await callError(client, 'MeterValues', { connectorId: 'one', meterValue: [] })).code,
+    'TypeConstraintViolation',
+  );
+  t.is((await callError(client, 'MeterValues', { meterValue: [] })).code, 'OccurrenceConstraintViolation');
+  t.is(
+    (await callError(client, 'BootNotification', { chargePointVendor: 'x'.repeat(21), chargePointModel: 'm' })).code,
+    'FormationViolation',
+  );
+  t.is(
+    (await callError(client, 'StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Sleeping' })).code,
+    'FormationViolation',
+  );
+  // Valid OCPP, but not a value the service can keep: nothing of the call is stored.
+  const notNumber = await callError(client, 'MeterValues', {
+    connectorId: 1,
+    meterValue: [sample(0, '100'), sample(1, 'lots')],
+  });
+  t.is(notNumber.code, 'PropertyConstraintViolation');
+  t.regex(notNumber.message, /meterValue\[1\]\.sampledValue\[0\]\.value/);
+  const badUnit = await callError(client, 'MeterValues', {
+    connectorId: 1,
+    meterValue: [sample(0, '100', { unit: 'W' })],
+  });
+  t.is(badUnit.code, 'PropertyConstraintViolation');
+  const tooOld = await callError(client, 'MeterValues', {
+    connectorId: 1,
+    meterValue: [{ timestamp: iso(Date.now() - 400 * 24 * HOUR_MS), sampledValue: [{ value: '100' }] }],
+  });
+  t.is(tooOld.code, 'PropertyConstraintViolation');
+  t.regex(tooOld.message, /timestamp/);
+  const tooPrecise = await callError(client, 'MeterValues', {
+    connectorId: 1,
+    meterValue: [sample(0, '123456789.123456789')],
+  });
+  t.is(tooPrecise.code, 'PropertyConstraintViolation');
+  t.is((await registerRows('cp-bad:1')).length, 0);
+  // What the service does not implement.
+  t.is((await callError(client, 'DataTransfer', { vendorId: 'acme' })).code, 'NotImplemented');
+  t.is((await callError(client, 'NoSuchAction', {})).code, 'NotImplemented');
+  // Counted: by action (an unknown one as other) and the code answered.
+  t.true(
+    (await metric(
+      'ev_ocpp_messages_total{protocol="ocpp1.6",action="MeterValues",outcome="TypeConstraintViolation"}',
+    )) >= 1,
+  );
+  t.true((await metric('ev_ocpp_messages_total{protocol="ocpp1.6",action="other",outcome="NotImplemented"}')) >= 2);
+  // Still connected and answering.
+  t.truthy(((await client.call('Heartbeat', {})) as { currentTime: string }).currentTime);
+});
+
+test('id tokens map to vehicles: admin routes, case-insensitive, Authorize answers Accepted or Invalid', async (t) => {
+  t.is((await svc.get('/v1/id-tokens/card-1')).body.error.code, 'id_token_not_found');
+  t.is((await svc.put('/v1/id-tokens/card-1', { vehicleId: 'bad id' })).status, 400);
+  t.deepEqual((await svc.put('/v1/id-tokens/card-1', { vehicleId: 'ocpp-ev9' })).body, {
+    idToken: 'CARD-1',
+    vehicleId: 'ocpp-ev9',
+  });
+  t.is((await svc.get('/v1/id-tokens/Card-1')).body.vehicleId, 'ocpp-ev9');
+  const client = await connected('cp-auth-tag');
+  t.deepEqual(await client.call('Authorize', { idTag: 'CARD-1' }), { idTagInfo: { status: 'Accepted' } });
+  t.deepEqual(await client.call('Authorize', { idTag: 'card-2' }), { idTagInfo: { status: 'Invalid' } });
+  t.is((await svc.delete('/v1/id-tokens/card-1')).status, 204);
+  t.is((await svc.delete('/v1/id-tokens/card-1')).status, 404);
+  t.deepEqual(await client.call('Authorize', { idTag: 'card-1' }), { idTagInfo: { status: 'Invalid' } });
+});
+
+test('a transaction: its start and stop registers are readings, resent messages change nothing, energy is exact', async (t) => {
+  const client = await connected('cp-tx');
+  const meterId = 'cp-tx:2';
+  await svc.put('/v1/id-tokens/tag-ev2', { vehicleId: 'ocpp-ev2' });
+  await svc.put('/v1/vehicles/ocpp-ev2/meter', { meterId, from: iso(base - HOUR_MS) });
+  await svc.post('/v1/ingestion/vehicle', [vehicleReading('ocpp-ev2', new Date(base), 0)]);
+
+  const start = { connectorId: 2, idTag: 'tag-ev2', meterStart: 10_000, timestamp: at(0) };
+  const started = (await client.call('StartTransaction', start)) as {
+    transactionId: number;
+    idTagInfo: { status: string };
+  };
+  t.is(started.idTagInfo.status, 'Accepted');
+  // Resent (the answer was lost): the same transaction.
+  t.deepEqual(await client.call('StartTransaction', start), started);
+  const unknownTag = (await client.call('StartTransaction', { ...start, connectorId: 3, idTag: 'nobody' })) as {
+    idTagInfo: { status: string };
+  };
+  t.is(unknownTag.idTagInfo.status, 'Invalid');
+
+  await client.call('MeterValues', {
+    connectorId: 2,
+    transactionId: started.transactionId,
+    meterValue: [sample(10, '12500.5', { context: 'Sample.Periodic' })],
+  });
+  const stop = {
+    transactionId: started.transactionId,
+    idTag: 'tag-ev2',
+    meterStop: 17_345,
+    timestamp: at(30),
+    reason: 'EVDisconnected',
+    transactionData: [sample(20, '15000', { context: 'Sample.Periodic' })],
+  };
+  t.deepEqual(await client.call('StopTransaction', stop), { idTagInfo: { status: 'Accepted' } });
+  t.deepEqual(await client.call('StopTransaction', stop), { idTagInfo: { status: 'Accepted' } });
+  t.deepEqual(
+    (await registerRows(meterId)).map((r) => [r.ts.toISOString(), Number(r.kwh_register)]),
+    [
+      [at(0), 10],
+      [at(10), 12.5005],
+      [at(20), 15],
+      [at(30), 17.345],
+    ],
+  );
+  const res = await svc.get(`/v1/analytics/performance/ocpp-ev2?from=${at(-1)}&to=${at(31)}`);
+  t.is(res.body.acEnergyKwh, 7.345); // 17345 Wh - 10000 Wh
+
+  const row = await svc.dbHandle.db
+    .selectFrom('charge_point_transactions')
+    .selectAll()
+    .where('transaction_id', '=', started.transactionId)
+    .executeTakeFirstOrThrow();
+  t.like(row, { connector_id: 2, id_tag: 'tag-ev2', meter_start_wh: 10_000, meter_stop_wh: 17_345 });
+  t.is(row.stop_reason, 'EVDisconnected');
+
+  const unknown = await callError(client, 'StopTransaction', { ...stop, transactionId: 999_999 });
+  t.is(unknown.code, 'PropertyConstraintViolation');
+  t.regex(unknown.message, /transactionId/);
+});
+
+test('OCPP 2.0.1: boot, heartbeat, status per EVSE, meter values with units and multipliers; TransactionEvent not yet', async (t) => {
+  const client = await connected('cp-201', ['ocpp2.0.1']);
+  t.is(client.protocol, 'ocpp2.0.1');
+  const boot = (await client.call('BootNotification', {
+    chargingStation: { vendorName: 'Acme', model: 'DC 50', firmwareVersion: '2.0' },
+    reason: 'PowerUp',
+  })) as { status: string; interval: number };
+  t.like(boot, { status: 'Accepted', interval: 300 });
+  t.truthy(((await client.call('Heartbeat', {})) as { currentTime: string }).currentTime);
+  await client.call('StatusNotification', { timestamp: at(1), connectorStatus: 'Occupied', evseId: 1, connectorId: 1 });
+  const view = await svc.get('/v1/charge-points/cp-201');
+  t.like(view.body, { protocol: 'ocpp2.0.1', vendor: 'Acme', model: 'DC 50' });
+  t.like(view.body.connectors, [{ connectorId: 1, meterId: 'cp-201:1', status: 'Occupied', errorCode: null }]);
+
+  const meterId = 'cp-201:1';
+  await svc.put('/v1/vehicles/ocpp-ev201/meter', { meterId, from: iso(base - HOUR_MS) });
+  await svc.post('/v1/ingestion/vehicle', [vehicleReading('ocpp-ev201', new Date(base), 0)]);
+  t.deepEqual(
+    await client.call('MeterValues', {
+      evseId: 1,
+      meterValue: [
+        {
+          timestamp: at(0),
+          sampledValue: [
+            { value: 2000.5 }, // Wh, the default
+            { value: 230.1, measurand: 'Voltage', unitOfMeasure: { unit: 'V' } },
+          ],
+        },
+        { timestamp: at(10), sampledValue: [{ value: 2.5, unitOfMeasure: { unit: 'kWh' } }] },
+        { timestamp: at(20), sampledValue: [{ value: 3.1, unitOfMeasure: { unit: 'Wh', multiplier: 3 } }] },
+      ],
+    }),
+    {},
+  );
+  t.deepEqual(
+    (await registerRows(meterId)).map((r) => [r.ts.toISOString(), Number(r.kwh_register), r.voltage]),
+    [
+      [at(0), 2.0005, 230.1],
+      [at(10), 2.5, 0],
+      [at(20), 3.1, 0],
+    ],
+  );
+  const res = await svc.get(`/v1/analytics/performance/ocpp-ev201?from=${at(-1)}&to=${at(21)}`);
+  t.is(res.body.acEnergyKwh, 1.0995); // 3.1 kWh - 2.0005 kWh
+  const event = await callError(client, 'TransactionEvent', {
+    eventType: 'Started',
+    timestamp: at(0),
+    triggerReason: 'CablePluggedIn',
+    seqNo: 0,
+    transactionInfo: { transactionId: 'tx-1' },
+    evse: { id: 1 },
+  });
+  t.is(event.code, 'NotImplemented');
+});
+
+test('a mapped token assigns its vehicle to the connector for the session: exactly the session energy, across a reconnect', async (t) => {
+  const meterId = 'cp-session:1';
+  await svc.put('/v1/id-tokens/tag-ev3', { vehicleId: 'ocpp-ev3' });
+  let client = await connected('cp-session');
+  // Before the session: the register runs (another user, idle consumption), not the vehicle's.
+  await client.call('MeterValues', { connectorId: 1, meterValue: [sample(-20, '8000'), sample(-10, '9000')] });
+  const started = (await client.call('StartTransaction', {
+    connectorId: 1,
+    idTag: 'tag-ev3',
+    meterStart: 10_000,
+    timestamp: at(0),
+  })) as { transactionId: number; idTagInfo: { status: string } };
+  t.is(started.idTagInfo.status, 'Accepted');
+  await client.call('MeterValues', {
+    connectorId: 1,
+    transactionId: started.transactionId,
+    meterValue: [sample(10, '12000')],
+  });
+  // The station reconnects in the middle of the transaction (to any instance): it continues.
+  await client.close();
+  client = station(svc.url, 'cp-session', PASSWORD);
+  open.push(client);
+  await client.connect();
+  await client.call('MeterValues', {
+    connectorId: 1,
+    transactionId: started.transactionId,
+    meterValue: [sample(20, '14000.25')],
+  });
+  const stop = { transactionId: started.transactionId, meterStop: 15_432, timestamp: at(30) };
+  t.deepEqual(await client.call('StopTransaction', stop), {});
+  t.deepEqual(await client.call('StopTransaction', stop), {}); // resent: nothing changes
+  // After it: not the vehicle's either.
+  await client.call('MeterValues', { connectorId: 1, meterValue: [sample(40, '16000')] });
+
+  const res = await svc.get(`/v1/analytics/performance/ocpp-ev3?from=${at(-30)}&to=${at(50)}`);
+  t.is(res.status, 200);
+  t.is(res.body.acEnergyKwh, 5.432); // 15432 Wh - 10000 Wh: the session, nothing before or after
+  const history = await svc.get('/v1/vehicles/ocpp-ev3/meter/history');
+  t.deepEqual(
+    history.body.assignments.map((a: { meterId: string; from: string; to: string }) => [a.meterId, a.from, a.to]),
+    [[meterId, iso(Date.parse(at(0)) + 1), iso(Date.parse(at(30)) + 1)]],
+  );
+  // An admin's correction stands: a StopTransaction resent later does not undo it.
+  const id = history.body.assignments[0].id as number;
+  const corrected = { from: iso(Date.parse(at(0)) + 1), to: at(25) };
+  t.is((await svc.patch(`/v1/assignments/${id}`, corrected)).status, 200);
+  t.deepEqual(await client.call('StopTransaction', stop), {});
+  t.like((await svc.get('/v1/vehicles/ocpp-ev3/meter/history')).body.assignments[0], corrected);
+});
+
+test('a transaction that collides with a manual assignment leaves the manual one standing', async (t) => {
+  const meterId = 'cp-manual:1';
+  await svc.put('/v1/id-tokens/tag-ev4', { vehicleId: 'ocpp-ev4' });
+  await svc.put('/v1/vehicles/ocpp-other/meter', { meterId, from: iso(base - HOUR_MS) });
+  const client = await connected('cp-manual');
+  const started = (await client.call('StartTransaction', {
+    connectorId: 1,
+    idTag: 'tag-ev4',
+    meterStart: 1_000,
+    timestamp: at(0),
+  })) as { transactionId: number; idTagInfo: { status: string } };
+  t.is(started.idTagInfo.status, 'Accepted');
+  t.deepEqual(
+    await client.call('StopTransaction', { transactionId: started.transactionId, meterStop: 2_000, timestamp: at(5) }),
+    {},
+  );
+  const history = await svc.get(`/v1/meters/${meterId}/vehicle/history`);
+  t.deepEqual(
+    history.body.assignments.map((a: { vehicleId: string }) => a.vehicleId),
+    ['ocpp-other'],
+  );
+});
