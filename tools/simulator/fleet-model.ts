@@ -74,6 +74,11 @@ export class SimulatedVehicle {
     this.registerPerSession = this.registerRnd() < 0.5;
   }
 
+  /** Plugged in and charging (a session runs from the minute it plugs in to the minute it unplugs). */
+  get plugged(): boolean {
+    return this.charging;
+  }
+
   /** Advances one minute and returns the readings both devices send for it. */
   step(at: Date): { meter: MeterPayload; vehicle: VehiclePayload } {
     let dcKw = 0;

@@ -12,6 +12,7 @@ import { createKinesisClient } from '../../src/streams/kinesis-client.js';
 import { parseDuration } from './duration.js';
 import { ENERGY_FORMS } from './fleet-model.js';
 import { KinesisSink } from './kinesis-sink.js';
+import { OcppSink } from './ocpp-sink.js';
 import { runSimulation, type SimulationStats } from './simulation.js';
 
 const USAGE = `Usage: npm run simulate -- [options]
@@ -29,7 +30,11 @@ const USAGE = `Usage: npm run simulate -- [options]
   --speed N             live mode: simulated minutes per real minute (default 1)
   --duration DURATION   live mode: stop after this long (default: run until Ctrl-C)
   --concurrency N       requests in flight (default 8)
-  --sink http|kinesis   where readings go (default http); mappings always go through the API
+  --sink http|kinesis|ocpp  where meter readings go (default http); with kinesis the vehicle
+                        readings too, mappings go through the API; with ocpp each meter is a
+                        charging station (OCPP 1.6J, ws://…/ocpp on --url's port) whose
+                        transactions assign the vehicles (id tokens set through the API),
+                        registers implied, vehicle readings over HTTP
   --meter-stream NAME   with --sink kinesis: the meter readings' stream (default ev-meter-readings)
   --vehicle-stream NAME with --sink kinesis: the vehicle readings' stream (default ev-vehicle-readings)
   --kinesis-endpoint URL  with --sink kinesis: an emulator (default: $AWS_ENDPOINT_URL_KINESIS, else AWS)
@@ -88,7 +93,8 @@ async function main(): Promise<void> {
   if (!(faultyShare >= 0 && faultyShare <= 1)) throw new Error('--faulty-share must be between 0 and 1');
   const energyForm = ENERGY_FORMS.find((form) => form === values.energy);
   if (!energyForm) throw new Error(`--energy must be one of ${ENERGY_FORMS.join(', ')}`);
-  if (values.sink !== 'http' && values.sink !== 'kinesis') throw new Error('--sink must be http or kinesis');
+  if (values.sink !== 'http' && values.sink !== 'kinesis' && values.sink !== 'ocpp')
+    throw new Error('--sink must be http, kinesis or ocpp');
   const kinesisClient =
     values.sink === 'kinesis'
       ? createKinesisClient({
@@ -107,6 +113,11 @@ async function main(): Promise<void> {
         ),
       })
     : undefined;
+  // A backfill sends a station's queued minutes in one MeterValues, as a station back online does.
+  const ocpp =
+    values.sink === 'ocpp'
+      ? new OcppSink({ url: values.url, valuesPerCall: values.backfill === undefined ? 1 : 60 })
+      : undefined;
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   const interactive = process.stderr.isTTY;
@@ -123,6 +134,7 @@ async function main(): Promise<void> {
     batch: Math.min(5000, positive('batch', values.batch)),
     concurrency: positive('concurrency', values.concurrency),
     ...(kinesis ? { kinesis } : {}),
+    ...(ocpp ? { ocpp } : {}),
     signal: controller.signal,
     onProgress: (s) => process.stderr.write(interactive ? `\r${line(s)}   ` : `${line(s)}\n`),
   });

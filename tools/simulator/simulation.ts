@@ -2,6 +2,7 @@ import { MINUTE_MS } from '../../src/time.js';
 import { createFleet, type EnergyForm, type MeterPayload, type VehiclePayload } from './fleet-model.js';
 import { forEachConcurrent, JsonClient } from './http-client.js';
 import type { KinesisSink } from './kinesis-sink.js';
+import type { OcppMinute, OcppSink } from './ocpp-sink.js';
 
 export interface SimulationOptions {
   url: string;
@@ -25,6 +26,12 @@ export interface SimulationOptions {
   concurrency: number;
   /** Put readings on Kinesis streams instead of posting them (mappings still go through the API). */
   kinesis?: KinesisSink;
+  /**
+   * Send meter readings as OCPP 1.6J charging stations (one per meter) instead of posting them:
+   * id tokens instead of mappings, assignments from the stations' transactions. Implies register
+   * energies. Vehicle readings still go over HTTP.
+   */
+  ocpp?: OcppSink;
   signal?: AbortSignal;
   onProgress?: (stats: SimulationStats) => void;
 }
@@ -43,13 +50,20 @@ export interface SimulationStats {
 /** Within the API's bulk limit (MAX_BULK_MAPPINGS). */
 const MAPPINGS_PER_REQUEST = 10_000;
 
+type Batch = { ocpp: OcppMinute[] } | { path: string; readings: MeterPayload[] | VehiclePayload[] };
+
 function isIngestResult(body: unknown): body is { accepted: number; duplicates: number } {
   return typeof body === 'object' && body !== null && 'accepted' in body && 'duplicates' in body;
 }
 
 /** Maps every vehicle to its meter, then sends readings (backfill or live) through the API. */
 export async function runSimulation(options: SimulationOptions): Promise<SimulationStats> {
-  const fleet = createFleet(options.vehicles, options.seed, options.faultyShare, options.energyForm);
+  const fleet = createFleet(
+    options.vehicles,
+    options.seed,
+    options.faultyShare,
+    options.ocpp ? 'register' : options.energyForm,
+  );
   const client = new JsonClient(options.url, options.concurrency, options.apiKey);
   const started = performance.now();
   const stats: SimulationStats = {
@@ -104,9 +118,29 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     }
   };
 
+  const ocpp = options.ocpp;
+  if (ocpp) {
+    // Over OCPP a meter value counts as sent and accepted once its MeterValues was answered
+    // (the service answers only after committing it; duplicates are not told apart).
+    ocpp.onConfirmed = (values) => {
+      stats.requests += 1;
+      stats.sent += values;
+      stats.accepted += values;
+    };
+  }
+  const sendMeters = async (minutes: OcppMinute[]) => {
+    try {
+      await ocpp?.put(minutes);
+    } catch {
+      stats.errors += minutes.length;
+    }
+  };
+
   try {
-    // The whole fleet's mapping in bulk requests (all or nothing each).
-    for (let first = 0; first < fleet.length; first += MAPPINGS_PER_REQUEST) {
+    if (ocpp) await ocpp.connect(fleet, client, options.concurrency);
+    // The whole fleet's mapping in bulk requests (all or nothing each); over OCPP the
+    // stations' transactions assign the vehicles instead.
+    for (let first = 0; !ocpp && first < fleet.length; first += MAPPINGS_PER_REQUEST) {
       const chunk = fleet.slice(first, first + MAPPINGS_PER_REQUEST);
       const res = await client.send(
         'PUT',
@@ -121,27 +155,31 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       const end = Math.floor((options.backfillEndMs ?? Date.now()) / MINUTE_MS) * MINUTE_MS;
       const start = end - Math.floor(options.backfillMs / MINUTE_MS) * MINUTE_MS;
       const requests = function* () {
-        let meters: MeterPayload[] = [];
+        let meters: OcppMinute[] = [];
         let vehicles: VehiclePayload[] = [];
+        const batch = (): Batch[] => [
+          ocpp ? { ocpp: meters } : { path: '/v1/ingestion/meter', readings: meters.map((m) => m.meter) },
+          { path: '/v1/ingestion/vehicle', readings: vehicles },
+        ];
         for (let t = start; t < end && !options.signal?.aborted; t += MINUTE_MS) {
           for (const vehicle of fleet) {
             const { meter, vehicle: reading } = vehicle.step(new Date(t));
-            meters.push(meter);
+            meters.push({ meter, plugged: vehicle.plugged });
             vehicles.push(reading);
             if (meters.length >= options.batch) {
-              yield ['/v1/ingestion/meter', meters] as const;
-              yield ['/v1/ingestion/vehicle', vehicles] as const;
+              yield* batch();
               meters = [];
               vehicles = [];
             }
           }
         }
-        if (meters.length > 0) {
-          yield ['/v1/ingestion/meter', meters] as const;
-          yield ['/v1/ingestion/vehicle', vehicles] as const;
-        }
+        if (meters.length > 0) yield* batch();
       };
-      await forEachConcurrent(requests(), options.concurrency, ([path, readings]) => post(path, readings));
+      // The OCPP batches are queued on their stations in this order when they are taken, so
+      // each station's calls stay in order whatever the concurrency.
+      await forEachConcurrent(requests(), options.concurrency, (b) =>
+        'ocpp' in b ? sendMeters(b.ocpp) : post(b.path, b.readings),
+      );
     } else {
       // Live: every simulated minute each device posts its own reading, as real ones do.
       const tickMs = MINUTE_MS / options.speed;
@@ -150,9 +188,9 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       while (!options.signal?.aborted && Date.now() < stopAt) {
         const tickStarted = Date.now();
         const at = new Date(Math.min(simulated, Date.now()));
-        const readings = fleet.map((vehicle) => vehicle.step(at));
-        await forEachConcurrent(readings, options.concurrency, async ({ meter, vehicle }) => {
-          await post('/v1/ingestion/meter', meter);
+        const readings = fleet.map((vehicle) => ({ ...vehicle.step(at), plugged: vehicle.plugged }));
+        await forEachConcurrent(readings, options.concurrency, async ({ meter, vehicle, plugged }) => {
+          await (ocpp ? sendMeters([{ meter, plugged }]) : post('/v1/ingestion/meter', meter));
           await post('/v1/ingestion/vehicle', vehicle);
         });
         simulated += MINUTE_MS;
@@ -161,9 +199,12 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
         else if (wait > 0) break;
       }
     }
+    // A backfill's last meter values may still be queued on their stations.
+    await ocpp?.flush();
   } finally {
     clearInterval(progress);
     client.close();
+    await ocpp?.disconnect();
   }
   stats.elapsedMs = performance.now() - started;
   return stats;

@@ -1,0 +1,214 @@
+import { randomBytes } from 'node:crypto';
+
+import ocppRpc from 'ocpp-rpc';
+
+import type { MeterPayload } from './fleet-model.js';
+import { forEachConcurrent, type JsonClient } from './http-client.js';
+
+const { RPCClient } = ocppRpc;
+type Client = InstanceType<typeof RPCClient>;
+
+/** The one connector of each simulated station: its meter is `{chargePointId}:1`. */
+export const SIM_CONNECTOR = 1;
+
+/** One minute of a simulated station: its meter's reading and whether the vehicle is plugged in after it. */
+export interface OcppMinute {
+  meter: MeterPayload;
+  plugged: boolean;
+}
+
+export interface OcppSinkOptions {
+  /** The service's base URL (http://…): the endpoint is its `/ocpp` on the same port. */
+  url: string;
+  /** Meter values per MeterValues call at most (1 live, as a station samples; more in a backfill). */
+  valuesPerCall: number;
+}
+
+/**
+ * The model's register in Wh as OCPP's decimal string. The model keeps whole micro-kWh
+ * (= milli-Wh), so three decimals of Wh are exact and the service's kWh are the model's.
+ */
+export function registerWh(meter: MeterPayload): { exact: string; whole: number } {
+  const milliWh = Math.round((meter.kwhConsumedAcTotal ?? 0) * 1_000_000);
+  const whole = Math.floor(milliWh / 1000);
+  return { exact: `${whole}.${String(milliWh % 1000).padStart(3, '0')}`, whole };
+}
+
+/** The vehicle's id token (OCPP idTag, at most 20 characters): its id itself. */
+export const idTagOf = (vehicleId: string) => vehicleId;
+
+/**
+ * One simulated charging station per vehicle/meter pair, as the fleet model pairs them: the
+ * station's connector 1 is the model's meter, its sessions the model's charging sessions, its
+ * id token the vehicle's. Each station's calls go out one after another (a station waits for
+ * each answer, as real ones do), stations in parallel.
+ */
+class SimulatedStation {
+  private chain: Promise<void> = Promise.resolve();
+  private transactionId: number | undefined;
+  private plugged = false;
+  private pending: { timestamp: string; sampledValue: { value: string; measurand: string; unit: string }[] }[] = [];
+
+  constructor(
+    readonly id: string,
+    readonly vehicleId: string,
+    readonly client: Client,
+    private readonly valuesPerCall: number,
+    private readonly onCall: (values: number) => void,
+  ) {}
+
+  /**
+   * Queues one minute's calls. The register reading at a session's start and stop goes as a
+   * MeterValues before the Start/StopTransaction: its exact value is stored first, and the
+   * transaction's whole-Wh `meterStart`/`meterStop` at the same timestamp is then a duplicate,
+   * so the vehicle is attributed exactly the model's energy of the session's minutes.
+   */
+  minute({ meter, plugged }: OcppMinute): Promise<void> {
+    const { exact, whole } = registerWh(meter);
+    this.pending.push({
+      timestamp: meter.timestamp,
+      sampledValue: [
+        { value: exact, measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
+        { value: meter.voltage.toFixed(2), measurand: 'Voltage', unit: 'V' },
+      ],
+    });
+    const starts = plugged && !this.plugged;
+    const stops = !plugged && this.plugged;
+    this.plugged = plugged;
+    if (starts || stops || this.pending.length >= this.valuesPerCall) this.flushValues();
+    if (starts) this.enqueue(() => this.start(meter.timestamp, whole));
+    if (stops) this.enqueue(() => this.stop(meter.timestamp, whole));
+    return this.chain;
+  }
+
+  /** Sends what is queued; resolves once every call so far was answered. */
+  flush(): Promise<void> {
+    this.flushValues();
+    return this.chain;
+  }
+
+  private flushValues(): void {
+    if (this.pending.length === 0) return;
+    const meterValue = this.pending;
+    this.pending = [];
+    this.enqueue(async () => {
+      await this.client.call('MeterValues', {
+        connectorId: SIM_CONNECTOR,
+        ...(this.transactionId === undefined ? {} : { transactionId: this.transactionId }),
+        meterValue,
+      });
+      this.onCall(meterValue.length);
+    });
+  }
+
+  private async start(timestamp: string, meterStart: number): Promise<void> {
+    await this.client.call('StatusNotification', {
+      connectorId: SIM_CONNECTOR,
+      errorCode: 'NoError',
+      status: 'Charging',
+      timestamp,
+    });
+    const answer = (await this.client.call('StartTransaction', {
+      connectorId: SIM_CONNECTOR,
+      idTag: idTagOf(this.vehicleId),
+      meterStart,
+      timestamp,
+    })) as { transactionId: number };
+    this.transactionId = answer.transactionId;
+  }
+
+  private async stop(timestamp: string, meterStop: number): Promise<void> {
+    if (this.transactionId === undefined) return;
+    await this.client.call('StopTransaction', {
+      transactionId: this.transactionId,
+      idTag: idTagOf(this.vehicleId),
+      meterStop,
+      timestamp,
+      reason: 'EVDisconnected',
+    });
+    this.transactionId = undefined;
+    await this.client.call('StatusNotification', {
+      connectorId: SIM_CONNECTOR,
+      errorCode: 'NoError',
+      status: 'Available',
+      timestamp,
+    });
+  }
+
+  private enqueue(task: () => Promise<void>): void {
+    this.chain = this.chain.then(task);
+  }
+}
+
+/**
+ * The simulator's OCPP 1.6J sink: meter readings as charging stations send them (ocpp-rpc's
+ * client, strict mode), assignments from their transactions. Vehicle readings still go over HTTP.
+ */
+export class OcppSink {
+  private readonly stations = new Map<string, SimulatedStation>();
+  /** Told of every answered MeterValues call and its meter values (each a register reading). */
+  onConfirmed: (values: number) => void = () => {};
+
+  constructor(private readonly options: OcppSinkOptions) {}
+
+  /**
+   * Sets each station's password and maps each vehicle's id token through the admin API, then
+   * connects and boots every station.
+   */
+  async connect(pairs: { vehicleId: string; meterId: string }[], api: JsonClient, concurrency: number): Promise<void> {
+    const expect = (what: string, res: { status: number; body: unknown }) => {
+      if (res.status !== 200) throw new Error(`${what} failed: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+    };
+    await forEachConcurrent(pairs, concurrency, async ({ vehicleId, meterId }) => {
+      // A fresh password each run: the simulator is the only one who needs to know it.
+      const password = randomBytes(12).toString('hex');
+      expect(`registering station ${meterId}`, await api.send('PUT', `/v1/charge-points/${meterId}`, { password }));
+      const tag = encodeURIComponent(idTagOf(vehicleId));
+      expect(`mapping id token ${tag}`, await api.send('PUT', `/v1/id-tokens/${tag}`, { vehicleId }));
+      const client = new RPCClient({
+        endpoint: `${this.options.url.replace(/^http/, 'ws').replace(/\/$/, '')}/ocpp`,
+        identity: meterId,
+        password,
+        protocols: ['ocpp1.6'],
+        strictMode: true,
+        // A lost connection ends the run with an error rather than hiding a gap.
+        reconnect: false,
+      } as ConstructorParameters<typeof RPCClient>[0]);
+      await client.connect();
+      await client.call('BootNotification', { chargePointVendor: 'ev-telemetry', chargePointModel: 'simulator' });
+      await client.call('StatusNotification', {
+        connectorId: SIM_CONNECTOR,
+        errorCode: 'NoError',
+        status: 'Available',
+      });
+      this.stations.set(
+        meterId,
+        new SimulatedStation(meterId, vehicleId, client, this.options.valuesPerCall, (values) =>
+          this.onConfirmed(values),
+        ),
+      );
+    });
+  }
+
+  /** Queues each station's minute (in order per station) and resolves once they were answered. */
+  async put(minutes: OcppMinute[]): Promise<void> {
+    const waits = new Set<Promise<void>>();
+    for (const minute of minutes) {
+      const station = this.stations.get(minute.meter.meterId);
+      if (!station) throw new Error(`no station for meter ${minute.meter.meterId}`);
+      waits.add(station.minute(minute));
+    }
+    await Promise.all(waits);
+  }
+
+  /** Sends every station's queued meter values (a backfill's last ones) and waits for the answers. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.stations.values()].map((station) => station.flush()));
+  }
+
+  /** Closes every connection (what was not flushed is not sent). */
+  async disconnect(): Promise<void> {
+    await Promise.all([...this.stations.values()].map((station) => station.client.close({ force: true })));
+    this.stations.clear();
+  }
+}
