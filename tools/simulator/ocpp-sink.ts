@@ -45,6 +45,8 @@ export const idTagOf = (vehicleId: string) => vehicleId;
  */
 class SimulatedStation {
   private chain: Promise<void> = Promise.resolve();
+  /** A call failed (the connection is gone, or the service refused one): the rest are not sent. */
+  private broken = false;
   private transactionId: number | undefined;
   private plugged = false;
   private pending: { timestamp: string; sampledValue: { value: string; measurand: string; unit: string }[] }[] = [];
@@ -54,7 +56,7 @@ class SimulatedStation {
     readonly vehicleId: string,
     readonly client: Client,
     private readonly valuesPerCall: number,
-    private readonly onCall: (values: number) => void,
+    private readonly report: (outcome: 'confirmed' | 'failed', values: number) => void,
   ) {}
 
   /**
@@ -97,8 +99,8 @@ class SimulatedStation {
         ...(this.transactionId === undefined ? {} : { transactionId: this.transactionId }),
         meterValue,
       });
-      this.onCall(meterValue.length);
-    });
+      this.report('confirmed', meterValue.length);
+    }, meterValue.length);
   }
 
   private async start(timestamp: string, meterStart: number): Promise<void> {
@@ -135,8 +137,19 @@ class SimulatedStation {
     });
   }
 
-  private enqueue(task: () => Promise<void>): void {
-    this.chain = this.chain.then(task);
+  /** Runs `task` after the station's earlier calls; a failure counts its meter values as failed. */
+  private enqueue(task: () => Promise<void>, values = 0): void {
+    this.chain = this.chain.then(async () => {
+      if (!this.broken) {
+        try {
+          await task();
+          return;
+        } catch {
+          this.broken = true;
+        }
+      }
+      this.report('failed', values);
+    });
   }
 }
 
@@ -146,8 +159,11 @@ class SimulatedStation {
  */
 export class OcppSink {
   private readonly stations = new Map<string, SimulatedStation>();
-  /** Told of every answered MeterValues call and its meter values (each a register reading). */
-  onConfirmed: (values: number) => void = () => {};
+  /**
+   * Told of every MeterValues call answered (its meter values, each a register reading) or
+   * failed (its meter values, and those of every later call of that station, not sent).
+   */
+  onOutcome: (outcome: 'confirmed' | 'failed', values: number) => void = () => {};
 
   constructor(private readonly options: OcppSinkOptions) {}
 
@@ -183,14 +199,14 @@ export class OcppSink {
       });
       this.stations.set(
         meterId,
-        new SimulatedStation(meterId, vehicleId, client, this.options.valuesPerCall, (values) =>
-          this.onConfirmed(values),
+        new SimulatedStation(meterId, vehicleId, client, this.options.valuesPerCall, (outcome, values) =>
+          this.onOutcome(outcome, values),
         ),
       );
     });
   }
 
-  /** Queues each station's minute (in order per station) and resolves once they were answered. */
+  /** Queues each station's minute (in order per station) and resolves once they were answered or failed. */
   async put(minutes: OcppMinute[]): Promise<void> {
     const waits = new Set<Promise<void>>();
     for (const minute of minutes) {

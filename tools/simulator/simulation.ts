@@ -120,20 +120,16 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
 
   const ocpp = options.ocpp;
   if (ocpp) {
-    // Over OCPP a meter value counts as sent and accepted once its MeterValues was answered
-    // (the service answers only after committing it; duplicates are not told apart).
-    ocpp.onConfirmed = (values) => {
-      stats.requests += 1;
+    // Over OCPP a meter value counts as accepted once its MeterValues was answered (the
+    // service answers only after committing it; duplicates are not told apart).
+    ocpp.onOutcome = (outcome, values) => {
+      if (outcome === 'confirmed') stats.requests += 1;
       stats.sent += values;
-      stats.accepted += values;
+      stats[outcome === 'confirmed' ? 'accepted' : 'errors'] += values;
     };
   }
   const sendMeters = async (minutes: OcppMinute[]) => {
-    try {
-      await ocpp?.put(minutes);
-    } catch {
-      stats.errors += minutes.length;
-    }
+    await ocpp?.put(minutes);
   };
 
   try {
