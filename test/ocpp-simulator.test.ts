@@ -87,10 +87,13 @@ test('the OCPP sink: stations send the model registers, their transactions assig
   t.is(stats.sent, VEHICLES * MINUTES * 2); // meter values over OCPP, vehicle readings over HTTP
   const expected = replay(start);
 
-  // Every station connected and booted, its connector's last status as the sessions left it.
-  const station = await svc.get('/v1/charge-points/sim-meter-00000');
-  t.is(station.status, 200);
-  t.is(station.body.protocol, 'ocpp1.6');
+  // Every station booted over 1.6, its connector's status as its last session left it.
+  for (const [vehicleId, sessions] of expected.sessions) {
+    const station = await svc.get(`/v1/charge-points/sim-meter-${vehicleId.slice('sim-ev-'.length)}`);
+    t.like(station.body, { protocol: 'ocpp1.6', model: 'simulator' });
+    const plugged = sessions.at(-1)?.stop === null;
+    t.is(station.body.connectors[0].status, plugged ? 'Charging' : 'Available', `${vehicleId}: connector status`);
+  }
 
   for (const [meterId, registers] of expected.registers) {
     const rows = await svc.dbHandle.db

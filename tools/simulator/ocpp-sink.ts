@@ -49,6 +49,7 @@ class SimulatedStation {
   private broken = false;
   private transactionId: number | undefined;
   private plugged = false;
+  private first = true;
   private pending: { timestamp: string; sampledValue: { value: string; measurand: string; unit: string }[] }[] = [];
 
   constructor(
@@ -77,6 +78,10 @@ class SimulatedStation {
     const starts = plugged && !this.plugged;
     const stops = !plugged && this.plugged;
     this.plugged = plugged;
+    // The connector's first status, at the first minute's time: the service keeps the newest
+    // status by timestamp, so one sent now would hide a backfill's later ones.
+    if (this.first && !starts) this.enqueue(() => this.status('Available', meter.timestamp));
+    this.first = false;
     if (starts || stops || this.pending.length >= this.valuesPerCall) this.flushValues();
     if (starts) this.enqueue(() => this.start(meter.timestamp, whole));
     if (stops) this.enqueue(() => this.stop(meter.timestamp, whole));
@@ -104,12 +109,7 @@ class SimulatedStation {
   }
 
   private async start(timestamp: string, meterStart: number): Promise<void> {
-    await this.client.call('StatusNotification', {
-      connectorId: SIM_CONNECTOR,
-      errorCode: 'NoError',
-      status: 'Charging',
-      timestamp,
-    });
+    await this.status('Charging', timestamp);
     const answer = (await this.client.call('StartTransaction', {
       connectorId: SIM_CONNECTOR,
       idTag: idTagOf(this.vehicleId),
@@ -129,10 +129,14 @@ class SimulatedStation {
       reason: 'EVDisconnected',
     });
     this.transactionId = undefined;
+    await this.status('Available', timestamp);
+  }
+
+  private async status(status: 'Available' | 'Charging', timestamp: string): Promise<void> {
     await this.client.call('StatusNotification', {
       connectorId: SIM_CONNECTOR,
       errorCode: 'NoError',
-      status: 'Available',
+      status,
       timestamp,
     });
   }
@@ -192,11 +196,6 @@ export class OcppSink {
       } as ConstructorParameters<typeof RPCClient>[0]);
       await client.connect();
       await client.call('BootNotification', { chargePointVendor: 'ev-telemetry', chargePointModel: 'simulator' });
-      await client.call('StatusNotification', {
-        connectorId: SIM_CONNECTOR,
-        errorCode: 'NoError',
-        status: 'Available',
-      });
       this.stations.set(
         meterId,
         new SimulatedStation(meterId, vehicleId, client, this.options.valuesPerCall, (outcome, values) =>
