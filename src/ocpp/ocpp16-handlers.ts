@@ -3,9 +3,9 @@ import type { Logger } from '../logger.js';
 import type { TimestampLimits } from '../telemetry/ingestion.schema.js';
 import type { IngestionService } from '../telemetry/ingestion.service.js';
 import { recordBoot, recordConnectorStatus, recordHeartbeat } from './charge-point.repository.js';
-import { connectorMeterId, registerReadings, SampleError, type MeterValue16 } from './meter-values.js';
-import { storeRegisterReadings } from './ocpp-readings.js';
-import { ocppError, type CallHandler } from './ocpp-rpc.js';
+import { connectorMeterId, registerReadings, type MeterValue16 } from './meter-values.js';
+import { sampled, storeRegisterReadings } from './ocpp-readings.js';
+import type { CallHandler } from './ocpp-rpc.js';
 import { ocpp16TransactionHandlers } from './ocpp16-transactions.js';
 
 export interface OcppHandlerDeps {
@@ -72,15 +72,10 @@ export function ocpp16Handlers(chargePointId: string, deps: OcppHandlerDeps): Re
     },
     MeterValues: async (params) => {
       const call = params as MeterValuesReq;
-      let readings;
-      try {
-        let ignored;
-        ({ readings, ignored } = registerReadings(connectorMeterId(chargePointId, call.connectorId), call.meterValue));
-        deps.countIgnored(ignored);
-      } catch (error) {
-        if (error instanceof SampleError) throw ocppError('PropertyConstraintViolation', error.message);
-        throw error;
-      }
+      const { readings, ignored } = sampled(() =>
+        registerReadings(connectorMeterId(chargePointId, call.connectorId), call.meterValue),
+      );
+      deps.countIgnored(ignored);
       await storeRegisterReadings(deps.ingestion, deps.limits, readings);
       return {};
     },
