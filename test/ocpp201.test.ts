@@ -203,3 +203,37 @@ test('a transaction whose first event names no EVSE, and a register the service 
   t.deepEqual(rows, []); // refused: nothing recorded
   t.deepEqual(await registerRows('cp201-bad:1'), []);
 });
+
+test('with OCPP_ACCEPT_UNKNOWN_ID_TOKENS an unknown token is Accepted in both versions and recorded, assigning no vehicle', async (t) => {
+  const accepting = await startTestService({ OCPP_ACCEPT_UNKNOWN_ID_TOKENS: 'true' });
+  const clients: Station[] = [];
+  try {
+    await accepting.put('/v1/charge-points/cp-open', { password: PASSWORD });
+    const v16 = station(accepting.url, 'cp-open', PASSWORD, ['ocpp1.6']);
+    const v201 = station(accepting.url, 'cp-open', PASSWORD, ['ocpp2.0.1']);
+    clients.push(v16, v201);
+    await v16.connect();
+    t.deepEqual(await v16.call('Authorize', { idTag: 'stranger' }), { idTagInfo: { status: 'Accepted' } });
+    await v16.close();
+    await v201.connect();
+    t.deepEqual(await v201.call('Authorize', { idToken: { idToken: 'stranger', type: 'ISO14443' } }), {
+      idTokenInfo: { status: 'Accepted' },
+    });
+    const started = event('Started', 'tx-open', 0, 0, {
+      evse: { id: 1 },
+      idToken: { idToken: 'stranger', type: 'ISO14443' },
+      meterValue: [register(0, 100)],
+    });
+    t.deepEqual(await v201.call('TransactionEvent', started), { idTokenInfo: { status: 'Accepted' } });
+    const row = await accepting.dbHandle.db
+      .selectFrom('charge_point_transactions')
+      .select(['id_tag', 'id_tag_status', 'vehicle_id'])
+      .where('ocpp_transaction_id', '=', 'tx-open')
+      .executeTakeFirstOrThrow();
+    t.deepEqual(row, { id_tag: 'stranger', id_tag_status: 'Accepted', vehicle_id: null });
+    t.deepEqual((await accepting.get('/v1/meters/cp-open:1/vehicle/history')).body.assignments, []);
+  } finally {
+    await Promise.all(clients.map((client) => client.close({ force: true })));
+    await accepting.stop();
+  }
+});

@@ -17,6 +17,8 @@ export interface OcppHandlerDeps {
   countIgnored(samples: number): void;
   /** The interval a booted station is told to send heartbeats at. */
   heartbeatIntervalSeconds: number;
+  /** Whether an id token no admin mapped is Accepted (recorded with its transactions) or Invalid. */
+  acceptUnknownIdTokens: boolean;
 }
 
 // Strict mode has validated every call against the official 1.6 schema before its handler

@@ -55,7 +55,8 @@ export function ocpp201TransactionHandlers(chargePointId: string, deps: OcppHand
     });
   return {
     Authorize: async (params) => {
-      const { status } = await idTokenStatus(deps.db, (params as AuthorizeRequest).idToken.idToken);
+      const { idToken } = (params as AuthorizeRequest).idToken;
+      const { status } = await idTokenStatus(deps.db, idToken, deps.acceptUnknownIdTokens);
       return { idTokenInfo: { status } };
     },
     TransactionEvent: async (params) => {
@@ -78,7 +79,7 @@ export function ocpp201TransactionHandlers(chargePointId: string, deps: OcppHand
 
       const token = event.idToken && {
         idTag: event.idToken.idToken,
-        ...(await idTokenStatus(deps.db, event.idToken.idToken)),
+        ...(await idTokenStatus(deps.db, event.idToken.idToken, deps.acceptUnknownIdTokens)),
       };
       let transaction: Transaction201;
       if (known) {
