@@ -2,6 +2,9 @@ import { z } from 'zod';
 
 import { LOG_LEVELS, type LogLevel } from '../logger.js';
 import { MINUTE_MS } from '../time.js';
+import type { KinesisConfig } from './kinesis-config.js';
+
+export type { KinesisConfig } from './kinesis-config.js';
 
 /**
  * Environment variables, parsed once at start-up. Empty strings count as unset so that
@@ -102,6 +105,13 @@ const envSchema = z
     AWS_DEFAULT_REGION: optional(z.string().optional()),
     AWS_ENDPOINT_URL_KINESIS: optional(z.url().optional()),
     AWS_ENDPOINT_URL: optional(z.url().optional()),
+    // docs/ocpp.md: unknown id tokens are Invalid unless this is on.
+    OCPP_ACCEPT_UNKNOWN_ID_TOKENS: optional(
+      z
+        .enum(['true', 'false'], { message: 'must be true or false' })
+        .default('false')
+        .transform((value) => value === 'true'),
+    ),
   })
   .refine((env) => env.ANALYTICS_DATABASE_URL.length === 0 || env.DATABASE_URL !== undefined, {
     path: ['ANALYTICS_DATABASE_URL'],
@@ -189,6 +199,8 @@ export interface Config {
     | undefined;
   /** Stream ingestion (src/streams); no streams: off. */
   kinesis: KinesisConfig;
+  /** Charging stations (src/ocpp): whether an id token no admin mapped is Accepted (else Invalid). */
+  ocpp: { acceptUnknownIdTokens: boolean };
   auth: {
     /** Unset outside production: a key is generated and kept in DATA_DIR. */
     adminApiKey: string | undefined;
@@ -196,26 +208,6 @@ export interface Config {
     rateLimitPerSecond: number;
     rateLimitBurst: number;
   };
-}
-
-export interface KinesisConfig {
-  /** The streams to consume and the kind of readings each carries. */
-  streams: { name: string; kind: 'meter' | 'vehicle' }[];
-  /** Whether the API service runs the consumer too (else only `npm run consume` does). */
-  inService: boolean;
-  /** Unset: the SDK's default (AWS_REGION and its config files). */
-  region: string | undefined;
-  /** Unset: the AWS endpoint of the region. */
-  endpoint: string | undefined;
-  /** Names this consumer in the lease table; unset: host, process id and a random suffix. */
-  consumerId: string | undefined;
-  leaseDurationMs: number;
-  /** Wait after a read that returned nothing (Kinesis allows 5 reads a second per shard). */
-  pollIntervalMs: number;
-  /** Records per GetRecords call. */
-  maxRecords: number;
-  /** Where a shard without a checkpoint is read from. */
-  initialPosition: 'TRIM_HORIZON' | 'LATEST';
 }
 
 export class ConfigError extends Error {
@@ -291,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxRecords: e.KINESIS_MAX_RECORDS,
       initialPosition: e.KINESIS_INITIAL_POSITION,
     },
+    ocpp: { acceptUnknownIdTokens: e.OCPP_ACCEPT_UNKNOWN_ID_TOKENS },
     auth: {
       adminApiKey: e.ADMIN_API_KEY,
       rateLimitPerSecond: e.RATE_LIMIT_PER_SECOND,

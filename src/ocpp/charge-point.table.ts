@@ -32,12 +32,15 @@ export interface ChargePointTransactionTable {
   transaction_id: Generated<number>;
   charge_point_id: string;
   connector_id: number;
-  id_tag: string;
-  id_tag_status: string;
+  /** 2.0.1's own transaction id (TransactionEvent); NULL for 1.6. */
+  ocpp_transaction_id: string | null;
+  /** NULL until a 2.0.1 transaction is given a token (1.6 starts with one). */
+  id_tag: string | null;
+  id_tag_status: string | null;
   vehicle_id: string | null;
   started_at: Date;
-  /** NUMERIC (the station sends whole Wh; read as a number, create-db.ts). */
-  meter_start_wh: number;
+  /** NUMERIC (1.6 sends whole Wh; read as a number, create-db.ts); NULL for 2.0.1. */
+  meter_start_wh: number | null;
   stopped_at: Date | null;
   meter_stop_wh: number | null;
   stop_reason: string | null;

@@ -10,10 +10,15 @@ import { createRpcServer, isOcppProtocol, ocppError, ocppErrorCodeOf, type Stati
 import { ocpp16Handlers, type OcppHandlerDeps } from './ocpp16-handlers.js';
 import { ocpp201Handlers } from './ocpp201-handlers.js';
 
-export interface OcppDeps extends Omit<OcppHandlerDeps, 'heartbeatIntervalSeconds' | 'countIgnored'> {
+export interface OcppDeps extends Omit<
+  OcppHandlerDeps,
+  'heartbeatIntervalSeconds' | 'countIgnored' | 'acceptUnknownIdTokens'
+> {
   logger: Logger;
   metrics: OcppMetrics;
   heartbeatIntervalSeconds?: number;
+  /** OCPP_ACCEPT_UNKNOWN_ID_TOKENS; off by default. */
+  acceptUnknownIdTokens?: boolean;
 }
 
 export interface OcppEndpoint {
@@ -44,6 +49,7 @@ export function attachOcpp(server: Server, deps: OcppDeps): OcppEndpoint {
   const handlerDeps: OcppHandlerDeps = {
     ...deps,
     heartbeatIntervalSeconds: deps.heartbeatIntervalSeconds ?? DEFAULT_HEARTBEAT_INTERVAL_SECONDS,
+    acceptUnknownIdTokens: deps.acceptUnknownIdTokens ?? false,
     countIgnored: (samples) => deps.metrics.ignoredSamples.inc(samples),
   };
   const { metrics } = deps;

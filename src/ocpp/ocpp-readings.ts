@@ -2,7 +2,7 @@ import { AppError } from '../http/app-error.js';
 import { meterBatchSchema, type TimestampLimits } from '../telemetry/ingestion.schema.js';
 import type { IngestionService } from '../telemetry/ingestion.service.js';
 import type { IngestResult } from '../telemetry/reading.js';
-import type { SourcedReading } from './meter-values.js';
+import { SampleError, type SourcedReading } from './meter-values.js';
 import { ocppError } from './ocpp-rpc.js';
 
 /**
@@ -36,6 +36,16 @@ export async function storeRegisterReadings(
   } catch (error) {
     // Not stored (or not known to be): the station keeps the message and sends it again.
     if (error instanceof AppError) throw ocppError('InternalError', `${error.message} Send the message again later.`);
+    throw error;
+  }
+}
+
+/** SampleError (a value the service cannot keep) is the station's: PropertyConstraintViolation. */
+export function sampled<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof SampleError) throw ocppError('PropertyConstraintViolation', error.message);
     throw error;
   }
 }

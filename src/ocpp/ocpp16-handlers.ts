@@ -3,9 +3,9 @@ import type { Logger } from '../logger.js';
 import type { TimestampLimits } from '../telemetry/ingestion.schema.js';
 import type { IngestionService } from '../telemetry/ingestion.service.js';
 import { recordBoot, recordConnectorStatus, recordHeartbeat } from './charge-point.repository.js';
-import { connectorMeterId, registerReadings, SampleError, type MeterValue16 } from './meter-values.js';
-import { storeRegisterReadings } from './ocpp-readings.js';
-import { ocppError, type CallHandler } from './ocpp-rpc.js';
+import { connectorMeterId, registerReadings, type MeterValue16 } from './meter-values.js';
+import { sampled, storeRegisterReadings } from './ocpp-readings.js';
+import type { CallHandler } from './ocpp-rpc.js';
 import { ocpp16TransactionHandlers } from './ocpp16-transactions.js';
 
 export interface OcppHandlerDeps {
@@ -17,6 +17,8 @@ export interface OcppHandlerDeps {
   countIgnored(samples: number): void;
   /** The interval a booted station is told to send heartbeats at. */
   heartbeatIntervalSeconds: number;
+  /** Whether an id token no admin mapped is Accepted (recorded with its transactions) or Invalid. */
+  acceptUnknownIdTokens: boolean;
 }
 
 // Strict mode has validated every call against the official 1.6 schema before its handler
@@ -72,15 +74,10 @@ export function ocpp16Handlers(chargePointId: string, deps: OcppHandlerDeps): Re
     },
     MeterValues: async (params) => {
       const call = params as MeterValuesReq;
-      let readings;
-      try {
-        let ignored;
-        ({ readings, ignored } = registerReadings(connectorMeterId(chargePointId, call.connectorId), call.meterValue));
-        deps.countIgnored(ignored);
-      } catch (error) {
-        if (error instanceof SampleError) throw ocppError('PropertyConstraintViolation', error.message);
-        throw error;
-      }
+      const { readings, ignored } = sampled(() =>
+        registerReadings(connectorMeterId(chargePointId, call.connectorId), call.meterValue),
+      );
+      deps.countIgnored(ignored);
       await storeRegisterReadings(deps.ingestion, deps.limits, readings);
       return {};
     },

@@ -1,13 +1,12 @@
-import { findIdTokenVehicle } from './id-token.repository.js';
+import { idTokenStatus } from './id-token-status.js';
 import {
   connectorMeterId,
   registerKwh,
   registerReadings,
-  SampleError,
   type MeterValue16,
   type SourcedReading,
 } from './meter-values.js';
-import { storeRegisterReadings } from './ocpp-readings.js';
+import { sampled, storeRegisterReadings } from './ocpp-readings.js';
 import { ocppError, type CallHandler } from './ocpp-rpc.js';
 import type { OcppHandlerDeps } from './ocpp16-handlers.js';
 import { assignForTransaction, endTransactionAssignment } from './transaction-assignments.js';
@@ -40,16 +39,6 @@ function meterReading(meterId: string, wh: number, timestamp: string, path: stri
   };
 }
 
-/** SampleError (a value the service cannot keep) is the station's: PropertyConstraintViolation. */
-function sampled<T>(read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    if (error instanceof SampleError) throw ocppError('PropertyConstraintViolation', error.message);
-    throw error;
-  }
-}
-
 /**
  * Authorize, StartTransaction, StopTransaction. An id token is `Accepted` when an admin mapped
  * it to a vehicle (PUT /v1/id-tokens/{idToken}), `Invalid` otherwise. The registers at start
@@ -58,8 +47,7 @@ function sampled<T>(read: () => T): T {
  * for the session (transaction-assignments.ts).
  */
 export function ocpp16TransactionHandlers(chargePointId: string, deps: OcppHandlerDeps): Record<string, CallHandler> {
-  const statusOf = (vehicleId: string | undefined) => (vehicleId === undefined ? 'Invalid' : 'Accepted');
-  const idTagStatus = async (idTag: string) => statusOf(await findIdTokenVehicle(deps.db, idTag));
+  const idTagStatus = async (idTag: string) => (await idTokenStatus(deps.db, idTag, deps.acceptUnknownIdTokens)).status;
   return {
     Authorize: async (params) => ({ idTagInfo: { status: await idTagStatus((params as AuthorizeReq).idTag) } }),
     StartTransaction: async (params) => {
@@ -73,8 +61,7 @@ export function ocpp16TransactionHandlers(chargePointId: string, deps: OcppHandl
       }
       const reading = sampled(() => meterReading(meterId, start.meterStart, start.timestamp, 'meterStart'));
       await storeRegisterReadings(deps.ingestion, deps.limits, [reading]);
-      const vehicleId = await findIdTokenVehicle(deps.db, start.idTag);
-      const status = statusOf(vehicleId);
+      const { status, vehicleId } = await idTokenStatus(deps.db, start.idTag, deps.acceptUnknownIdTokens);
       const startedAt = new Date(start.timestamp);
       const transactionId = await startTransaction(deps.db, {
         chargePointId,

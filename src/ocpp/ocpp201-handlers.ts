@@ -1,10 +1,16 @@
 import { recordBoot, recordConnectorStatus, recordHeartbeat } from './charge-point.repository.js';
-import { connectorMeterId, registerReadings, SampleError, type MeterValue16 } from './meter-values.js';
-import { storeRegisterReadings } from './ocpp-readings.js';
-import { ocppError, type CallHandler } from './ocpp-rpc.js';
+import { connectorMeterId, registerReadings } from './meter-values.js';
+import { asMeterValues16, type MeterValue201 } from './meter-values201.js';
+import { sampled, storeRegisterReadings } from './ocpp-readings.js';
+import type { CallHandler } from './ocpp-rpc.js';
 import type { OcppHandlerDeps } from './ocpp16-handlers.js';
+import { ocpp201TransactionHandlers } from './ocpp201-transactions.js';
 
 // The fields the handlers read, as the official 2.0.1 schemas type them (strict mode has checked).
+interface MeterValuesRequest {
+  evseId: number;
+  meterValue: MeterValue201[];
+}
 interface BootNotificationRequest {
   chargingStation: { vendorName: string; model: string; firmwareVersion?: string };
 }
@@ -14,43 +20,10 @@ interface StatusNotificationRequest {
   evseId: number;
   connectorId: number;
 }
-interface SampledValue201 {
-  value: number;
-  measurand?: string;
-  phase?: string;
-  location?: string;
-  unitOfMeasure?: { unit?: string; multiplier?: number };
-}
-interface MeterValue201 {
-  timestamp: string;
-  sampledValue: SampledValue201[];
-}
-interface MeterValuesRequest {
-  evseId: number;
-  meterValue: MeterValue201[];
-}
-
-/**
- * 2.0.1 meter values in the 1.6 shape the rules of meter-values.ts read. The value is a JSON
- * number here, already a double when it arrives: its shortest decimal form is taken as sent.
- */
-function asMeterValues16(meterValues: readonly MeterValue201[]): MeterValue16[] {
-  return meterValues.map((meterValue) => ({
-    timestamp: meterValue.timestamp,
-    sampledValue: meterValue.sampledValue.map((sample) => ({
-      value: String(sample.value),
-      ...(sample.measurand === undefined ? {} : { measurand: sample.measurand }),
-      ...(sample.phase === undefined ? {} : { phase: sample.phase }),
-      ...(sample.location === undefined ? {} : { location: sample.location }),
-      ...(sample.unitOfMeasure?.unit === undefined ? {} : { unit: sample.unitOfMeasure.unit }),
-      multiplier: sample.unitOfMeasure?.multiplier ?? 0,
-    })),
-  }));
-}
 
 /**
  * The OCPP 2.0.1 actions the service implements. Each EVSE is a meter, `{chargePointId}:{evseId}`;
- * the rest is as in 1.6 (ocpp16-handlers.ts). TransactionEvent is not implemented yet.
+ * the rest is as in 1.6 (ocpp16-handlers.ts). Authorize and TransactionEvent: ocpp201-transactions.ts.
  */
 export function ocpp201Handlers(chargePointId: string, deps: OcppHandlerDeps): Record<string, CallHandler> {
   const now = () => new Date().toISOString();
@@ -81,20 +54,13 @@ export function ocpp201Handlers(chargePointId: string, deps: OcppHandlerDeps): R
     },
     MeterValues: async (params) => {
       const call = params as MeterValuesRequest;
-      let readings;
-      try {
-        let ignored;
-        ({ readings, ignored } = registerReadings(
-          connectorMeterId(chargePointId, call.evseId),
-          asMeterValues16(call.meterValue),
-        ));
-        deps.countIgnored(ignored);
-      } catch (error) {
-        if (error instanceof SampleError) throw ocppError('PropertyConstraintViolation', error.message);
-        throw error;
-      }
+      const { readings, ignored } = sampled(() =>
+        registerReadings(connectorMeterId(chargePointId, call.evseId), asMeterValues16(call.meterValue)),
+      );
+      deps.countIgnored(ignored);
       await storeRegisterReadings(deps.ingestion, deps.limits, readings);
       return {};
     },
+    ...ocpp201TransactionHandlers(chargePointId, deps),
   };
 }

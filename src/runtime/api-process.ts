@@ -171,6 +171,7 @@ export async function startService(
         limits: { ...config.ingest, maxAgeMs: () => acceptance.maxAgeMs },
         logger,
         metrics: metrics.ocpp,
+        acceptUnknownIdTokens: config.ocpp.acceptUnknownIdTokens,
       });
     },
   });

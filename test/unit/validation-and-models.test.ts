@@ -189,3 +189,12 @@ test('read replicas: one URL or a comma-separated list, only with a primary; dra
   t.is(loadConfig({}).shutdownDrainMs, 0);
   t.is(loadConfig({ SHUTDOWN_DRAIN_MS: '5000' }).shutdownDrainMs, 5_000);
 });
+
+test('OCPP: unknown id tokens are Invalid unless OCPP_ACCEPT_UNKNOWN_ID_TOKENS is true', (t) => {
+  t.false(loadConfig({}).ocpp.acceptUnknownIdTokens);
+  t.true(loadConfig({ OCPP_ACCEPT_UNKNOWN_ID_TOKENS: 'true' }).ocpp.acceptUnknownIdTokens);
+  t.false(loadConfig({ OCPP_ACCEPT_UNKNOWN_ID_TOKENS: '' }).ocpp.acceptUnknownIdTokens);
+  t.throws(() => loadConfig({ OCPP_ACCEPT_UNKNOWN_ID_TOKENS: 'yes' }), {
+    message: /OCPP_ACCEPT_UNKNOWN_ID_TOKENS: must be true or false/,
+  });
+});
