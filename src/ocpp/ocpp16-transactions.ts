@@ -9,8 +9,8 @@ import {
 import { sampled, storeRegisterReadings } from './ocpp-readings.js';
 import { ocppError, type CallHandler } from './ocpp-rpc.js';
 import type { OcppHandlerDeps } from './ocpp16-handlers.js';
-import { assignForTransaction, endTransactionAssignment } from './transaction-assignments.js';
-import { findTransaction, startTransaction, stopTransaction } from './transaction.repository.js';
+import { assignForTransaction, endTransaction } from './transaction-assignments.js';
+import { findTransaction, startTransaction } from './transaction.repository.js';
 
 // The fields the handlers read, as the official 1.6 schemas type them (strict mode has checked).
 interface AuthorizeReq {
@@ -92,21 +92,12 @@ export function ocpp16TransactionHandlers(chargePointId: string, deps: OcppHandl
         ...registerReadings(meterId, stop.transactionData ?? [], 'transactionData').readings,
       ]);
       await storeRegisterReadings(deps.ingestion, deps.limits, readings);
-      const stoppedAt = new Date(stop.timestamp);
-      await stopTransaction(deps.db, stop.transactionId, {
-        stoppedAt,
-        meterStopWh: stop.meterStop,
-        reason: stop.reason ?? null,
-      });
-      if (transaction.vehicleId !== null) {
-        await endTransactionAssignment(deps.db, deps.logger, {
-          chargePointId,
-          vehicleId: transaction.vehicleId,
-          meterId,
-          startedAt: transaction.startedAt,
-          stoppedAt,
-        });
-      }
+      await endTransaction(
+        deps.db,
+        deps.logger,
+        { ...transaction, transactionId: stop.transactionId, chargePointId, meterId },
+        { stoppedAt: new Date(stop.timestamp), meterStopWh: stop.meterStop, reason: stop.reason ?? null },
+      );
       return stop.idTag === undefined ? {} : { idTagInfo: { status: await idTagStatus(stop.idTag) } };
     },
   };

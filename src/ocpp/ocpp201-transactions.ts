@@ -4,12 +4,11 @@ import { asMeterValues16, type MeterValue201 } from './meter-values201.js';
 import { sampled, storeRegisterReadings } from './ocpp-readings.js';
 import { ocppError, type CallHandler } from './ocpp-rpc.js';
 import type { OcppHandlerDeps } from './ocpp16-handlers.js';
-import { assignForTransaction, endTransactionAssignment } from './transaction-assignments.js';
+import { assignForTransaction, endTransaction } from './transaction-assignments.js';
 import {
   findTransaction201,
   setTransactionToken,
   startTransaction201,
-  stopTransaction,
   type Transaction201,
 } from './transaction.repository.js';
 
@@ -112,21 +111,16 @@ export function ocpp201TransactionHandlers(chargePointId: string, deps: OcppHand
       }
 
       if (event.eventType === 'Ended') {
-        const stoppedAt = new Date(event.timestamp);
-        await stopTransaction(deps.db, transaction.transactionId, {
-          stoppedAt,
-          meterStopWh: null,
-          reason: event.transactionInfo.stoppedReason ?? null,
-        });
-        if (transaction.vehicleId !== null) {
-          await endTransactionAssignment(deps.db, deps.logger, {
-            chargePointId,
-            vehicleId: transaction.vehicleId,
-            meterId,
-            startedAt: transaction.startedAt,
-            stoppedAt,
-          });
-        }
+        await endTransaction(
+          deps.db,
+          deps.logger,
+          { ...transaction, chargePointId, meterId },
+          {
+            stoppedAt: new Date(event.timestamp),
+            meterStopWh: null,
+            reason: event.transactionInfo.stoppedReason ?? null,
+          },
+        );
       }
       return token ? { idTokenInfo: { status: token.status } } : {};
     },

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import { assignMeters, correctAssignment } from '../mapping/assignment.service.js';
 import { findAssignmentsOfVehicle } from '../mapping/mapping.repository.js';
 import { END_OF_TIME } from '../time.js';
+import { stopTransaction } from './transaction.repository.js';
 
 /**
  * A transaction with a mapped id token makes its vehicle draw from the connector's meter for
@@ -45,7 +46,7 @@ export async function assignForTransaction(
   }
 }
 
-export async function endTransactionAssignment(
+async function endTransactionAssignment(
   db: Db,
   logger: Logger,
   session: { chargePointId: string; vehicleId: string; meterId: string; startedAt: Date; stoppedAt: Date },
@@ -64,4 +65,31 @@ export async function endTransactionAssignment(
     if (!(error instanceof AppError && error.code === 'assignment_conflict')) throw error;
     logger.warn('ocpp transaction assignment not ended: it collides with another assignment', { ...session });
   }
+}
+
+/**
+ * A transaction's end, for both protocol versions: the stop recorded (a resent one keeps the
+ * first), then its vehicle's assignment ended there.
+ */
+export async function endTransaction(
+  db: Db,
+  logger: Logger,
+  transaction: {
+    transactionId: number;
+    chargePointId: string;
+    meterId: string;
+    vehicleId: string | null;
+    startedAt: Date;
+  },
+  stop: { stoppedAt: Date; meterStopWh: number | null; reason: string | null },
+): Promise<void> {
+  await stopTransaction(db, transaction.transactionId, stop);
+  if (transaction.vehicleId === null) return;
+  await endTransactionAssignment(db, logger, {
+    chargePointId: transaction.chargePointId,
+    vehicleId: transaction.vehicleId,
+    meterId: transaction.meterId,
+    startedAt: transaction.startedAt,
+    stoppedAt: stop.stoppedAt,
+  });
 }
