@@ -445,3 +445,28 @@ test('a transaction that collides with a manual assignment leaves the manual one
     ['ocpp-other'],
   );
 });
+
+test('a meter that resets (a register lower than the one before): counted from zero, the event recorded, as over HTTP', async (t) => {
+  const client = await connected('cp-reset');
+  const meterId = 'cp-reset:1';
+  await svc.put('/v1/vehicles/ocpp-ev-reset/meter', { meterId, from: iso(base - HOUR_MS) });
+  t.is((await svc.post('/v1/ingestion/vehicle', [vehicleReading('ocpp-ev-reset', new Date(base), 0)])).status, 202);
+  // 5000 → 5100 Wh (0.1 kWh), then the meter restarts at 20 Wh (0.02 kWh since the reset), then 120 Wh.
+  const values = {
+    connectorId: 1,
+    meterValue: [sample(0, '5000'), sample(1, '5100'), sample(2, '20'), sample(3, '120')],
+  };
+  t.deepEqual(await client.call('MeterValues', values), {});
+  const performance = await svc.get(`/v1/analytics/performance/ocpp-ev-reset?from=${at(-1)}&to=${at(4)}`);
+  t.is(performance.status, 200, JSON.stringify(performance.body));
+  t.is(performance.body.acEnergyKwh, 0.22);
+  const events = await svc.get(`/v1/meters/${encodeURIComponent(meterId)}/register-events`);
+  t.is(events.status, 200, JSON.stringify(events.body));
+  t.deepEqual(
+    (events.body.events as { timestamp: string; event: string }[]).map((e) => [e.timestamp, e.event]),
+    [
+      [at(0), 'first'],
+      [at(2), 'reset'],
+    ],
+  );
+});
