@@ -17,6 +17,7 @@ import type {
 import type { StreamDeadLetterTable, StreamShardLeaseTable } from '../streams/stream.table.js';
 import type { MeterLiveTable, MeterTelemetryHistoryTable } from '../telemetry/meter.table.js';
 import type { VehicleLiveTable, VehicleTelemetryHistoryTable } from '../telemetry/vehicle.table.js';
+import type { WebhookEventTable } from '../webhooks/webhook-event.table.js';
 
 /** Every table and view the service queries, as Kysely sees them. */
 export interface Database {
@@ -40,6 +41,7 @@ export interface Database {
   vehicle_telemetry_15m: VehicleAggregateView;
   stream_shard_lease: StreamShardLeaseTable;
   stream_dead_letter: StreamDeadLetterTable;
+  webhook_events: WebhookEventTable;
 }
 
 export type Db = Kysely<Database>;
