@@ -135,3 +135,42 @@ serverTest(
     t.deepEqual(outcomes.slice(-3), ['ok', 'ok', 'ok'], outcomes.join(','));
   },
 );
+
+for (const ownSockets of [false, true]) {
+  serverTest(
+    `a replaced pool${ownSockets ? ' (own sockets, as embedded)' : ''}: its open transaction fails and commits nothing, the new pool serves at once${plainPostgresSkipReason}`,
+    async (t) => {
+      const application = `ev-replaced-${ownSockets}`;
+      const url = new URL(cluster.primary.url);
+      url.searchParams.set('application_name', application);
+      const own = createDb({
+        url: url.toString(),
+        max: 2,
+        statementTimeoutMs: STATEMENT_TIMEOUT_MS,
+        lockTimeoutMs: 500,
+        ownSockets,
+        logger: createLogger('silent'),
+      });
+      t.teardown(() => own.close());
+      const table = `replaced_pool_${ownSockets}`;
+      await sql`CREATE TABLE ${sql.table(table)} (id int PRIMARY KEY)`.execute(own.db);
+      await warmPool(own.db);
+      // A transaction on the old pool, mid-way when the pool is replaced (as after an embedded
+      // database restart): the server rolls it back when its socket closes.
+      const attempt = own.db.transaction().execute(async (trx) => {
+        await sql`INSERT INTO ${sql.table(table)} VALUES (0)`.execute(trx);
+        own.replacePool('test');
+        await new Promise((done) => setTimeout(done, 200));
+        await sql`INSERT INTO ${sql.table(table)} VALUES (1)`.execute(trx);
+      });
+      const error = await t.throwsAsync(attempt);
+      t.true(isDatabaseUnavailable(error), `a 503-class error: ${String(error)}`);
+      for (let id = 2; id <= 11; id += 1) await sql`INSERT INTO ${sql.table(table)} VALUES (${id})`.execute(own.db);
+      t.is(await countRows(cluster.primary.url, table), 10, 'rows 0 and 1 were never committed');
+      const sessions = await sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = ${application}`.execute(handle.db);
+      const n = sessions.rows[0]!.n;
+      t.true(n >= 1 && n <= 2, `the new pool's sessions only, the old one's are gone: ${n}`);
+    },
+  );
+}

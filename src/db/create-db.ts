@@ -6,6 +6,7 @@ import { END_OF_TIME, START_OF_TIME } from '../time.js';
 import type { Db } from './database.js';
 import { pgInstant } from './instants.js';
 import { PostgresJsDialect } from './postgres-js-dialect.js';
+import { ReplaceablePool, type SocketFactory } from './replaceable-pool.js';
 
 export interface DbConfig {
   url: string;
@@ -24,6 +25,11 @@ export interface DbConfig {
    * a pooler in transaction mode (DATABASE_PREPARE=false).
    */
   prepare?: boolean;
+  /**
+   * Open the pool's sockets here (one TCP host, no TLS: the embedded database), so that
+   * replacePool can destroy them (ReplaceablePool).
+   */
+  ownSockets?: boolean;
   logger: Logger;
   /** Called for every failed query (metrics). */
   onQueryError?: () => void;
@@ -37,6 +43,11 @@ export interface DbHandle {
    * refreshes may legitimately run for minutes (the embedded server has no statement_timeout).
    */
   maintenanceDb: Db;
+  /**
+   * Swaps the pool for a fresh one (ReplaceablePool): for a server that was restarted, whose
+   * old connections postgres.js may have stranded.
+   */
+  replacePool(reason: string): void;
   close(): Promise<void>;
 }
 
@@ -66,32 +77,36 @@ const TIMESTAMPTZ_OID = 1184;
  * UTC, notices go to the debug log and failed queries to the error log.
  */
 export function createDb(config: DbConfig): DbHandle {
-  const sql = postgres(config.url, {
-    max: config.max,
-    connect_timeout: 10,
-    idle_timeout: 0,
-    onnotice: (notice) => config.logger.debug('database notice', { notice: notice.message }),
-    connection: {
-      TimeZone: 'UTC',
-      application_name: 'ev-telemetry',
-      client_min_messages: 'warning',
-      statement_timeout: config.statementTimeoutMs,
-      lock_timeout: config.lockTimeoutMs,
-    },
-    types: {
-      int8: { to: INT8_OID, from: [INT8_OID], serialize: (value: number) => String(value), parse: Number },
-      numeric: { to: NUMERIC_OID, from: [NUMERIC_OID], serialize: (value: number) => String(value), parse: Number },
-      // Open-ended assignments end at 'infinity' (and migrated ones start at '-infinity').
-      date: {
-        to: TIMESTAMPTZ_OID,
-        from: [DATE_OID, TIMESTAMP_OID, TIMESTAMPTZ_OID],
-        // Strings (instants in unnest arrays, see instants.ts) go as they are.
-        serialize: (value: Date | string) => (typeof value === 'string' ? value : pgInstant(value)),
-        parse: (text: string) =>
-          text === 'infinity' ? END_OF_TIME : text === '-infinity' ? START_OF_TIME : new Date(text),
+  const connect = (socket: SocketFactory) =>
+    postgres(config.url, {
+      max: config.max,
+      // Not in postgres.js's types, documented in its README ("Custom socket").
+      ...((config.ownSockets ? { socket } : {}) as object),
+      connect_timeout: 10,
+      idle_timeout: 0,
+      onnotice: (notice) => config.logger.debug('database notice', { notice: notice.message }),
+      connection: {
+        TimeZone: 'UTC',
+        application_name: 'ev-telemetry',
+        client_min_messages: 'warning',
+        statement_timeout: config.statementTimeoutMs,
+        lock_timeout: config.lockTimeoutMs,
       },
-    },
-  });
+      types: {
+        int8: { to: INT8_OID, from: [INT8_OID], serialize: (value: number) => String(value), parse: Number },
+        numeric: { to: NUMERIC_OID, from: [NUMERIC_OID], serialize: (value: number) => String(value), parse: Number },
+        // Open-ended assignments end at 'infinity' (and migrated ones start at '-infinity').
+        date: {
+          to: TIMESTAMPTZ_OID,
+          from: [DATE_OID, TIMESTAMP_OID, TIMESTAMPTZ_OID],
+          // Strings (instants in unnest arrays, see instants.ts) go as they are.
+          serialize: (value: Date | string) => (typeof value === 'string' ? value : pgInstant(value)),
+          parse: (text: string) =>
+            text === 'infinity' ? END_OF_TIME : text === '-infinity' ? START_OF_TIME : new Date(text),
+        },
+      },
+    });
+  const pool = new ReplaceablePool(connect, (reason) => config.logger.warn('database pool replaced', { reason }));
   const log = (event: LogEvent) => {
     if (event.level === 'error') {
       config.onQueryError?.();
@@ -104,16 +119,17 @@ export function createDb(config: DbConfig): DbHandle {
   };
   const queryTimeoutMs = config.statementTimeoutMs + QUERY_TIMEOUT_GRACE_MS;
   const db: Db = new Kysely({
-    dialect: new PostgresJsDialect(sql, acquireTimeoutMs(config), queryTimeoutMs, config.prepare ?? false),
+    dialect: new PostgresJsDialect(pool, acquireTimeoutMs(config), queryTimeoutMs, config.prepare ?? false),
     log,
   });
   const maintenanceDb: Db = new Kysely({
-    dialect: new PostgresJsDialect(sql, acquireTimeoutMs(config), undefined, config.prepare ?? false),
+    dialect: new PostgresJsDialect(pool, acquireTimeoutMs(config), undefined, config.prepare ?? false),
     log,
   });
   return {
     db,
     maintenanceDb,
+    replacePool: (reason) => pool.replace(reason),
     // Both share one pool: ending it once ends both.
     close: async () => {
       await db.destroy();

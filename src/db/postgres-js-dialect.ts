@@ -12,6 +12,7 @@ import {
 } from 'kysely';
 import type postgres from 'postgres';
 
+import type { ReplaceablePool } from './replaceable-pool.js';
 import { within } from './time-limit.js';
 
 /**
@@ -20,12 +21,13 @@ import { within } from './time-limit.js';
  *
  * Why not kysely-postgres-js: it reserves a connection for every query, and postgres.js
  * 3.4.9 crashes the process or hangs a reserved connection whose server goes away
- * (porsager/postgres#1208), which is exactly what a database restart does.
+ * (porsager/postgres#1208), which is exactly what a database restart does. The pool is taken
+ * from `pool` for every statement and reserve, since it may be replaced (ReplaceablePool).
  */
 export class PostgresJsDialect implements Dialect {
   /** `queryTimeoutMs`: give up on a statement after this long (QUERY_TIMEOUT); unset: wait. */
   constructor(
-    private readonly sql: postgres.Sql,
+    private readonly pool: ReplaceablePool,
     private readonly acquireTimeoutMs: number,
     private readonly queryTimeoutMs?: number,
     /** Named prepared statements (create-db.ts, DbConfig.prepare). */
@@ -36,7 +38,7 @@ export class PostgresJsDialect implements Dialect {
     return new PostgresAdapter();
   }
   createDriver(): Driver {
-    return new PostgresJsDriver(this.sql, this.acquireTimeoutMs, this.queryTimeoutMs, this.prepare);
+    return new PostgresJsDriver(this.pool, this.acquireTimeoutMs, this.queryTimeoutMs, this.prepare);
   }
   createIntrospector(db: Kysely<unknown>) {
     return new PostgresIntrospector(db);
@@ -51,7 +53,7 @@ const END_TIMEOUT_S = 5;
 
 class PostgresJsDriver implements Driver {
   constructor(
-    private readonly sql: postgres.Sql,
+    private readonly pool: ReplaceablePool,
     private readonly acquireTimeoutMs: number,
     private readonly queryTimeoutMs: number | undefined,
     private readonly prepare: boolean,
@@ -61,7 +63,7 @@ class PostgresJsDriver implements Driver {
 
   acquireConnection(): Promise<DatabaseConnection> {
     return Promise.resolve(
-      new PostgresJsConnection(this.sql, this.acquireTimeoutMs, this.queryTimeoutMs, this.prepare),
+      new PostgresJsConnection(this.pool, this.acquireTimeoutMs, this.queryTimeoutMs, this.prepare),
     );
   }
 
@@ -93,7 +95,7 @@ class PostgresJsDriver implements Driver {
    * and a stop must never hang on that.
    */
   async destroy(): Promise<void> {
-    await this.sql.end({ timeout: END_TIMEOUT_S });
+    await this.pool.close(END_TIMEOUT_S);
   }
 }
 
@@ -151,14 +153,14 @@ class PostgresJsConnection implements DatabaseConnection {
   private mayBeInTransaction = false;
 
   constructor(
-    private readonly sql: postgres.Sql,
+    private readonly pool: ReplaceablePool,
     private readonly acquireTimeoutMs: number,
     private readonly queryTimeoutMs: number | undefined,
     private readonly prepare: boolean,
   ) {}
 
   async begin(statement: string): Promise<void> {
-    const lease = new Lease(await reserveWithin(this.sql, this.acquireTimeoutMs));
+    const lease = new Lease(await reserveWithin(this.pool.sql, this.acquireTimeoutMs));
     this.lease = lease;
     this.mayBeInTransaction = true;
     await this.timed(lease.reserved.unsafe(statement, [], { onexecute: lease.watch } as postgres.UnsafeQueryOptions));
@@ -209,7 +211,7 @@ class PostgresJsConnection implements DatabaseConnection {
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     if (this.lease?.closed) throw connectionClosed();
-    const target = this.lease?.reserved ?? this.sql;
+    const target = this.lease?.reserved ?? this.pool.sql;
     const result = await this.timed(
       target.unsafe(compiled.sql, compiled.parameters as postgres.ParameterOrJSON<never>[], { prepare: this.prepare }),
     );

@@ -11,6 +11,11 @@ export interface EmbeddedDb {
   url: string;
   /** The current database process. */
   readonly process: ChildProcess;
+  /**
+   * Calls `listener` each time a new database process is up after the previous one died (its
+   * clients' old connections are gone: see ReplaceablePool).
+   */
+  onRestarted(listener: () => void): void;
   /** Asks the database to close its files and waits for the process to exit. */
   stop(): Promise<void>;
 }
@@ -75,6 +80,7 @@ export async function startEmbeddedDb(options: EmbeddedDbOptions, logger?: Logge
   const port = launched.port;
   const fixed: EmbeddedDbOptions = { ...options, port };
   let stopping = false;
+  const restartListeners: (() => void)[] = [];
 
   const supervise = (current: ChildProcess) => {
     current.once('exit', (code, signal) => {
@@ -94,6 +100,7 @@ export async function startEmbeddedDb(options: EmbeddedDbOptions, logger?: Logge
       ({ child } = await relaunching);
       supervise(child);
       logger?.info('embedded database restarted', { pid: child.pid });
+      for (const listener of restartListeners) listener();
     } catch (error) {
       logger?.error('embedded database restart failed', { err: error });
       await restart(Math.min(delay * 2, MAX_RESTART_DELAY_MS));
@@ -105,6 +112,9 @@ export async function startEmbeddedDb(options: EmbeddedDbOptions, logger?: Logge
     url: `postgres://postgres@${options.host}:${port}/postgres`,
     get process() {
       return child;
+    },
+    onRestarted: (listener) => {
+      restartListeners.push(listener);
     },
     stop: async () => {
       stopping = true;

@@ -76,6 +76,7 @@ export async function openDatabase(
     statementTimeoutMs: options.pool.statementTimeoutMs,
     lockTimeoutMs: config.database.lockTimeoutMs,
     prepare: embedded === undefined && (options.pool.prepare ?? false),
+    ownSockets: embedded !== undefined,
     logger,
     onQueryError: options.onQueryError,
   });
@@ -91,6 +92,8 @@ export async function openDatabase(
     await embedded?.stop();
     throw error;
   }
+  // postgres.js may have stranded the one connection while the database was down.
+  embedded?.onRestarted(() => primary.replacePool('embedded database restarted'));
   const replicas = (options.replicaUrls ?? []).map((replicaUrl) => ({
     name: replicaName(replicaUrl),
     handle: createDb({
