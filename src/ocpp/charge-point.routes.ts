@@ -11,9 +11,10 @@ const iso = (date: Date | null) => date?.toISOString() ?? null;
 
 const present = (station: StoredChargePoint) => ({
   chargePointId: station.charge_point_id,
-  connected: station.connected_at !== null && station.disconnected_at === null,
+  connected: station.connected,
   protocol: station.protocol,
   connectedAt: iso(station.connected_at),
+  connectedUntil: station.disconnected_at === null ? iso(station.connected_until) : null,
   disconnectedAt: iso(station.disconnected_at),
   lastBootAt: iso(station.last_boot_at),
   lastHeartbeatAt: iso(station.last_heartbeat_at),

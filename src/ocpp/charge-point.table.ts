@@ -8,6 +8,8 @@ export interface ChargePointTable {
   password_hash: string;
   protocol: OcppProtocol | null;
   connected_at: Date | null;
+  /** The connection's lease (renewed by the instance holding the socket); NULL before it existed. */
+  connected_until: Date | null;
   disconnected_at: Date | null;
   last_boot_at: Date | null;
   vendor: string | null;
