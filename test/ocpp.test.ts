@@ -265,6 +265,11 @@ test('id tokens map to vehicles: admin routes, case-insensitive, Authorize answe
   t.is((await svc.delete('/v1/id-tokens/card-1')).status, 204);
   t.is((await svc.delete('/v1/id-tokens/card-1')).status, 404);
   t.deepEqual(await client.call('Authorize', { idTag: 'card-1' }), { idTagInfo: { status: 'Invalid' } });
+  // Both refused tokens are listed for the admin to map, with the station and the answer.
+  const unknown: { idToken: string; seenUnknown: unknown }[] = (await svc.get('/v1/id-tokens?unknown=true')).body.items;
+  const seen = (idToken: string) => unknown.find((token) => token.idToken === idToken)?.seenUnknown;
+  t.like(seen('CARD-2'), { lastChargePointId: 'cp-auth-tag', lastStatus: 'Invalid', times: 1 });
+  t.like(seen('CARD-1'), { lastChargePointId: 'cp-auth-tag', lastStatus: 'Invalid', times: 1 });
 });
 
 test('a transaction: its start and stop registers are readings, resent messages change nothing, energy is exact', async (t) => {

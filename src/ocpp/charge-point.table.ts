@@ -53,3 +53,12 @@ export interface IdTokenTable {
   vehicle_id: string;
   updated_at: Generated<Date>;
 }
+
+export interface UnknownIdTokenTable {
+  id_token: string;
+  first_seen_at: Generated<Date>;
+  last_seen_at: Generated<Date>;
+  last_charge_point_id: string;
+  last_status: string;
+  times_seen: Generated<number>;
+}
