@@ -291,6 +291,19 @@ test('a transaction: its start and stop registers are readings, resent messages 
     idTagInfo: { status: string };
   };
   t.is(unknownTag.idTagInfo.status, 'Invalid');
+  const openTransactions = (await svc.get('/v1/charge-points/cp-tx')).body.openTransactions;
+  t.is(openTransactions.length, 2);
+  t.like(openTransactions, [
+    {
+      transactionId: started.transactionId,
+      connectorId: 2,
+      meterId,
+      idToken: 'tag-ev2',
+      vehicleId: 'ocpp-ev2',
+      startedAt: at(0),
+    },
+    { connectorId: 3, meterId: 'cp-tx:3', idToken: 'nobody', vehicleId: null, startedAt: at(0) },
+  ]);
 
   await client.call('MeterValues', {
     connectorId: 2,
@@ -307,6 +320,13 @@ test('a transaction: its start and stop registers are readings, resent messages 
   };
   t.deepEqual(await client.call('StopTransaction', stop), { idTagInfo: { status: 'Accepted' } });
   t.deepEqual(await client.call('StopTransaction', stop), { idTagInfo: { status: 'Accepted' } });
+  t.deepEqual(
+    (await svc.get('/v1/charge-points/cp-tx')).body.openTransactions.map(
+      (tx: { connectorId: number }) => tx.connectorId,
+    ),
+    [3],
+    'the stopped one is no longer open',
+  );
   t.deepEqual(
     (await registerRows(meterId)).map((r) => [r.ts.toISOString(), Number(r.kwh_register)]),
     [

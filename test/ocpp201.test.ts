@@ -95,6 +95,9 @@ test('a full 2.0.1 session: Started, periodic Updated, Ended; resent events chan
   });
   t.deepEqual(await client.call('TransactionEvent', started), { idTokenInfo: { status: 'Accepted' } });
   t.deepEqual(await client.call('TransactionEvent', started), { idTokenInfo: { status: 'Accepted' } }); // resent
+  t.deepEqual((await svc.get('/v1/charge-points/cp201-tx')).body.openTransactions, [
+    { transactionId: 'tx-201-a', connectorId: 1, meterId, idToken: 'TAG-201', vehicleId: 'ev201-tx', startedAt: at(0) },
+  ]);
   // Periodic values; the evse is optional after the first event. One sent late, offline.
   t.deepEqual(
     await client.call(
@@ -112,6 +115,7 @@ test('a full 2.0.1 session: Started, periodic Updated, Ended; resent events chan
   t.deepEqual(await client.call('TransactionEvent', ended), {});
   t.deepEqual(await client.call('TransactionEvent', offline), {});
   t.deepEqual(await client.call('TransactionEvent', ended), {}); // resent
+  t.deepEqual((await svc.get('/v1/charge-points/cp201-tx')).body.openTransactions, []);
   t.deepEqual(await client.call('TransactionEvent', started), { idTokenInfo: { status: 'Accepted' } }); // resent late
   // After the session: not the vehicle's either.
   await client.call('MeterValues', { evseId: 1, meterValue: [register(40, 18_000)] });

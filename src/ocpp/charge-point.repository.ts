@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 
 import type { Db } from '../db/database.js';
-import type { ChargePointConnectorTable, ChargePointTable } from './charge-point.table.js';
+import type { ChargePointConnectorTable, ChargePointTable, ChargePointTransactionTable } from './charge-point.table.js';
 import type { OcppProtocol } from './ocpp-rpc.js';
 
 /** Sets a station's password hash, creating the station; true if it was new. */
@@ -160,6 +160,10 @@ export type StoredChargePoint = Omit<ChargePointTable, 'password_hash' | 'create
   /** Connected, closed by no instance, and its lease not run out (by the database's clock). */
   connected: boolean;
   connectors: Omit<ChargePointConnectorTable, 'charge_point_id' | 'received_at'>[];
+  openTransactions: (Pick<
+    ChargePointTransactionTable,
+    'connector_id' | 'ocpp_transaction_id' | 'id_tag' | 'vehicle_id' | 'started_at'
+  > & { transaction_id: number })[];
 };
 
 export async function findChargePoint(db: Db, chargePointId: string): Promise<StoredChargePoint | undefined> {
@@ -189,5 +193,13 @@ export async function findChargePoint(db: Db, chargePointId: string): Promise<St
     .where('charge_point_id', '=', chargePointId)
     .orderBy('connector_id')
     .execute();
-  return { ...station, connectors };
+  const openTransactions = await db
+    .selectFrom('charge_point_transactions')
+    .select(['transaction_id', 'ocpp_transaction_id', 'connector_id', 'id_tag', 'vehicle_id', 'started_at'])
+    .where('charge_point_id', '=', chargePointId)
+    .where('stopped_at', 'is', null)
+    .orderBy('started_at')
+    .orderBy('transaction_id')
+    .execute();
+  return { ...station, connectors, openTransactions };
 }

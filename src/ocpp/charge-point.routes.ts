@@ -29,6 +29,15 @@ const present = (station: StoredChargePoint) => ({
     info: c.info,
     statusAt: c.status_at.toISOString(),
   })),
+  openTransactions: station.openTransactions.map((tx) => ({
+    // The id the station knows it by: ours (1.6 StartTransaction's answer) or its own (2.0.1).
+    transactionId: tx.ocpp_transaction_id ?? tx.transaction_id,
+    connectorId: tx.connector_id,
+    meterId: connectorMeterId(station.charge_point_id, tx.connector_id),
+    idToken: tx.id_tag,
+    vehicleId: tx.vehicle_id,
+    startedAt: tx.started_at.toISOString(),
+  })),
 });
 
 async function stationOrThrow(db: Db, chargePointId: string): Promise<StoredChargePoint> {
@@ -64,7 +73,7 @@ export function registerChargePointRoutes(api: ApiRouter<Scope>, db: Db): void {
     path: '/v1/charge-points/:chargePointId',
     operationId: 'getChargePoint',
     tag: 'Charge points',
-    summary: 'A station: connected or not, protocol, last heartbeat, connector statuses',
+    summary: 'A station: connected or not, protocol, last heartbeat, connector statuses, open transactions',
     scope: 'admin',
     request: { params: chargePointParams },
     status: 200,

@@ -59,5 +59,25 @@ export const chargePointView = z
         statusAt: instantJson,
       }),
     ),
+    openTransactions: z
+      .array(
+        z.object({
+          transactionId: z.union([z.number().int(), z.string()]).meta({
+            description: "1.6: the transactionId the service gave; 2.0.1: the station's own transactionId",
+          }),
+          connectorId: z.number().int(),
+          meterId: z.string(),
+          idToken: z
+            .string()
+            .nullable()
+            .meta({ description: 'As sent; null for a 2.0.1 transaction not yet authorized' }),
+          vehicleId: z.string().nullable().meta({ description: 'The vehicle its token assigned; null for none' }),
+          startedAt: instantJson,
+        }),
+      )
+      .meta({
+        description:
+          'Transactions started and not stopped, oldest first (a station that never sends the stop leaves one open)',
+      }),
   })
   .meta({ id: 'ChargePoint' });
