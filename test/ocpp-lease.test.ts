@@ -3,28 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 
 import { markConnected } from '../src/ocpp/charge-point.repository.js';
-import { station, type Station } from './helpers/ocpp-station.js';
-import { startTestService, type TestService } from './helpers/test-service.js';
+import { ocppFixture, registerStation } from './helpers/ocpp-fixture.js';
 
 // A connection counts as connected while the lease its instance renews runs (docs/ocpp.md): an
 // instance that dies without closing its sockets leaves no station connected forever.
 const LEASE_MS = 900;
-let svc: TestService;
-const open: Station[] = [];
-test.before(async () => {
-  svc = await startTestService({ OCPP_CONNECTION_LEASE_MS: String(LEASE_MS) });
-});
-test.after.always(async () => {
-  await Promise.all(open.map((client) => client.close({ force: true })));
-  await svc?.stop();
-});
-
-const PASSWORD = 'correct-horse-battery';
-
-async function register(chargePointId: string): Promise<void> {
-  const res = await svc.put(`/v1/charge-points/${chargePointId}`, { password: PASSWORD });
-  if (res.status !== 200) throw new Error(JSON.stringify(res.body));
-}
+const ocpp = ocppFixture({ OCPP_CONNECTION_LEASE_MS: String(LEASE_MS) });
+const register = (chargePointId: string) => registerStation(ocpp.svc, chargePointId);
 
 async function view(chargePointId: string): Promise<{
   connected: boolean;
@@ -32,13 +17,12 @@ async function view(chargePointId: string): Promise<{
   connectedUntil: string | null;
   disconnectedAt: string | null;
 }> {
-  return (await svc.get(`/v1/charge-points/${chargePointId}`)).body;
+  return (await ocpp.svc.get(`/v1/charge-points/${chargePointId}`)).body;
 }
 
 test('a live connection stays connected: its instance renews the lease for as long as the socket is open', async (t) => {
   await register('cp-lease-live');
-  const client = station(svc.url, 'cp-lease-live', PASSWORD);
-  open.push(client);
+  const client = ocpp.client('cp-lease-live');
   await client.connect();
   await sleep(100); // the connection is recorded as the socket opens, not before connect() resolves
   const first = await view('cp-lease-live');
@@ -63,7 +47,7 @@ test('a connection whose lease is not renewed (its instance was killed) shows di
   await register('cp-lease-crashed');
   // What an instance that is SIGKILLed right after a station connected leaves behind: the
   // connection recorded with its lease, and nobody renewing it or recording its end.
-  await markConnected(svc.dbHandle.db, 'cp-lease-crashed', 'ocpp1.6', LEASE_MS);
+  await markConnected(ocpp.svc.dbHandle.db, 'cp-lease-crashed', 'ocpp1.6', LEASE_MS);
   const before = await view('cp-lease-crashed');
   t.true(before.connected);
 
@@ -74,8 +58,7 @@ test('a connection whose lease is not renewed (its instance was killed) shows di
   t.true(Date.parse(after.connectedUntil!) <= Date.now(), 'the lease that ran out');
 
   // The station reconnects, to this instance: connected again, on a lease of its own.
-  const client = station(svc.url, 'cp-lease-crashed', PASSWORD);
-  open.push(client);
+  const client = ocpp.client('cp-lease-crashed');
   await client.connect();
   await sleep(100);
   const back = await view('cp-lease-crashed');

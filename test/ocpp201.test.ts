@@ -1,34 +1,17 @@
 import test from 'ava';
 
-import { HOUR_MS, MINUTE_MS } from '../src/time.js';
-import { callError, station, type Station } from './helpers/ocpp-station.js';
+import { after, at, ocppFixture, registerStation } from './helpers/ocpp-fixture.js';
+import { callError, type Station } from './helpers/ocpp-station.js';
 import { startTestService, type TestService } from './helpers/test-service.js';
 
 // OCPP 2.0.1 transactions (TransactionEvent) and Authorize, with ocpp-rpc's client in strict mode.
+const ocpp = ocppFixture();
 let svc: TestService;
-const open: Station[] = [];
 test.before(async () => {
-  svc = await startTestService();
+  svc = await ocpp.ready;
 });
-test.after.always(async () => {
-  await Promise.all(open.map((client) => client.close({ force: true })));
-  await svc?.stop();
-});
-
-const PASSWORD = 'correct-horse-battery';
-const iso = (ms: number) => new Date(ms).toISOString();
-const base = Math.floor((Date.now() - 3 * HOUR_MS) / HOUR_MS) * HOUR_MS;
-const at = (minute: number) => iso(base + minute * MINUTE_MS);
-const after = (minute: number, ms: number) => iso(Date.parse(at(minute)) + ms);
-
-async function connected(chargePointId: string): Promise<Station> {
-  const res = await svc.put(`/v1/charge-points/${chargePointId}`, { password: PASSWORD });
-  if (res.status !== 200) throw new Error(JSON.stringify(res.body));
-  const client = station(svc.url, chargePointId, PASSWORD, ['ocpp2.0.1']);
-  open.push(client);
-  await client.connect();
-  return client;
-}
+const connected = (chargePointId: string) => ocpp.connected(chargePointId, ['ocpp2.0.1']);
+const registerRows = ocpp.registers;
 
 /** A meter value with the register (and other measurands, ignored) as a 2.0.1 station sends it. */
 const register = (minute: number, value: number, unit = 'Wh', context = 'Sample.Periodic') => ({
@@ -54,16 +37,6 @@ const event = (
   transactionInfo: { transactionId },
   ...extra,
 });
-
-async function registerRows(meterId: string): Promise<[string, number][]> {
-  const rows = await svc.dbHandle.db
-    .selectFrom('meter_telemetry_history')
-    .select(['ts', 'kwh_register'])
-    .where('meter_id', '=', meterId)
-    .orderBy('ts')
-    .execute();
-  return rows.map((r) => [r.ts.toISOString(), Number(r.kwh_register)]);
-}
 
 async function assignments(vehicleId: string): Promise<[string, string, string][]> {
   const history = await svc.get(`/v1/vehicles/${vehicleId}/meter/history`);
@@ -212,9 +185,9 @@ test('with OCPP_ACCEPT_UNKNOWN_ID_TOKENS an unknown token is Accepted in both ve
   const accepting = await startTestService({ OCPP_ACCEPT_UNKNOWN_ID_TOKENS: 'true' });
   const clients: Station[] = [];
   try {
-    await accepting.put('/v1/charge-points/cp-open', { password: PASSWORD });
-    const v16 = station(accepting.url, 'cp-open', PASSWORD, ['ocpp1.6']);
-    const v201 = station(accepting.url, 'cp-open', PASSWORD, ['ocpp2.0.1']);
+    await registerStation(accepting, 'cp-open');
+    const v16 = ocpp.client('cp-open', { url: accepting.url, protocols: ['ocpp1.6'] });
+    const v201 = ocpp.client('cp-open', { url: accepting.url, protocols: ['ocpp2.0.1'] });
     clients.push(v16, v201);
     await v16.connect();
     t.deepEqual(await v16.call('Authorize', { idTag: 'stranger' }), { idTagInfo: { status: 'Accepted' } });
