@@ -59,6 +59,7 @@ test.serial('migrates up from empty, down to empty, up again; a second up is a n
     'meter_telemetry_hourly',
     'stream_dead_letter',
     'stream_shard_lease',
+    'unknown_id_tokens',
     'vehicle_live',
     'vehicle_meter_assignment',
     'vehicle_meter_assignment_audit',

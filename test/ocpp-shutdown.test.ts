@@ -1,5 +1,6 @@
 import test from 'ava';
 
+import { OCPP_PASSWORD, registerStation } from './helpers/ocpp-fixture.js';
 import { station } from './helpers/ocpp-station.js';
 import { startTestService } from './helpers/test-service.js';
 
@@ -7,8 +8,8 @@ import { startTestService } from './helpers/test-service.js';
 // waits for upgraded sockets, which closeAllConnections does not reach.
 test('stopping the service closes station sockets (1001, going away) and completes', async (t) => {
   const svc = await startTestService();
-  t.is((await svc.put('/v1/charge-points/cp-stop', { password: 'stop-password-0123456' })).status, 200);
-  const client = station(svc.url, 'cp-stop', 'stop-password-0123456');
+  await registerStation(svc, 'cp-stop');
+  const client = station(svc.url, 'cp-stop', OCPP_PASSWORD);
   await client.connect();
   t.truthy(((await client.call('Heartbeat', {})) as { currentTime: string }).currentTime);
   const closed = new Promise<{ code: number }>((resolve) => client.once('close', resolve));

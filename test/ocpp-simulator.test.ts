@@ -1,17 +1,15 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 
 import { MINUTE_MS } from '../src/time.js';
 import { createFleet } from '../tools/simulator/fleet-model.js';
-import { OcppSink } from '../tools/simulator/ocpp-sink.js';
+import { OcppSink, type SimProtocol } from '../tools/simulator/ocpp-sink.js';
 import { runSimulation } from '../tools/simulator/simulation.js';
 import { startTestService, TEST_ADMIN_KEY, type TestService } from './helpers/test-service.js';
 
-let svc: TestService;
-test.before(async () => {
-  svc = await startTestService();
-});
+// One service per version: both runs use the same station, meter and vehicle ids.
+const services: TestService[] = [];
 test.after.always(async () => {
-  await svc?.stop();
+  await Promise.all(services.map((svc) => svc.stop()));
 });
 
 const VEHICLES = 4;
@@ -67,7 +65,9 @@ function replay(start: number): Expected {
   return expected;
 }
 
-test('the OCPP sink: stations send the model registers, their transactions assign the vehicles, analytics are exact', async (t) => {
+async function simulatedFleetIsExact(t: ExecutionContext, protocol: SimProtocol): Promise<void> {
+  const svc = await startTestService();
+  services.push(svc);
   const end = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
   const start = end - MINUTES * MINUTE_MS;
   const stats = await runSimulation({
@@ -81,18 +81,20 @@ test('the OCPP sink: stations send the model registers, their transactions assig
     speed: 1,
     batch: 100,
     concurrency: 3,
-    ocpp: new OcppSink({ url: svc.url, valuesPerCall: 60 }),
+    ocpp: new OcppSink({ url: svc.url, valuesPerCall: 60, protocol }),
   });
   t.is(stats.errors, 0);
   t.is(stats.sent, VEHICLES * MINUTES * 2); // meter values over OCPP, vehicle readings over HTTP
   const expected = replay(start);
 
-  // Every station booted over 1.6, its connector's status as its last session left it.
+  // Every station booted over its version, its connector's status as its last session left it.
   for (const [vehicleId, sessions] of expected.sessions) {
     const station = await svc.get(`/v1/charge-points/sim-meter-${vehicleId.slice('sim-ev-'.length)}`);
-    t.like(station.body, { protocol: 'ocpp1.6', model: 'simulator' });
+    t.like(station.body, { protocol, model: 'simulator' });
     const plugged = sessions.at(-1)?.stop === null;
-    t.is(station.body.connectors[0].status, plugged ? 'Charging' : 'Available', `${vehicleId}: connector status`);
+    const pluggedStatus = protocol === 'ocpp1.6' ? 'Charging' : 'Occupied';
+    t.is(station.body.connectors[0].status, plugged ? pluggedStatus : 'Available', `${vehicleId}: connector status`);
+    t.is(station.body.openTransactions.length, plugged ? 1 : 0, `${vehicleId}: its open transaction`);
   }
 
   for (const [meterId, registers] of expected.registers) {
@@ -133,4 +135,9 @@ test('the OCPP sink: stations send the model registers, their transactions assig
   }
   t.true(completed >= 2, 'the seed has sessions that end within the run');
   t.true([...expected.acMicro.values()].some((kwh) => kwh > 0));
-});
+}
+
+for (const protocol of ['ocpp1.6', 'ocpp2.0.1'] as const) {
+  test(`the OCPP sink (${protocol}): stations send the model registers, their transactions assign the vehicles, analytics are exact`, (t) =>
+    simulatedFleetIsExact(t, protocol));
+}

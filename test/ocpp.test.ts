@@ -1,57 +1,29 @@
 import test from 'ava';
 
-import { HOUR_MS, MINUTE_MS } from '../src/time.js';
-import { callError, refusedStatus, station, type Station } from './helpers/ocpp-station.js';
-import { startTestService, vehicleReading, type TestService } from './helpers/test-service.js';
+import { HOUR_MS } from '../src/time.js';
+import { at, base, iso, OCPP_PASSWORD as PASSWORD, ocppFixture, registerStation } from './helpers/ocpp-fixture.js';
+import { callError, refusedStatus, station } from './helpers/ocpp-station.js';
+import { vehicleReading, type TestService } from './helpers/test-service.js';
 
+const ocpp = ocppFixture();
 let svc: TestService;
-const open: Station[] = [];
 test.before(async () => {
-  svc = await startTestService();
+  svc = await ocpp.ready;
 });
-test.after.always(async () => {
-  await Promise.all(open.map((client) => client.close({ force: true })));
-  await svc?.stop();
-});
+const { connected, meterRows: registerRows, metric } = ocpp;
+const register = (chargePointId: string) => registerStation(svc, chargePointId);
 
-const PASSWORD = 'correct-horse-battery';
-const iso = (ms: number) => new Date(ms).toISOString();
-const base = Math.floor((Date.now() - 3 * HOUR_MS) / HOUR_MS) * HOUR_MS;
-const at = (minute: number) => iso(base + minute * MINUTE_MS);
-
-async function register(chargePointId: string): Promise<void> {
-  const res = await svc.put(`/v1/charge-points/${chargePointId}`, { password: PASSWORD });
-  if (res.status !== 200) throw new Error(JSON.stringify(res.body));
-}
-
-async function connected(chargePointId: string, protocols = ['ocpp1.6'], strict = true): Promise<Station> {
-  await register(chargePointId);
-  const client = station(svc.url, chargePointId, PASSWORD, protocols, strict);
-  open.push(client);
-  await client.connect();
-  return client;
-}
-
-/** The value of a metric sample on /metrics, e.g. `ev_ocpp_ignored_samples_total`. */
-async function metric(line: string): Promise<number> {
-  const text = (await svc.get('/metrics')).body as string;
-  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
-  return found === undefined ? 0 : Number(found.slice(line.length + 1));
+/** Maps a vehicle to a meter from an hour before minute 0, with a vehicle reading at minute 0. */
+async function vehicleOnMeter(vehicleId: string, meterId: string): Promise<void> {
+  const mapped = await svc.put(`/v1/vehicles/${vehicleId}/meter`, { meterId, from: iso(base - HOUR_MS) });
+  const read = await svc.post('/v1/ingestion/vehicle', [vehicleReading(vehicleId, new Date(base), 0)]);
+  if (mapped.status >= 300 || read.status !== 202) throw new Error(JSON.stringify([mapped.body, read.body]));
 }
 
 const sample = (minute: number, value: string, extra: Record<string, string> = {}) => ({
   timestamp: at(minute),
   sampledValue: [{ value, ...extra }],
 });
-
-async function registerRows(meterId: string): Promise<{ ts: Date; kwh_register: number | null; voltage: number }[]> {
-  return svc.dbHandle.db
-    .selectFrom('meter_telemetry_history')
-    .select(['ts', 'kwh_register', 'voltage'])
-    .where('meter_id', '=', meterId)
-    .orderBy('ts')
-    .execute();
-}
 
 test('the password route validates, stores a hash only, and the station can be read back', async (t) => {
   const short = await svc.put('/v1/charge-points/cp-pw', { password: 'too-short' });
@@ -89,8 +61,7 @@ test('the upgrade refuses an unknown station, a wrong or missing password (401) 
   // Not the OCPP path: refused, the HTTP API is untouched.
   const wrongPath = station(svc.url.replace(/$/, '/v1'), 'cp-auth', 'another-password-0123');
   t.is(await refusedStatus(wrongPath), 404);
-  const good = station(svc.url, 'cp-auth', 'another-password-0123', ['ocpp2.0.1', 'ocpp1.6']);
-  open.push(good);
+  const good = ocpp.client('cp-auth', { password: 'another-password-0123', protocols: ['ocpp2.0.1', 'ocpp1.6'] });
   await good.connect();
   t.is(good.protocol, 'ocpp2.0.1');
 });
@@ -146,8 +117,7 @@ test('boot, heartbeat and connector status: answered per the spec, kept as live 
 test('meter values become register readings of the connector meter: exact, deduplicated, counted by analytics', async (t) => {
   const client = await connected('cp-meter');
   const meterId = 'cp-meter:1';
-  await svc.put('/v1/vehicles/ocpp-ev1/meter', { meterId, from: iso(base - HOUR_MS) });
-  t.is((await svc.post('/v1/ingestion/vehicle', [vehicleReading('ocpp-ev1', new Date(base), 0)])).status, 202);
+  await vehicleOnMeter('ocpp-ev1', meterId);
 
   const values = {
     connectorId: 1,
@@ -265,14 +235,18 @@ test('id tokens map to vehicles: admin routes, case-insensitive, Authorize answe
   t.is((await svc.delete('/v1/id-tokens/card-1')).status, 204);
   t.is((await svc.delete('/v1/id-tokens/card-1')).status, 404);
   t.deepEqual(await client.call('Authorize', { idTag: 'card-1' }), { idTagInfo: { status: 'Invalid' } });
+  // Both refused tokens are listed for the admin to map, with the station and the answer.
+  const unknown: { idToken: string; seenUnknown: unknown }[] = (await svc.get('/v1/id-tokens?unknown=true')).body.items;
+  const seen = (idToken: string) => unknown.find((token) => token.idToken === idToken)?.seenUnknown;
+  t.like(seen('CARD-2'), { lastChargePointId: 'cp-auth-tag', lastStatus: 'Invalid', times: 1 });
+  t.like(seen('CARD-1'), { lastChargePointId: 'cp-auth-tag', lastStatus: 'Invalid', times: 1 });
 });
 
 test('a transaction: its start and stop registers are readings, resent messages change nothing, energy is exact', async (t) => {
   const client = await connected('cp-tx');
   const meterId = 'cp-tx:2';
   await svc.put('/v1/id-tokens/tag-ev2', { vehicleId: 'ocpp-ev2' });
-  await svc.put('/v1/vehicles/ocpp-ev2/meter', { meterId, from: iso(base - HOUR_MS) });
-  await svc.post('/v1/ingestion/vehicle', [vehicleReading('ocpp-ev2', new Date(base), 0)]);
+  await vehicleOnMeter('ocpp-ev2', meterId);
 
   const start = { connectorId: 2, idTag: 'tag-ev2', meterStart: 10_000, timestamp: at(0) };
   const started = (await client.call('StartTransaction', start)) as {
@@ -286,6 +260,19 @@ test('a transaction: its start and stop registers are readings, resent messages 
     idTagInfo: { status: string };
   };
   t.is(unknownTag.idTagInfo.status, 'Invalid');
+  const openTransactions = (await svc.get('/v1/charge-points/cp-tx')).body.openTransactions;
+  t.is(openTransactions.length, 2);
+  t.like(openTransactions, [
+    {
+      transactionId: started.transactionId,
+      connectorId: 2,
+      meterId,
+      idToken: 'tag-ev2',
+      vehicleId: 'ocpp-ev2',
+      startedAt: at(0),
+    },
+    { connectorId: 3, meterId: 'cp-tx:3', idToken: 'nobody', vehicleId: null, startedAt: at(0) },
+  ]);
 
   await client.call('MeterValues', {
     connectorId: 2,
@@ -303,14 +290,18 @@ test('a transaction: its start and stop registers are readings, resent messages 
   t.deepEqual(await client.call('StopTransaction', stop), { idTagInfo: { status: 'Accepted' } });
   t.deepEqual(await client.call('StopTransaction', stop), { idTagInfo: { status: 'Accepted' } });
   t.deepEqual(
-    (await registerRows(meterId)).map((r) => [r.ts.toISOString(), Number(r.kwh_register)]),
-    [
-      [at(0), 10],
-      [at(10), 12.5005],
-      [at(20), 15],
-      [at(30), 17.345],
-    ],
+    (await svc.get('/v1/charge-points/cp-tx')).body.openTransactions.map(
+      (tx: { connectorId: number }) => tx.connectorId,
+    ),
+    [3],
+    'the stopped one is no longer open',
   );
+  t.deepEqual(await ocpp.registers(meterId), [
+    [at(0), 10],
+    [at(10), 12.5005],
+    [at(20), 15],
+    [at(30), 17.345],
+  ]);
   const res = await svc.get(`/v1/analytics/performance/ocpp-ev2?from=${at(-1)}&to=${at(31)}`);
   t.is(res.body.acEnergyKwh, 7.345); // 17345 Wh - 10000 Wh
 
@@ -342,8 +333,7 @@ test('OCPP 2.0.1: boot, heartbeat, status per EVSE, meter values with units and 
   t.like(view.body.connectors, [{ connectorId: 1, meterId: 'cp-201:1', status: 'Occupied', errorCode: null }]);
 
   const meterId = 'cp-201:1';
-  await svc.put('/v1/vehicles/ocpp-ev201/meter', { meterId, from: iso(base - HOUR_MS) });
-  await svc.post('/v1/ingestion/vehicle', [vehicleReading('ocpp-ev201', new Date(base), 0)]);
+  await vehicleOnMeter('ocpp-ev201', meterId);
   t.deepEqual(
     await client.call('MeterValues', {
       evseId: 1,
@@ -393,8 +383,7 @@ test('a mapped token assigns its vehicle to the connector for the session: exact
   });
   // The station reconnects in the middle of the transaction (to any instance): it continues.
   await client.close();
-  client = station(svc.url, 'cp-session', PASSWORD);
-  open.push(client);
+  client = ocpp.client('cp-session');
   await client.connect();
   await client.call('MeterValues', {
     connectorId: 1,
@@ -449,8 +438,7 @@ test('a transaction that collides with a manual assignment leaves the manual one
 test('a meter that resets (a register lower than the one before): counted from zero, the event recorded, as over HTTP', async (t) => {
   const client = await connected('cp-reset');
   const meterId = 'cp-reset:1';
-  await svc.put('/v1/vehicles/ocpp-ev-reset/meter', { meterId, from: iso(base - HOUR_MS) });
-  t.is((await svc.post('/v1/ingestion/vehicle', [vehicleReading('ocpp-ev-reset', new Date(base), 0)])).status, 202);
+  await vehicleOnMeter('ocpp-ev-reset', meterId);
   // 5000 → 5100 Wh (0.1 kWh), then the meter restarts at 20 Wh (0.02 kWh since the reset), then 120 Wh.
   const values = {
     connectorId: 1,

@@ -1,34 +1,17 @@
 import test from 'ava';
 
-import { HOUR_MS, MINUTE_MS } from '../src/time.js';
-import { callError, station, type Station } from './helpers/ocpp-station.js';
+import { after, at, ocppFixture, registerStation } from './helpers/ocpp-fixture.js';
+import { callError, type Station } from './helpers/ocpp-station.js';
 import { startTestService, type TestService } from './helpers/test-service.js';
 
 // OCPP 2.0.1 transactions (TransactionEvent) and Authorize, with ocpp-rpc's client in strict mode.
+const ocpp = ocppFixture();
 let svc: TestService;
-const open: Station[] = [];
 test.before(async () => {
-  svc = await startTestService();
+  svc = await ocpp.ready;
 });
-test.after.always(async () => {
-  await Promise.all(open.map((client) => client.close({ force: true })));
-  await svc?.stop();
-});
-
-const PASSWORD = 'correct-horse-battery';
-const iso = (ms: number) => new Date(ms).toISOString();
-const base = Math.floor((Date.now() - 3 * HOUR_MS) / HOUR_MS) * HOUR_MS;
-const at = (minute: number) => iso(base + minute * MINUTE_MS);
-const after = (minute: number, ms: number) => iso(Date.parse(at(minute)) + ms);
-
-async function connected(chargePointId: string): Promise<Station> {
-  const res = await svc.put(`/v1/charge-points/${chargePointId}`, { password: PASSWORD });
-  if (res.status !== 200) throw new Error(JSON.stringify(res.body));
-  const client = station(svc.url, chargePointId, PASSWORD, ['ocpp2.0.1']);
-  open.push(client);
-  await client.connect();
-  return client;
-}
+const connected = (chargePointId: string) => ocpp.connected(chargePointId, ['ocpp2.0.1']);
+const registerRows = ocpp.registers;
 
 /** A meter value with the register (and other measurands, ignored) as a 2.0.1 station sends it. */
 const register = (minute: number, value: number, unit = 'Wh', context = 'Sample.Periodic') => ({
@@ -54,16 +37,6 @@ const event = (
   transactionInfo: { transactionId },
   ...extra,
 });
-
-async function registerRows(meterId: string): Promise<[string, number][]> {
-  const rows = await svc.dbHandle.db
-    .selectFrom('meter_telemetry_history')
-    .select(['ts', 'kwh_register'])
-    .where('meter_id', '=', meterId)
-    .orderBy('ts')
-    .execute();
-  return rows.map((r) => [r.ts.toISOString(), Number(r.kwh_register)]);
-}
 
 async function assignments(vehicleId: string): Promise<[string, string, string][]> {
   const history = await svc.get(`/v1/vehicles/${vehicleId}/meter/history`);
@@ -95,6 +68,9 @@ test('a full 2.0.1 session: Started, periodic Updated, Ended; resent events chan
   });
   t.deepEqual(await client.call('TransactionEvent', started), { idTokenInfo: { status: 'Accepted' } });
   t.deepEqual(await client.call('TransactionEvent', started), { idTokenInfo: { status: 'Accepted' } }); // resent
+  t.deepEqual((await svc.get('/v1/charge-points/cp201-tx')).body.openTransactions, [
+    { transactionId: 'tx-201-a', connectorId: 1, meterId, idToken: 'TAG-201', vehicleId: 'ev201-tx', startedAt: at(0) },
+  ]);
   // Periodic values; the evse is optional after the first event. One sent late, offline.
   t.deepEqual(
     await client.call(
@@ -112,6 +88,7 @@ test('a full 2.0.1 session: Started, periodic Updated, Ended; resent events chan
   t.deepEqual(await client.call('TransactionEvent', ended), {});
   t.deepEqual(await client.call('TransactionEvent', offline), {});
   t.deepEqual(await client.call('TransactionEvent', ended), {}); // resent
+  t.deepEqual((await svc.get('/v1/charge-points/cp201-tx')).body.openTransactions, []);
   t.deepEqual(await client.call('TransactionEvent', started), { idTokenInfo: { status: 'Accepted' } }); // resent late
   // After the session: not the vehicle's either.
   await client.call('MeterValues', { evseId: 1, meterValue: [register(40, 18_000)] });
@@ -208,9 +185,9 @@ test('with OCPP_ACCEPT_UNKNOWN_ID_TOKENS an unknown token is Accepted in both ve
   const accepting = await startTestService({ OCPP_ACCEPT_UNKNOWN_ID_TOKENS: 'true' });
   const clients: Station[] = [];
   try {
-    await accepting.put('/v1/charge-points/cp-open', { password: PASSWORD });
-    const v16 = station(accepting.url, 'cp-open', PASSWORD, ['ocpp1.6']);
-    const v201 = station(accepting.url, 'cp-open', PASSWORD, ['ocpp2.0.1']);
+    await registerStation(accepting, 'cp-open');
+    const v16 = ocpp.client('cp-open', { url: accepting.url, protocols: ['ocpp1.6'] });
+    const v201 = ocpp.client('cp-open', { url: accepting.url, protocols: ['ocpp2.0.1'] });
     clients.push(v16, v201);
     await v16.connect();
     t.deepEqual(await v16.call('Authorize', { idTag: 'stranger' }), { idTagInfo: { status: 'Accepted' } });
@@ -232,6 +209,34 @@ test('with OCPP_ACCEPT_UNKNOWN_ID_TOKENS an unknown token is Accepted in both ve
       .executeTakeFirstOrThrow();
     t.deepEqual(row, { id_tag: 'stranger', id_tag_status: 'Accepted', vehicle_id: null });
     t.deepEqual((await accepting.get('/v1/meters/cp-open:1/vehicle/history')).body.assignments, []);
+
+    // The admin's list of unknown tokens: once per token (upper-case), each presentation counted.
+    const unknown = await accepting.get('/v1/id-tokens?unknown=true');
+    t.is(unknown.status, 200);
+    t.like(unknown.body, {
+      items: [
+        {
+          idToken: 'STRANGER',
+          vehicleId: null,
+          updatedAt: null,
+          seenUnknown: { lastChargePointId: 'cp-open', lastStatus: 'Accepted', times: 3 },
+        },
+      ],
+    });
+    t.is(unknown.body.items.length, 1);
+    const { firstAt, lastAt } = unknown.body.items[0].seenUnknown;
+    t.true(Date.parse(firstAt) <= Date.parse(lastAt));
+    t.deepEqual((await accepting.get('/v1/id-tokens')).body, { items: [] }, 'no token is mapped');
+    const bad = await accepting.get('/v1/id-tokens?unknown=yes');
+    t.is(bad.status, 400);
+    t.is(bad.body.error.details[0].path, 'query.unknown');
+
+    // Mapped, it leaves the unknown list and is listed with its vehicle and its earlier sightings.
+    await accepting.put('/v1/id-tokens/stranger', { vehicleId: 'ev-stranger' });
+    t.deepEqual((await accepting.get('/v1/id-tokens?unknown=true')).body, { items: [] });
+    const mapped = (await accepting.get('/v1/id-tokens?limit=10')).body.items;
+    t.like(mapped, [{ idToken: 'STRANGER', vehicleId: 'ev-stranger', seenUnknown: { times: 3 } }]);
+    t.truthy(mapped[0].updatedAt);
   } finally {
     await Promise.all(clients.map((client) => client.close({ force: true })));
     await accepting.stop();

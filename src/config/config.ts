@@ -112,6 +112,7 @@ const envSchema = z
         .default('false')
         .transform((value) => value === 'true'),
     ),
+    OCPP_CONNECTION_LEASE_MS: optional(z.coerce.number().int().min(300).default(60_000)),
   })
   .refine((env) => env.ANALYTICS_DATABASE_URL.length === 0 || env.DATABASE_URL !== undefined, {
     path: ['ANALYTICS_DATABASE_URL'],
@@ -200,7 +201,7 @@ export interface Config {
   /** Stream ingestion (src/streams); no streams: off. */
   kinesis: KinesisConfig;
   /** Charging stations (src/ocpp): whether an id token no admin mapped is Accepted (else Invalid). */
-  ocpp: { acceptUnknownIdTokens: boolean };
+  ocpp: { acceptUnknownIdTokens: boolean; connectionLeaseMs: number };
   auth: {
     /** Unset outside production: a key is generated and kept in DATA_DIR. */
     adminApiKey: string | undefined;
@@ -283,7 +284,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxRecords: e.KINESIS_MAX_RECORDS,
       initialPosition: e.KINESIS_INITIAL_POSITION,
     },
-    ocpp: { acceptUnknownIdTokens: e.OCPP_ACCEPT_UNKNOWN_ID_TOKENS },
+    ocpp: { acceptUnknownIdTokens: e.OCPP_ACCEPT_UNKNOWN_ID_TOKENS, connectionLeaseMs: e.OCPP_CONNECTION_LEASE_MS },
     auth: {
       adminApiKey: e.ADMIN_API_KEY,
       rateLimitPerSecond: e.RATE_LIMIT_PER_SECOND,

@@ -13,6 +13,7 @@ import type {
   ChargePointTable,
   ChargePointTransactionTable,
   IdTokenTable,
+  UnknownIdTokenTable,
 } from '../ocpp/charge-point.table.js';
 import type { StreamDeadLetterTable, StreamShardLeaseTable } from '../streams/stream.table.js';
 import type { MeterLiveTable, MeterTelemetryHistoryTable } from '../telemetry/meter.table.js';
@@ -26,6 +27,7 @@ export interface Database {
   charge_point_connectors: ChargePointConnectorTable;
   charge_point_transactions: ChargePointTransactionTable;
   id_tokens: IdTokenTable;
+  unknown_id_tokens: UnknownIdTokenTable;
   archive_settings: ArchiveSettingsTable;
   archive_manifest: ArchiveManifestTable;
   vehicle_meter_assignment: VehicleMeterAssignmentTable;

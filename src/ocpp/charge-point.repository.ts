@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 
 import type { Db } from '../db/database.js';
-import type { ChargePointConnectorTable, ChargePointTable } from './charge-point.table.js';
+import type { ChargePointConnectorTable, ChargePointTable, ChargePointTransactionTable } from './charge-point.table.js';
 import type { OcppProtocol } from './ocpp-rpc.js';
 
 /** Sets a station's password hash, creating the station; true if it was new. */
@@ -28,17 +28,55 @@ export async function findPasswordHash(db: Db, chargePointId: string): Promise<s
 }
 
 /**
- * Records a connection; its instant (the database's clock, to the millisecond a Date holds)
- * identifies it for markDisconnected.
+ * Records a connection, leased until `leaseMs` from now (renewConnections keeps it); its
+ * instant (the database's clock, to the millisecond a Date holds) identifies it for
+ * renewConnections and markDisconnected.
  */
-export async function markConnected(db: Db, chargePointId: string, protocol: OcppProtocol): Promise<Date | undefined> {
+export async function markConnected(
+  db: Db,
+  chargePointId: string,
+  protocol: OcppProtocol,
+  leaseMs: number,
+): Promise<Date | undefined> {
   const row = await db
     .updateTable('charge_points')
-    .set({ protocol, connected_at: sql<Date>`date_trunc('milliseconds', clock_timestamp())`, disconnected_at: null })
+    .set({
+      protocol,
+      connected_at: sql<Date>`date_trunc('milliseconds', clock_timestamp())`,
+      connected_until: leaseEnd(leaseMs),
+      disconnected_at: null,
+    })
     .where('charge_point_id', '=', chargePointId)
     .returning('connected_at')
     .executeTakeFirst();
   return row?.connected_at ?? undefined;
+}
+
+// The database's clock, as every instance reads `connected` against it (hosts' clocks skew).
+const leaseEnd = (leaseMs: number) => sql<Date>`clock_timestamp() + make_interval(secs => ${leaseMs / 1000})`;
+
+export interface HeldConnection {
+  chargePointId: string;
+  connectedAt: Date;
+}
+
+/**
+ * Extends the leases of the connections this instance holds, in one statement. A station that
+ * has connected again since (here or to another instance) is not touched: its newer connection
+ * renews its own lease.
+ */
+export async function renewConnections(db: Db, held: readonly HeldConnection[], leaseMs: number): Promise<void> {
+  if (held.length === 0) return;
+  await db
+    .updateTable('charge_points')
+    .set({ connected_until: leaseEnd(leaseMs) })
+    .where(
+      sql<boolean>`(charge_point_id, connected_at) IN (SELECT * FROM unnest(
+        ${held.map((c) => c.chargePointId)}::text[],
+        ${held.map((c) => c.connectedAt.toISOString())}::timestamptz[]))`,
+    )
+    .where('disconnected_at', 'is', null)
+    .execute();
 }
 
 /**
@@ -119,7 +157,13 @@ export async function recordConnectorStatus(db: Db, chargePointId: string, statu
 
 export type StoredChargePoint = Omit<ChargePointTable, 'password_hash' | 'created_at' | 'password_changed_at'> & {
   created_at: Date;
+  /** Connected, closed by no instance, and its lease not run out (by the database's clock). */
+  connected: boolean;
   connectors: Omit<ChargePointConnectorTable, 'charge_point_id' | 'received_at'>[];
+  openTransactions: (Pick<
+    ChargePointTransactionTable,
+    'connector_id' | 'ocpp_transaction_id' | 'id_tag' | 'vehicle_id' | 'started_at'
+  > & { transaction_id: number })[];
 };
 
 export async function findChargePoint(db: Db, chargePointId: string): Promise<StoredChargePoint | undefined> {
@@ -129,6 +173,7 @@ export async function findChargePoint(db: Db, chargePointId: string): Promise<St
       'charge_point_id',
       'protocol',
       'connected_at',
+      'connected_until',
       'disconnected_at',
       'last_boot_at',
       'vendor',
@@ -136,6 +181,8 @@ export async function findChargePoint(db: Db, chargePointId: string): Promise<St
       'firmware_version',
       'last_heartbeat_at',
       'created_at',
+      sql<boolean>`connected_at IS NOT NULL AND disconnected_at IS NULL
+        AND (connected_until IS NULL OR connected_until > clock_timestamp())`.as('connected'),
     ])
     .where('charge_point_id', '=', chargePointId)
     .executeTakeFirst();
@@ -146,5 +193,13 @@ export async function findChargePoint(db: Db, chargePointId: string): Promise<St
     .where('charge_point_id', '=', chargePointId)
     .orderBy('connector_id')
     .execute();
-  return { ...station, connectors };
+  const openTransactions = await db
+    .selectFrom('charge_point_transactions')
+    .select(['transaction_id', 'ocpp_transaction_id', 'connector_id', 'id_tag', 'vehicle_id', 'started_at'])
+    .where('charge_point_id', '=', chargePointId)
+    .where('stopped_at', 'is', null)
+    .orderBy('started_at')
+    .orderBy('transaction_id')
+    .execute();
+  return { ...station, connectors, openTransactions };
 }

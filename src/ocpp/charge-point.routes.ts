@@ -11,9 +11,10 @@ const iso = (date: Date | null) => date?.toISOString() ?? null;
 
 const present = (station: StoredChargePoint) => ({
   chargePointId: station.charge_point_id,
-  connected: station.connected_at !== null && station.disconnected_at === null,
+  connected: station.connected,
   protocol: station.protocol,
   connectedAt: iso(station.connected_at),
+  connectedUntil: station.disconnected_at === null ? iso(station.connected_until) : null,
   disconnectedAt: iso(station.disconnected_at),
   lastBootAt: iso(station.last_boot_at),
   lastHeartbeatAt: iso(station.last_heartbeat_at),
@@ -27,6 +28,15 @@ const present = (station: StoredChargePoint) => ({
     errorCode: c.error_code,
     info: c.info,
     statusAt: c.status_at.toISOString(),
+  })),
+  openTransactions: station.openTransactions.map((tx) => ({
+    // The id the station knows it by: ours (1.6 StartTransaction's answer) or its own (2.0.1).
+    transactionId: tx.ocpp_transaction_id ?? tx.transaction_id,
+    connectorId: tx.connector_id,
+    meterId: connectorMeterId(station.charge_point_id, tx.connector_id),
+    idToken: tx.id_tag,
+    vehicleId: tx.vehicle_id,
+    startedAt: tx.started_at.toISOString(),
   })),
 });
 
@@ -63,7 +73,7 @@ export function registerChargePointRoutes(api: ApiRouter<Scope>, db: Db): void {
     path: '/v1/charge-points/:chargePointId',
     operationId: 'getChargePoint',
     tag: 'Charge points',
-    summary: 'A station: connected or not, protocol, last heartbeat, connector statuses',
+    summary: 'A station: connected or not, protocol, last heartbeat, connector statuses, open transactions',
     scope: 'admin',
     request: { params: chargePointParams },
     status: 200,

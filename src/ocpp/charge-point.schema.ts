@@ -29,13 +29,20 @@ export const chargePointView = z
   .object({
     chargePointId: z.string(),
     connected: z.boolean().meta({
-      description: 'Connected to an instance now (as last recorded: an instance that crashed cannot record the end)',
+      description:
+        'Connected to an instance now: closed by none, and the lease its instance renews not run out (an instance ' +
+        'that crashed stops renewing: its stations are disconnected within OCPP_CONNECTION_LEASE_MS)',
     }),
     protocol: z
       .enum(['ocpp1.6', 'ocpp2.0.1'])
       .nullable()
       .meta({ description: 'The subprotocol of its latest connection' }),
     connectedAt: instantJson.nullable(),
+    connectedUntil: instantJson.nullable().meta({
+      description:
+        'The end of the lease of a connection not recorded as closed (null once it is); in the past, with ' +
+        '`connected` false: the instance holding it stopped renewing (it died) at most one lease before',
+    }),
     disconnectedAt: instantJson.nullable(),
     lastBootAt: instantJson.nullable(),
     lastHeartbeatAt: instantJson.nullable(),
@@ -52,5 +59,25 @@ export const chargePointView = z
         statusAt: instantJson,
       }),
     ),
+    openTransactions: z
+      .array(
+        z.object({
+          transactionId: z.union([z.number().int(), z.string()]).meta({
+            description: "1.6: the transactionId the service gave; 2.0.1: the station's own transactionId",
+          }),
+          connectorId: z.number().int(),
+          meterId: z.string(),
+          idToken: z
+            .string()
+            .nullable()
+            .meta({ description: 'As sent; null for a 2.0.1 transaction not yet authorized' }),
+          vehicleId: z.string().nullable().meta({ description: 'The vehicle its token assigned; null for none' }),
+          startedAt: instantJson,
+        }),
+      )
+      .meta({
+        description:
+          'Transactions started and not stopped, oldest first (a station that never sends the stop leaves one open)',
+      }),
   })
   .meta({ id: 'ChargePoint' });

@@ -8,6 +8,8 @@ export interface ChargePointTable {
   password_hash: string;
   protocol: OcppProtocol | null;
   connected_at: Date | null;
+  /** The connection's lease (renewed by the instance holding the socket); NULL before it existed. */
+  connected_until: Date | null;
   disconnected_at: Date | null;
   last_boot_at: Date | null;
   vendor: string | null;
@@ -50,4 +52,13 @@ export interface IdTokenTable {
   id_token: string;
   vehicle_id: string;
   updated_at: Generated<Date>;
+}
+
+export interface UnknownIdTokenTable {
+  id_token: string;
+  first_seen_at: Generated<Date>;
+  last_seen_at: Generated<Date>;
+  last_charge_point_id: string;
+  last_status: string;
+  times_seen: Generated<number>;
 }

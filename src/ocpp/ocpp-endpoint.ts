@@ -6,6 +6,7 @@ import type { OcppMetrics } from '../metrics/metrics.js';
 import { verifyPassword } from './charge-point-password.js';
 import { findPasswordHash, markConnected, markDisconnected } from './charge-point.repository.js';
 import { CHARGE_POINT_ID } from './charge-point.schema.js';
+import { ConnectionLeases } from './connection-lease.js';
 import { createRpcServer, isOcppProtocol, ocppError, ocppErrorCodeOf, type StationSocket } from './ocpp-rpc.js';
 import { ocpp16Handlers, type OcppHandlerDeps } from './ocpp16-handlers.js';
 import { ocpp201Handlers } from './ocpp201-handlers.js';
@@ -19,6 +20,8 @@ export interface OcppDeps extends Omit<
   heartbeatIntervalSeconds?: number;
   /** OCPP_ACCEPT_UNKNOWN_ID_TOKENS; off by default. */
   acceptUnknownIdTokens?: boolean;
+  /** OCPP_CONNECTION_LEASE_MS: how long a connection counts as connected unless renewed. */
+  connectionLeaseMs?: number;
 }
 
 export interface OcppEndpoint {
@@ -28,6 +31,8 @@ export interface OcppEndpoint {
 
 /** What a booted station is told: a heartbeat every 5 minutes (OCPP's usual order of magnitude). */
 export const DEFAULT_HEARTBEAT_INTERVAL_SECONDS = 300;
+/** The default of OCPP_CONNECTION_LEASE_MS (src/config/config.ts). */
+export const DEFAULT_CONNECTION_LEASE_MS = 60_000;
 const CALL_TIMEOUT_MS = 30_000;
 const PING_INTERVAL_MS = 30_000;
 const PATH = /^\/ocpp\/([^/]+)$/;
@@ -53,6 +58,7 @@ export function attachOcpp(server: Server, deps: OcppDeps): OcppEndpoint {
     countIgnored: (samples) => deps.metrics.ignoredSamples.inc(samples),
   };
   const { metrics } = deps;
+  const leases = new ConnectionLeases(deps.db, deps.connectionLeaseMs ?? DEFAULT_CONNECTION_LEASE_MS, logger);
   const rpc = createRpcServer({
     callTimeoutMs: CALL_TIMEOUT_MS,
     pingIntervalMs: PING_INTERVAL_MS,
@@ -88,14 +94,24 @@ export function attachOcpp(server: Server, deps: OcppDeps): OcppEndpoint {
     station.onAnswered((action, outcome) =>
       metrics.messages.inc({ protocol, action: Object.hasOwn(handlers, action) ? action : 'other', outcome }),
     );
-    const connectedAt = markConnected(deps.db, identity, protocol).catch((error: unknown) => {
-      logger.warn('ocpp: could not record a connection', { chargePointId: identity, error: String(error) });
-      return undefined;
-    });
+    let closed = false;
+    const connectedAt = markConnected(deps.db, identity, protocol, leases.leaseMs).then(
+      (since) => {
+        // Renewed while the socket is open; a close before the record leaves nothing to renew.
+        const held = since === undefined || closed ? undefined : leases.hold(identity, since);
+        return { since, held };
+      },
+      (error: unknown) => {
+        logger.warn('ocpp: could not record a connection', { chargePointId: identity, error: String(error) });
+        return { since: undefined, held: undefined };
+      },
+    );
     station.onClose(() => {
+      closed = true;
       logger.info('ocpp station disconnected', { chargePointId: identity });
       metrics.stationsConnected.dec({ protocol });
-      const recorded = connectedAt.then(async (since) => {
+      const recorded = connectedAt.then(async ({ since, held }) => {
+        if (held) leases.release(held);
         if (since === undefined) return;
         await markDisconnected(deps.db, identity, since).catch((error: unknown) =>
           logger.warn('ocpp: could not record a disconnection', { chargePointId: identity, error: String(error) }),
@@ -133,6 +149,7 @@ export function attachOcpp(server: Server, deps: OcppDeps): OcppEndpoint {
     close: async () => {
       await rpc.close();
       await Promise.all([...recording]);
+      await leases.stop();
     },
   };
 }

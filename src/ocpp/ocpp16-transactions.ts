@@ -47,7 +47,8 @@ function meterReading(meterId: string, wh: number, timestamp: string, path: stri
  * for the session (transaction-assignments.ts).
  */
 export function ocpp16TransactionHandlers(chargePointId: string, deps: OcppHandlerDeps): Record<string, CallHandler> {
-  const idTagStatus = async (idTag: string) => (await idTokenStatus(deps.db, idTag, deps.acceptUnknownIdTokens)).status;
+  const context = { chargePointId, acceptUnknown: deps.acceptUnknownIdTokens };
+  const idTagStatus = async (idTag: string) => (await idTokenStatus(deps.db, idTag, context)).status;
   return {
     Authorize: async (params) => ({ idTagInfo: { status: await idTagStatus((params as AuthorizeReq).idTag) } }),
     StartTransaction: async (params) => {
@@ -61,7 +62,7 @@ export function ocpp16TransactionHandlers(chargePointId: string, deps: OcppHandl
       }
       const reading = sampled(() => meterReading(meterId, start.meterStart, start.timestamp, 'meterStart'));
       await storeRegisterReadings(deps.ingestion, deps.limits, [reading]);
-      const { status, vehicleId } = await idTokenStatus(deps.db, start.idTag, deps.acceptUnknownIdTokens);
+      const { status, vehicleId } = await idTokenStatus(deps.db, start.idTag, context);
       const startedAt = new Date(start.timestamp);
       const transactionId = await startTransaction(deps.db, {
         chargePointId,

@@ -52,10 +52,11 @@ export function ocpp201TransactionHandlers(chargePointId: string, deps: OcppHand
       meterId: connectorMeterId(chargePointId, transaction.connectorId),
       startedAt: transaction.startedAt,
     });
+  const context = { chargePointId, acceptUnknown: deps.acceptUnknownIdTokens };
   return {
     Authorize: async (params) => {
       const { idToken } = (params as AuthorizeRequest).idToken;
-      const { status } = await idTokenStatus(deps.db, idToken, deps.acceptUnknownIdTokens);
+      const { status } = await idTokenStatus(deps.db, idToken, context);
       return { idTokenInfo: { status } };
     },
     TransactionEvent: async (params) => {
@@ -78,7 +79,7 @@ export function ocpp201TransactionHandlers(chargePointId: string, deps: OcppHand
 
       const token = event.idToken && {
         idTag: event.idToken.idToken,
-        ...(await idTokenStatus(deps.db, event.idToken.idToken, deps.acceptUnknownIdTokens)),
+        ...(await idTokenStatus(deps.db, event.idToken.idToken, context)),
       };
       let transaction: Transaction201;
       if (known) {

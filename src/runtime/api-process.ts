@@ -172,6 +172,7 @@ export async function startService(
         logger,
         metrics: metrics.ocpp,
         acceptUnknownIdTokens: config.ocpp.acceptUnknownIdTokens,
+        connectionLeaseMs: config.ocpp.connectionLeaseMs,
       });
     },
   });

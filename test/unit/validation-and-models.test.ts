@@ -198,3 +198,9 @@ test('OCPP: unknown id tokens are Invalid unless OCPP_ACCEPT_UNKNOWN_ID_TOKENS i
     message: /OCPP_ACCEPT_UNKNOWN_ID_TOKENS: must be true or false/,
   });
 });
+
+test('OCPP: a connection lease of a minute unless OCPP_CONNECTION_LEASE_MS says otherwise (at least 300 ms)', (t) => {
+  t.is(loadConfig({}).ocpp.connectionLeaseMs, 60_000);
+  t.is(loadConfig({ OCPP_CONNECTION_LEASE_MS: '5000' }).ocpp.connectionLeaseMs, 5_000);
+  t.throws(() => loadConfig({ OCPP_CONNECTION_LEASE_MS: '100' }), { message: /OCPP_CONNECTION_LEASE_MS/ });
+});

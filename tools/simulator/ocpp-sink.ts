@@ -4,12 +4,17 @@ import ocppRpc from 'ocpp-rpc';
 
 import type { MeterPayload } from './fleet-model.js';
 import { forEachConcurrent, type JsonClient } from './http-client.js';
+import {
+  dialectFor,
+  type OcppClient,
+  type RegisterSample,
+  type SimProtocol,
+  type StationDialect,
+} from './ocpp-dialects.js';
+
+export { SIM_CONNECTOR, SIM_PROTOCOLS, type SimProtocol } from './ocpp-dialects.js';
 
 const { RPCClient } = ocppRpc;
-type Client = InstanceType<typeof RPCClient>;
-
-/** The one connector of each simulated station: its meter is `{chargePointId}:1`. */
-export const SIM_CONNECTOR = 1;
 
 /** One minute of a simulated station: its meter's reading and whether the vehicle is plugged in after it. */
 export interface OcppMinute {
@@ -22,6 +27,8 @@ export interface OcppSinkOptions {
   url: string;
   /** Meter values per MeterValues call at most (1 live, as a station samples; more in a backfill). */
   valuesPerCall: number;
+  /** The version the stations speak (default ocpp1.6). */
+  protocol?: SimProtocol;
 }
 
 /**
@@ -47,44 +54,41 @@ class SimulatedStation {
   private chain: Promise<void> = Promise.resolve();
   /** A call failed (the connection is gone, or the service refused one): the rest are not sent. */
   private broken = false;
-  private transactionId: number | undefined;
   private plugged = false;
   private first = true;
-  private pending: { timestamp: string; sampledValue: { value: string; measurand: string; unit: string }[] }[] = [];
+  private pending: RegisterSample[] = [];
 
   constructor(
     readonly id: string,
     readonly vehicleId: string,
-    readonly client: Client,
+    readonly client: OcppClient,
+    private readonly dialect: StationDialect,
     private readonly valuesPerCall: number,
     private readonly report: (outcome: 'confirmed' | 'failed', values: number) => void,
   ) {}
 
   /**
-   * Queues one minute's calls. The register reading at a session's start and stop goes as a
-   * MeterValues before the Start/StopTransaction: its exact value is stored first, and the
-   * transaction's whole-Wh `meterStart`/`meterStop` at the same timestamp is then a duplicate,
-   * so the vehicle is attributed exactly the model's energy of the session's minutes.
+   * Queues one minute's calls. The register reading at a session's start and stop goes as
+   * meter values before the transaction's start and stop: its exact value is stored first, and
+   * the start's or stop's register at the same timestamp (1.6's whole-Wh `meterStart` /
+   * `meterStop`, 2.0.1's Transaction.Begin / End) is then a duplicate, so the vehicle is
+   * attributed exactly the model's energy of the session's minutes.
    */
   minute({ meter, plugged }: OcppMinute): Promise<void> {
     const { exact, whole } = registerWh(meter);
-    this.pending.push({
-      timestamp: meter.timestamp,
-      sampledValue: [
-        { value: exact, measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
-        { value: meter.voltage.toFixed(2), measurand: 'Voltage', unit: 'V' },
-      ],
-    });
+    const sample = { timestamp: meter.timestamp, exactWh: exact, wholeWh: whole, voltage: meter.voltage };
+    this.pending.push(sample);
     const starts = plugged && !this.plugged;
     const stops = !plugged && this.plugged;
     this.plugged = plugged;
+    const idToken = idTagOf(this.vehicleId);
     // The connector's first status, at the first minute's time: the service keeps the newest
     // status by timestamp, so one sent now would hide a backfill's later ones.
-    if (this.first && !starts) this.enqueue(() => this.status('Available', meter.timestamp));
+    if (this.first && !starts) this.enqueue(() => this.dialect.status('Available', meter.timestamp));
     this.first = false;
     if (starts || stops || this.pending.length >= this.valuesPerCall) this.flushValues();
-    if (starts) this.enqueue(() => this.start(meter.timestamp, whole));
-    if (stops) this.enqueue(() => this.stop(meter.timestamp, whole));
+    if (starts) this.enqueue(() => this.dialect.start(sample, idToken));
+    if (stops) this.enqueue(() => this.dialect.stop(sample, idToken));
     return this.chain;
   }
 
@@ -96,49 +100,12 @@ class SimulatedStation {
 
   private flushValues(): void {
     if (this.pending.length === 0) return;
-    const meterValue = this.pending;
+    const samples = this.pending;
     this.pending = [];
     this.enqueue(async () => {
-      await this.client.call('MeterValues', {
-        connectorId: SIM_CONNECTOR,
-        ...(this.transactionId === undefined ? {} : { transactionId: this.transactionId }),
-        meterValue,
-      });
-      this.report('confirmed', meterValue.length);
-    }, meterValue.length);
-  }
-
-  private async start(timestamp: string, meterStart: number): Promise<void> {
-    await this.status('Charging', timestamp);
-    const answer = (await this.client.call('StartTransaction', {
-      connectorId: SIM_CONNECTOR,
-      idTag: idTagOf(this.vehicleId),
-      meterStart,
-      timestamp,
-    })) as { transactionId: number };
-    this.transactionId = answer.transactionId;
-  }
-
-  private async stop(timestamp: string, meterStop: number): Promise<void> {
-    if (this.transactionId === undefined) return;
-    await this.client.call('StopTransaction', {
-      transactionId: this.transactionId,
-      idTag: idTagOf(this.vehicleId),
-      meterStop,
-      timestamp,
-      reason: 'EVDisconnected',
-    });
-    this.transactionId = undefined;
-    await this.status('Available', timestamp);
-  }
-
-  private async status(status: 'Available' | 'Charging', timestamp: string): Promise<void> {
-    await this.client.call('StatusNotification', {
-      connectorId: SIM_CONNECTOR,
-      errorCode: 'NoError',
-      status,
-      timestamp,
-    });
+      await this.dialect.values(samples);
+      this.report('confirmed', samples.length);
+    }, samples.length);
   }
 
   /** Runs `task` after the station's earlier calls; a failure counts its meter values as failed. */
@@ -158,8 +125,9 @@ class SimulatedStation {
 }
 
 /**
- * The simulator's OCPP 1.6J sink: meter readings as charging stations send them (ocpp-rpc's
- * client, strict mode), assignments from their transactions. Vehicle readings still go over HTTP.
+ * The simulator's OCPP sink: meter readings as charging stations send them (ocpp-rpc's client,
+ * strict mode, OCPP 1.6J or 2.0.1), assignments from their transactions. Vehicle readings still
+ * go over HTTP.
  */
 export class OcppSink {
   private readonly stations = new Map<string, SimulatedStation>();
@@ -179,6 +147,7 @@ export class OcppSink {
     const expect = (what: string, res: { status: number; body: unknown }) => {
       if (res.status !== 200) throw new Error(`${what} failed: HTTP ${res.status} ${JSON.stringify(res.body)}`);
     };
+    const protocol = this.options.protocol ?? 'ocpp1.6';
     await forEachConcurrent(pairs, concurrency, async ({ vehicleId, meterId }) => {
       // A fresh password each run: the simulator is the only one who needs to know it.
       const password = randomBytes(12).toString('hex');
@@ -189,16 +158,17 @@ export class OcppSink {
         endpoint: `${this.options.url.replace(/^http/, 'ws').replace(/\/$/, '')}/ocpp`,
         identity: meterId,
         password,
-        protocols: ['ocpp1.6'],
+        protocols: [protocol],
         strictMode: true,
         // A lost connection ends the run with an error rather than hiding a gap.
         reconnect: false,
       } as ConstructorParameters<typeof RPCClient>[0]);
       await client.connect();
-      await client.call('BootNotification', { chargePointVendor: 'ev-telemetry', chargePointModel: 'simulator' });
+      const dialect = dialectFor(protocol, client);
+      await dialect.boot();
       this.stations.set(
         meterId,
-        new SimulatedStation(meterId, vehicleId, client, this.options.valuesPerCall, (outcome, values) =>
+        new SimulatedStation(meterId, vehicleId, client, dialect, this.options.valuesPerCall, (outcome, values) =>
           this.onOutcome(outcome, values),
         ),
       );

@@ -12,7 +12,7 @@ import { createKinesisClient } from '../../src/streams/kinesis-client.js';
 import { parseDuration } from './duration.js';
 import { ENERGY_FORMS } from './fleet-model.js';
 import { KinesisSink } from './kinesis-sink.js';
-import { OcppSink } from './ocpp-sink.js';
+import { OcppSink, SIM_PROTOCOLS } from './ocpp-sink.js';
 import { runSimulation, type SimulationStats } from './simulation.js';
 
 const USAGE = `Usage: npm run simulate -- [options]
@@ -35,6 +35,8 @@ const USAGE = `Usage: npm run simulate -- [options]
                         charging station (OCPP 1.6J, ws://…/ocpp on --url's port) whose
                         transactions assign the vehicles (id tokens set through the API),
                         registers implied, vehicle readings over HTTP
+  --ocpp-version V      with --sink ocpp: 1.6 (default: StartTransaction, StopTransaction) or
+                        2.0.1 (TransactionEvent Started, Updated, Ended)
   --meter-stream NAME   with --sink kinesis: the meter readings' stream (default ev-meter-readings)
   --vehicle-stream NAME with --sink kinesis: the vehicle readings' stream (default ev-vehicle-readings)
   --kinesis-endpoint URL  with --sink kinesis: an emulator (default: $AWS_ENDPOINT_URL_KINESIS, else AWS)
@@ -82,6 +84,7 @@ async function main(): Promise<void> {
       'vehicle-stream': { type: 'string', default: 'ev-vehicle-readings' },
       'kinesis-endpoint': { type: 'string' },
       'record-readings': { type: 'string' },
+      'ocpp-version': { type: 'string', default: '1.6' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -114,9 +117,11 @@ async function main(): Promise<void> {
       })
     : undefined;
   // A backfill sends a station's queued minutes in one MeterValues, as a station back online does.
+  const protocol = SIM_PROTOCOLS.find((p) => p === `ocpp${values['ocpp-version']}`);
+  if (!protocol) throw new Error('--ocpp-version must be 1.6 or 2.0.1');
   const ocpp =
     values.sink === 'ocpp'
-      ? new OcppSink({ url: values.url, valuesPerCall: values.backfill === undefined ? 1 : 60 })
+      ? new OcppSink({ url: values.url, valuesPerCall: values.backfill === undefined ? 1 : 60, protocol })
       : undefined;
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
