@@ -39,7 +39,7 @@ CREATE TABLE alerts (
   started_at timestamptz NOT NULL,
   fired_at timestamptz,
   resolved_at timestamptz,
-  -- Why it resolved: condition_cleared, rule_disabled, rule_deleted, rule_changed.
+  -- Why it resolved: condition_cleared, rule_disabled or rule_deleted.
   resolved_reason text,
   -- The figures of the latest evaluation (those of GET /v1/analytics/performance for efficiency).
   figures jsonb NOT NULL DEFAULT '{}',

@@ -13,13 +13,13 @@ import { isoDurationMs } from './iso-duration.js';
  * (vehicle, meter or stream) it covers, from the same figures the API answers
  * (alert-conditions.ts), and each subject's alert moves through its states:
  *
- *               holds                 held for `for`
- *   (none) ------------> PENDING ----------------------> FIRING  --(alert.firing)
- *     |  holds, `for` = 0   |                               |
- *     +---------------------|-------------------------------+  (fires at once, alert.firing)
- *                           | stops holding                 | stops holding, rule disabled or deleted
- *                           v                               v
- *                       RESOLVED (silently, no event)    RESOLVED  --(alert.resolved)
+ *   (none) --holds--> PENDING --held for `for`--> FIRING ---------------> alert.firing
+ *     |                  |                           |
+ *     |                  | stops holding             | stops holding, or the rule is
+ *     |                  v                           v   disabled or deleted
+ *     |            RESOLVED (no event)            RESOLVED -------------> alert.resolved
+ *     |
+ *     +--holds and `for` is zero: straight to FIRING (alert.firing)
  *
  * - A resolved alert stays as history; when the condition holds again a NEW alert starts
  *   pending, so it fires again only after a new full `for`: a flapping condition never pages

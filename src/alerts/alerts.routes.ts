@@ -7,7 +7,10 @@ import { presentAlert, presentEvaluation, presentRule } from './alert-views.js';
 import { findAlert, listAlerts, listEvaluations } from './alert.repository.js';
 import { alertDetail, alertPage, alertParams, alertsQuery } from './alerts.schema.js';
 
-/** The alerts the rules raised (docs/alerts.md): open ones and their history (admin scope, as the rules). */
+/**
+ * The alerts the rules raised (docs/alerts.md): open ones and their history. Read scope, as the
+ * analytics they come from (the dashboard shows the firing ones); changing rules needs admin.
+ */
 export function registerAlertRoutes(api: ApiRouter<Scope>, db: Db): void {
   api.add({
     method: 'get',
@@ -16,7 +19,7 @@ export function registerAlertRoutes(api: ApiRouter<Scope>, db: Db): void {
     tag: 'Alerts',
     summary: 'Alerts, newest first (e.g. `?state=firing`)',
     description: "Page with `before` = the previous page's `nextBefore`.",
-    scope: 'admin',
+    scope: 'read',
     request: { query: alertsQuery },
     status: 200,
     response: { description: 'One page of alerts', schema: alertPage },
@@ -42,7 +45,7 @@ export function registerAlertRoutes(api: ApiRouter<Scope>, db: Db): void {
     operationId: 'getAlert',
     tag: 'Alerts',
     summary: 'One alert with its rule and its latest evaluations',
-    scope: 'admin',
+    scope: 'read',
     request: { params: alertParams },
     status: 200,
     response: { description: 'The alert', schema: alertDetail },

@@ -73,3 +73,5 @@ export const alertDetail = z
       .meta({ description: 'Its latest evaluations (at most 100), newest first' }),
   })
   .meta({ id: 'AlertDetail' });
+
+export type AlertPage = z.infer<typeof alertPage>;
