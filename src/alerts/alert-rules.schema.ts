@@ -85,7 +85,7 @@ const kindBody = <K extends keyof typeof bodies>(kind: K) =>
       ...bodies[kind],
       ...(kind === 'dead_letter' ? { severity: common.severity, enabled: common.enabled } : common),
     },
-    `is not a field of a ${kind} rule`,
+    `is not a field of ${kind} rules`,
   );
 
 export const createRuleBody = z
