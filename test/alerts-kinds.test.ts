@@ -137,3 +137,42 @@ test.serial('two instances evaluating the same rule at once fire its alert once'
   t.is(alerts.length, 1);
   t.deepEqual(await eventTypes(alerts[0]!.id), ['alert.firing']);
 });
+
+test.serial('a rule evaluated a moment ago is skipped; an alert keeps its latest 100 evaluations', async (t) => {
+  t.is(
+    (await svc.post('/v1/ingestion/meter', [meterReading('al-many', new Date(Date.now() - HOUR_MS), 0.01)])).status,
+    202,
+  );
+  const id = await rule({ kind: 'device_silent', minutes: 1, devices: ['al-many'] });
+  const start = Date.now() + 5 * MINUTE_MS;
+  const evaluations = async () => {
+    const [alert] = await alertsOf(id);
+    return (await svc.get(`/v1/alerts/${alert!.id}`)).body.evaluations as { evaluatedAt: string }[];
+  };
+  // The service's own evaluator skips a rule evaluated less than half an interval (30 s) before.
+  await svc.alerts.evaluateAll(new Date(start));
+  await svc.alerts.evaluateAll(new Date(start + 10_000));
+  t.is((await evaluations()).length, 1);
+  await svc.alerts.evaluateAll(new Date(start + 40_000));
+  t.is((await evaluations()).length, 2);
+
+  for (let i = 1; i <= 105; i += 1) await svc.alerts.evaluateRuleById(id, new Date(start + 40_000 + i * 1000));
+  const kept = await evaluations();
+  t.is(kept.length, 100);
+  t.is(kept[0]!.evaluatedAt, new Date(start + 40_000 + 105_000).toISOString(), 'newest first');
+});
+
+test.serial('a device taken out of a rule resolves its firing alert at the next evaluation', async (t) => {
+  t.is(
+    (await svc.post('/v1/ingestion/meter', [meterReading('al-out', new Date(Date.now() - HOUR_MS), 0.01)])).status,
+    202,
+  );
+  const id = await rule({ kind: 'device_silent', devices: ['al-out'] });
+  const now = new Date(Date.now() + 10 * MINUTE_MS);
+  t.like(await svc.alerts.evaluateRuleById(id, now), { fired: 1 });
+  t.is((await svc.patch(`/v1/alert-rules/${id}`, { devices: ['al-other'] })).status, 200);
+  t.like(await svc.alerts.evaluateRuleById(id, new Date(now.getTime() + MINUTE_MS)), { resolved: 1 });
+  const [alert] = await alertsOf(id);
+  t.like(alert, { state: 'resolved', resolvedReason: 'condition_cleared' });
+  t.deepEqual(await eventTypes(alert!.id), ['alert.firing', 'alert.resolved']);
+});
