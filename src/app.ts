@@ -1,6 +1,8 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 
+import { registerAlertRuleRoutes } from './alerts/alert-rules.routes.js';
+import { registerAlertRoutes } from './alerts/alerts.routes.js';
 import { registerAnalyticsRoutes } from './analytics/analytics.routes.js';
 import type { ApiKeyService } from './auth/api-key.service.js';
 import type { Scope } from './auth/api-key.table.js';
@@ -72,6 +74,8 @@ export function createApp(deps: AppDeps): Koa<AppState, AppContext> {
   registerChargePointRoutes(api, deps.db);
   registerIdTokenRoutes(api, deps.db);
   registerDeadLetterRoutes(api, deps.db);
+  registerAlertRuleRoutes(api, deps.db);
+  registerAlertRoutes(api, deps.db);
   registerOpenApiRoutes(api);
   registerDocsRoutes(router);
   registerDashboardRoutes(router);

@@ -46,6 +46,9 @@ test.serial('migrates up from empty, down to empty, up again; a second up is a n
   );
   const afterUp = await inventory(edb.url);
   t.deepEqual(afterUp.relations, [
+    'alert_evaluations',
+    'alert_rules',
+    'alerts',
     'api_keys',
     'archive_manifest',
     'archive_settings',

@@ -323,6 +323,18 @@ test('"Try it out" on every GET route with its prefilled values (examples, defau
   // The station of docs/ocpp.md's walkthrough.
   t.is((await svc.put('/v1/charge-points/cp-1', { password: 'cp-1-password-0123456' })).status, 200);
   t.is((await svc.put('/v1/id-tokens/04A2B3C4D5E6F7', { vehicleId: 'ev-42' })).status, 200);
+  // An alert of the efficiency rule a fresh install has (alert 1 of the examples).
+  await svc.dbHandle.db
+    .insertInto('alerts')
+    .values({
+      rule_id: 1,
+      subject_kind: 'vehicle',
+      device_id: 'ev-42',
+      state: 'pending',
+      started_at: new Date(),
+      figures: '{}',
+    })
+    .execute();
   for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, Operation>>)) {
     const operation = methods.get;
     if (!operation) continue;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import { LOG_LEVELS, type LogLevel } from '../logger.js';
 import { MINUTE_MS } from '../time.js';
+import { parseAlertConfig, type AlertConfig } from './alert-config.js';
 import type { KinesisConfig } from './kinesis-config.js';
 
 export type { KinesisConfig } from './kinesis-config.js';
@@ -202,6 +203,7 @@ export interface Config {
   kinesis: KinesisConfig;
   /** Charging stations (src/ocpp): whether an id token no admin mapped is Accepted (else Invalid). */
   ocpp: { acceptUnknownIdTokens: boolean; connectionLeaseMs: number };
+  alerts: AlertConfig;
   auth: {
     /** Unset outside production: a key is generated and kept in DATA_DIR. */
     adminApiKey: string | undefined;
@@ -222,6 +224,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid environment configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  const alerts = parseAlertConfig(env);
+  if (alerts.issues) throw new ConfigError(`Invalid environment configuration:\n${alerts.issues.join('\n')}`);
   return {
     env: e.NODE_ENV,
     host: e.HOST,
@@ -285,6 +289,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       initialPosition: e.KINESIS_INITIAL_POSITION,
     },
     ocpp: { acceptUnknownIdTokens: e.OCPP_ACCEPT_UNKNOWN_ID_TOKENS, connectionLeaseMs: e.OCPP_CONNECTION_LEASE_MS },
+    alerts: alerts.config,
     auth: {
       adminApiKey: e.ADMIN_API_KEY,
       rateLimitPerSecond: e.RATE_LIMIT_PER_SECOND,

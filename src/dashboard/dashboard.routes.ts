@@ -46,6 +46,7 @@ export const DASHBOARD_MODULES = [
   'dom.js',
   'efficiency-status.js',
   'error-messages.js',
+  'firing-alerts.js',
   'fleet-row.js',
   'fleet-table.js',
   'format.js',

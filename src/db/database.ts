@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 
 import type { MeterAggregateView, VehicleAggregateView } from '../aggregates/aggregate.table.js';
+import type { AlertEvaluationTable, AlertRuleTable, AlertTable } from '../alerts/alert-rule.table.js';
 import type { ArchiveManifestTable, ArchiveSettingsTable } from '../archive/archive.table.js';
 import type { ApiKeyTable } from '../auth/api-key.table.js';
 import type {
@@ -44,6 +45,9 @@ export interface Database {
   stream_shard_lease: StreamShardLeaseTable;
   stream_dead_letter: StreamDeadLetterTable;
   webhook_events: WebhookEventTable;
+  alert_rules: AlertRuleTable;
+  alerts: AlertTable;
+  alert_evaluations: AlertEvaluationTable;
 }
 
 export type Db = Kysely<Database>;

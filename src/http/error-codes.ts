@@ -98,6 +98,14 @@ export const ERROR_CODES = {
     status: 404,
     description: 'No vehicle is mapped to this OCPP id token. Nothing was changed.',
   },
+  alert_rule_not_found: {
+    status: 404,
+    description: 'No alert rule has this id (unknown or deleted). Nothing was changed.',
+  },
+  alert_not_found: {
+    status: 404,
+    description: 'No alert has this id.',
+  },
   method_not_allowed: {
     status: 405,
     description: 'The path exists, but not with this method.',

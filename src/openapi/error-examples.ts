@@ -51,6 +51,8 @@ export const ERROR_EXAMPLES: Record<ErrorCode, { message: string; details?: Erro
   key_not_found: { message: 'No active key 3f8e4c1a-5b2d-4e6f-9a7b-1c2d3e4f5a6b.' },
   charge_point_not_found: { message: 'No charge point cp-1.' },
   id_token_not_found: { message: 'No vehicle is mapped to id token 04A2B3C4D5E6F7.' },
+  alert_rule_not_found: { message: 'No alert rule 7.' },
+  alert_not_found: { message: 'No alert 42.' },
   method_not_allowed: { message: 'DELETE is not allowed on /v1/vehicles/ev-42/meter; allowed: HEAD, GET, PUT.' },
   payload_too_large: { message: 'The request body is larger than the limit.' },
   unsupported_media_type: { message: 'The request body must be application/json.' },

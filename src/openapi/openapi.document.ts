@@ -144,6 +144,7 @@ function createOpenApiDocument(routes: readonly ApiRoute[], info: DocumentInfo) 
       { name: 'Mappings', description: 'Which meter measures which vehicle' },
       { name: 'API keys', description: 'Keys and their scopes (admin)' },
       { name: 'Streams', description: 'Kinesis stream ingestion: records that could not be stored (admin)' },
+      { name: 'Alerts', description: 'Alert rules over the analytics, and the alerts they raise (admin)' },
       { name: 'Operations', description: 'Health, metrics and this reference (no key)' },
     ],
     components: {

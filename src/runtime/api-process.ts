@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 
+import { AlertEvaluator } from '../alerts/alert-evaluator.js';
 import { createApp } from '../app.js';
 import { ArchiveJob } from '../archive/archive-job.js';
 import { listFailingChunks } from '../archive/archive.repository.js';
@@ -43,6 +44,8 @@ export interface RunningService {
   acceptance: AcceptanceWindow;
   /** The Kinesis consumer, when KINESIS_STREAMS is set (and KINESIS_CONSUME_IN_SERVICE not false). */
   streamConsumer: KinesisConsumer | undefined;
+  /** Judges the alert rules (runs from `jobs`; tests call it with their own clock). */
+  alerts: AlertEvaluator;
   /** Graceful stop: no new requests, answer in-flight ones, flush the queue, close the database. */
   stop(): Promise<void>;
 }
@@ -120,11 +123,15 @@ export async function startService(
   // one connection for the whole run, which the embedded database (one connection for all) cannot
   // spare and a pool does not guarantee; a lease also survives a crash (it expires).
   // TimescaleDB's own policies run here only when embedded (a server runs them itself).
+  // Every instance evaluates the alert rules: each rule is locked while its alerts move (alert-evaluator.ts).
+  const alerts = new AlertEvaluator(dbHandle.db, logger.child({ job: 'alerts' }), {
+    intervalMs: config.alerts.evaluationIntervalMs,
+  });
   const jobs =
     (options.runJobs ?? true)
       ? new JobScheduler(dbHandle.maintenanceDb, config.jobs.pollIntervalMs, logger, {
           policies: embedded !== undefined,
-          serviceJobs: [archive],
+          serviceJobs: [archive, alerts],
         })
       : undefined;
   jobs?.start();
@@ -216,6 +223,7 @@ export async function startService(
     archive,
     acceptance,
     streamConsumer,
+    alerts,
     stop,
   };
 }

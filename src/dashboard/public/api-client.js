@@ -13,6 +13,8 @@ import { messageOf } from './error-messages.js';
  * @typedef {import('../../analytics/analytics.schema.js').PerformanceReport} PerformanceReport
  * @typedef {FleetItem['efficiencyStatus']} EfficiencyStatus
  * @typedef {import('../../telemetry/register-events.schema.js').RegisterEvents} RegisterEvents
+ * @typedef {import('../../alerts/alerts.schema.js').AlertPage} AlertPage
+ * @typedef {AlertPage['items'][number]} Alert
  * @typedef {{ from: string, to: string }} TimeSpan ISO-8601 instants
  */
 
@@ -105,4 +107,12 @@ export async function fetchRegisterEvents(kind, deviceId, span) {
   const query = new URLSearchParams({ ...span, limit: '1000' });
   const path = '/v1/' + kind + '/' + encodeURIComponent(deviceId) + '/register-events?' + query.toString();
   return /** @type {RegisterEvents} */ (await getJson(path));
+}
+
+/**
+ * The firing alerts, newest first (the first 100).
+ * @returns {Promise<AlertPage>}
+ */
+export async function fetchFiringAlerts() {
+  return /** @type {AlertPage} */ (await getJson('/v1/alerts?state=firing&limit=100'));
 }

@@ -4,6 +4,7 @@ import { fetchFleetPage } from './api-client.js';
 import { requireElement, setMessage } from './dom.js';
 import { isFlagged } from './efficiency-status.js';
 import { describeError } from './error-messages.js';
+import { loadFiringAlerts } from './firing-alerts.js';
 import { fleetRow } from './fleet-row.js';
 import { dateTimeFormat, formatNumber, parseDate } from './format.js';
 import { askForKeyIfRefused } from './key-prompt.js';
@@ -28,8 +29,10 @@ let nextCursor = null;
 /** @param {string} text '' hides the message */
 export const showFleetError = (text) => setMessage(fleetError, text);
 
-/** Loads the fleet's first page again (replacing the rows). */
-export const loadFleet = () => loadPage(false);
+/** Loads the fleet's first page again (replacing the rows), and the firing alerts above it. */
+export const loadFleet = async () => {
+  await Promise.all([loadPage(false), loadFiringAlerts()]);
+};
 
 /** @param {boolean} more the next page, added to the rows */
 async function loadPage(more) {
