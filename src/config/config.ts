@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { LOG_LEVELS, type LogLevel } from '../logger.js';
 import { MINUTE_MS } from '../time.js';
 import type { KinesisConfig } from './kinesis-config.js';
+import { webhookConfigFrom, webhookEnvShape, type WebhookConfig } from './webhook-config.js';
 
 export type { KinesisConfig } from './kinesis-config.js';
 
@@ -112,6 +113,7 @@ const envSchema = z
         .default('false')
         .transform((value) => value === 'true'),
     ),
+    ...webhookEnvShape,
   })
   .refine((env) => env.ANALYTICS_DATABASE_URL.length === 0 || env.DATABASE_URL !== undefined, {
     path: ['ANALYTICS_DATABASE_URL'],
@@ -201,6 +203,7 @@ export interface Config {
   kinesis: KinesisConfig;
   /** Charging stations (src/ocpp): whether an id token no admin mapped is Accepted (else Invalid). */
   ocpp: { acceptUnknownIdTokens: boolean };
+  webhooks: WebhookConfig;
   auth: {
     /** Unset outside production: a key is generated and kept in DATA_DIR. */
     adminApiKey: string | undefined;
@@ -284,6 +287,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       initialPosition: e.KINESIS_INITIAL_POSITION,
     },
     ocpp: { acceptUnknownIdTokens: e.OCPP_ACCEPT_UNKNOWN_ID_TOKENS },
+    webhooks: webhookConfigFrom(e),
     auth: {
       adminApiKey: e.ADMIN_API_KEY,
       rateLimitPerSecond: e.RATE_LIMIT_PER_SECOND,

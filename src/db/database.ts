@@ -18,6 +18,7 @@ import type { StreamDeadLetterTable, StreamShardLeaseTable } from '../streams/st
 import type { MeterLiveTable, MeterTelemetryHistoryTable } from '../telemetry/meter.table.js';
 import type { VehicleLiveTable, VehicleTelemetryHistoryTable } from '../telemetry/vehicle.table.js';
 import type { WebhookEventTable } from '../webhooks/webhook-event.table.js';
+import type { WebhookDeliveryTable, WebhookTable } from '../webhooks/webhook.table.js';
 
 /** Every table and view the service queries, as Kysely sees them. */
 export interface Database {
@@ -42,6 +43,8 @@ export interface Database {
   stream_shard_lease: StreamShardLeaseTable;
   stream_dead_letter: StreamDeadLetterTable;
   webhook_events: WebhookEventTable;
+  webhooks: WebhookTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
 
 export type Db = Kysely<Database>;
