@@ -31,6 +31,7 @@ import { registerIngestionRoutes, type IngestionLimits } from './telemetry/inges
 import type { IngestionService } from './telemetry/ingestion.service.js';
 import { registerLiveRoutes } from './telemetry/live.routes.js';
 import { registerRegisterEventRoutes } from './telemetry/register-events.routes.js';
+import { registerWebhookRoutes, type WebhookRouteOptions } from './webhooks/webhooks.routes.js';
 
 export interface AppDeps {
   /** The primary: writes, keys, mappings and everything else that is not a replica read. */
@@ -48,6 +49,8 @@ export interface AppDeps {
   expectedMigrations: readonly string[];
   /** An object store for the archive is configured (ARCHIVE_BUCKET), for /readyz. */
   archiveStoreConfigured?: boolean;
+  /** The webhook routes' settings; default: insecure targets refused. */
+  webhooks?: WebhookRouteOptions;
 }
 
 /** The HTTP application: routes and middleware only; it neither listens nor connects. */
@@ -72,6 +75,7 @@ export function createApp(deps: AppDeps): Koa<AppState, AppContext> {
   registerChargePointRoutes(api, deps.db);
   registerIdTokenRoutes(api, deps.db);
   registerDeadLetterRoutes(api, deps.db);
+  registerWebhookRoutes(api, deps.db, deps.webhooks ?? { allowInsecureTargets: false });
   registerOpenApiRoutes(api);
   registerDocsRoutes(router);
   registerDashboardRoutes(router);

@@ -144,6 +144,7 @@ function createOpenApiDocument(routes: readonly ApiRoute[], info: DocumentInfo) 
       { name: 'Mappings', description: 'Which meter measures which vehicle' },
       { name: 'API keys', description: 'Keys and their scopes (admin)' },
       { name: 'Streams', description: 'Kinesis stream ingestion: records that could not be stored (admin)' },
+      { name: 'Webhooks', description: 'Signed event deliveries to your endpoints (admin)' },
       { name: 'Operations', description: 'Health, metrics and this reference (no key)' },
     ],
     components: {
