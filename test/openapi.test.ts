@@ -4,6 +4,7 @@ import addFormats from 'ajv-formats';
 import test, { type ExecutionContext } from 'ava';
 
 import { openApiPath } from '../src/openapi/openapi.document.js';
+import { EXAMPLE_WEBHOOK_ID } from '../src/webhooks/webhooks.schema.js';
 import {
   meterReading,
   minutesAgo,
@@ -323,6 +324,16 @@ test('"Try it out" on every GET route with its prefilled values (examples, defau
   // The station of docs/ocpp.md's walkthrough.
   t.is((await svc.put('/v1/charge-points/cp-1', { password: 'cp-1-password-0123456' })).status, 200);
   t.is((await svc.put('/v1/id-tokens/04A2B3C4D5E6F7', { vehicleId: 'ev-42' })).status, 200);
+  // The webhook of the reference's examples (its id is the example; the API generates ids).
+  await svc.dbHandle.db
+    .insertInto('webhooks')
+    .values({
+      id: EXAMPLE_WEBHOOK_ID,
+      url: 'https://ops.example.com/hooks/ev',
+      secret: 'whsec_',
+      events: ['alert.firing'],
+    })
+    .execute();
   for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, Operation>>)) {
     const operation = methods.get;
     if (!operation) continue;

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
+import { sql } from 'kysely';
+
 import type { Db } from '../db/database.js';
 import type { WebhookEventType } from './webhook-event.table.js';
 
@@ -20,7 +22,13 @@ export async function enqueueWebhookEvent(db: Db, event: WebhookEventInput): Pro
   const id = `msg_${randomBytes(16).toString('base64url')}`;
   await db
     .insertInto('webhook_events')
-    .values({ id, type: event.type, ordering_key: event.orderingKey, payload: JSON.stringify(event.payload) })
+    .values({
+      id,
+      type: event.type,
+      ordering_key: event.orderingKey,
+      // As text, cast: a bare string parameter would be stored as a JSON string, not the object.
+      payload: sql<string>`${JSON.stringify(event.payload)}::text::jsonb`,
+    })
     .execute();
   return id;
 }

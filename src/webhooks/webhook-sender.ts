@@ -1,4 +1,4 @@
-import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import { promises as dns, type LookupAddress, type LookupOptions } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 
@@ -16,7 +16,14 @@ export interface SendOptions {
   allowInsecureTargets: boolean;
   /** The response body is read (and discarded) up to this many bytes, then the connection is dropped. */
   maxResponseBytes?: number;
+  /** How host names are resolved (tests stand in for DNS); default: the system resolver. */
+  resolve?: Resolver;
 }
+
+/** Every address a host name resolves to. */
+export type Resolver = (hostname: string, family: number) => Promise<LookupAddress[]>;
+
+const systemResolver: Resolver = (hostname, family) => dns.lookup(hostname, { all: true, family });
 
 const MAX_RESPONSE_BYTES = 64 * 1024;
 const USER_AGENT = 'ev-telemetry-webhooks/1';
@@ -31,18 +38,21 @@ type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | Lo
  * looked, so a name that resolves to a public address for the check and to 169.254.169.254 for
  * the connection (DNS rebinding) gets nowhere.
  */
-function guardedLookup(allowInsecure: boolean) {
+function guardedLookup(allowInsecure: boolean, resolve: Resolver) {
   return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
-    dnsLookup(hostname, { family: options.family ?? 0, hints: options.hints, all: true }, (error, addresses) => {
-      if (error) return callback(error, '');
-      for (const { address } of addresses) {
-        const why = refusal(classifyAddress(address), allowInsecure, address);
-        if (why) return callback(new TargetRefusedError(`${hostname} ${why}`), '');
-      }
-      if (addresses.length === 0) return callback(new Error(`${hostname} resolves to no address`), '');
-      if (options.all) return callback(null, addresses);
-      callback(null, addresses[0]!.address, addresses[0]!.family);
-    });
+    const family = typeof options.family === 'number' ? options.family : 0;
+    resolve(hostname, family).then(
+      (addresses) => {
+        for (const { address } of addresses) {
+          const why = refusal(classifyAddress(address), allowInsecure, address);
+          if (why) return callback(new TargetRefusedError(`${hostname} ${why}`), '');
+        }
+        if (addresses.length === 0) return callback(new Error(`${hostname} resolves to no address`), '');
+        if (options.all) return callback(null, addresses);
+        callback(null, addresses[0]!.address, addresses[0]!.family);
+      },
+      (error: NodeJS.ErrnoException) => callback(error, ''),
+    );
   };
 }
 
@@ -76,7 +86,7 @@ export function sendWebhook(
       {
         method: 'POST',
         agent: false,
-        lookup: guardedLookup(options.allowInsecureTargets),
+        lookup: guardedLookup(options.allowInsecureTargets, options.resolve ?? systemResolver),
         headers: {
           ...headers,
           'content-type': 'application/json',

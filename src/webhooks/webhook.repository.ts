@@ -92,7 +92,7 @@ export async function enqueueTestDelivery(db: Db, webhookId: string): Promise<{ 
         id: eventId,
         type: TEST_EVENT_TYPE,
         ordering_key: eventId,
-        payload: JSON.stringify({ webhookId, message: 'A test event: the webhook is reachable and verifies.' }),
+        payload: sql<string>`${JSON.stringify({ webhookId, message: 'A test event: the webhook is reachable and verifies.' })}::text::jsonb`,
       })
       .execute();
     const delivery = await trx

@@ -4,14 +4,17 @@ import type { ApiRouter } from '../http/api-router.js';
 import { AppError } from '../http/app-error.js';
 import { refuseTargetUrl } from './target-address.js';
 import { generateSecret } from './webhook-signature.js';
-import { type StoredDelivery, type StoredWebhook,
+import {
+  type StoredDelivery,
+  type StoredWebhook,
   createWebhook,
   deleteWebhook,
   enqueueTestDelivery,
   findWebhook,
   listDeliveries,
   listWebhooks,
-  redeliver } from './webhook.repository.js';
+  redeliver,
+} from './webhook.repository.js';
 import {
   createdWebhook,
   createWebhookBody,

@@ -34,14 +34,20 @@ export const createWebhookBody = z.object({
     .meta({ description: 'The event types to receive' }),
 });
 
-export const webhookParams = z.object({ id: z.uuid('must be a webhook id (UUID)') });
+/** The id the reference's examples use (test/openapi.test.ts registers a webhook with it). */
+export const EXAMPLE_WEBHOOK_ID = '5b1f0c9e-2d4a-4f7b-8c3e-6a9d0e1f2a3b';
+
+export const webhookParams = z.object({
+  id: z.uuid('must be a webhook id (UUID)').meta({ example: EXAMPLE_WEBHOOK_ID }),
+});
 
 export const deliveryParams = webhookParams.extend({
   deliveryId: z.coerce
     .number({ message: 'must be a delivery id' })
     .int('must be a delivery id')
     .positive('must be a delivery id')
-    .max(Number.MAX_SAFE_INTEGER, 'must be a delivery id'),
+    .max(Number.MAX_SAFE_INTEGER, 'must be a delivery id')
+    .meta({ example: 1 }),
 });
 
 export const deliveriesQuery = z.object({
