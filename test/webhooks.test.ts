@@ -141,6 +141,14 @@ test.serial('the webhook routes: secret shown once, validation, list, get, test 
   t.is(r.at('/routes')[1]!.id, tested.body.eventId);
   const missing = await svc.post(`/v1/webhooks/${created.body.id}/deliveries/999999/redeliver`, {});
   t.is(missing.body.error.code, 'webhook_delivery_not_found');
+  // Being sent right now (claimed, lease unexpired): not reset under the sender's feet.
+  await svc.post(`/v1/webhooks/${created.body.id}/deliveries/${tested.body.deliveryId}/redeliver`, {});
+  const [claimed] = await claimDueDeliveries(svc.dbHandle.db, 10, 60_000);
+  t.is(claimed!.id, tested.body.deliveryId);
+  const busy = await svc.post(`/v1/webhooks/${created.body.id}/deliveries/${tested.body.deliveryId}/redeliver`, {});
+  t.is(busy.status, 409);
+  t.is(busy.body.error.code, 'webhook_delivery_in_flight');
+  t.true(await recordOutcome(svc.dbHandle.db, claimed!, { status: 'succeeded', statusCode: 204 }));
 
   await svc.post(`/v1/webhooks/${created.body.id}/test`, {});
   const page = await svc.get(`/v1/webhooks/${created.body.id}/deliveries?limit=1`);
