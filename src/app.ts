@@ -33,6 +33,7 @@ import { registerIngestionRoutes, type IngestionLimits } from './telemetry/inges
 import type { IngestionService } from './telemetry/ingestion.service.js';
 import { registerLiveRoutes } from './telemetry/live.routes.js';
 import { registerRegisterEventRoutes } from './telemetry/register-events.routes.js';
+import { registerWebhookRoutes, type WebhookRouteOptions } from './webhooks/webhooks.routes.js';
 
 export interface AppDeps {
   /** The primary: writes, keys, mappings and everything else that is not a replica read. */
@@ -50,6 +51,8 @@ export interface AppDeps {
   expectedMigrations: readonly string[];
   /** An object store for the archive is configured (ARCHIVE_BUCKET), for /readyz. */
   archiveStoreConfigured?: boolean;
+  /** The webhook routes' settings; default: insecure targets refused. */
+  webhooks?: WebhookRouteOptions;
 }
 
 /** The HTTP application: routes and middleware only; it neither listens nor connects. */
@@ -76,6 +79,7 @@ export function createApp(deps: AppDeps): Koa<AppState, AppContext> {
   registerDeadLetterRoutes(api, deps.db);
   registerAlertRuleRoutes(api, deps.db);
   registerAlertRoutes(api, deps.db);
+  registerWebhookRoutes(api, deps.db, deps.webhooks ?? { allowInsecureTargets: false });
   registerOpenApiRoutes(api);
   registerDocsRoutes(router);
   registerDashboardRoutes(router);

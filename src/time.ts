@@ -17,3 +17,15 @@ export interface Interval {
  */
 export const END_OF_TIME = new Date(8.64e15);
 export const START_OF_TIME = new Date(-8.64e15);
+
+/** Webhook delivery (src/webhooks, docs/webhooks.md): what a slow or failing receiver may cost. */
+export const WEBHOOK_TIMEOUT_MS = 10 * SECOND_MS;
+/** How long a delivery is retried before it is marked failed. */
+export const WEBHOOK_MAX_AGE_MS = DAY_MS;
+/** The first retry's delay (doubled each attempt, with jitter) and the longest one. */
+export const WEBHOOK_RETRY_BASE_MS = 5 * SECOND_MS;
+export const WEBHOOK_RETRY_MAX_MS = HOUR_MS;
+/** How often the delivery worker looks for due deliveries. */
+export const WEBHOOK_POLL_INTERVAL_MS = SECOND_MS;
+/** A claim outlives the request's timeout by this much, then another instance may take it over. */
+export const WEBHOOK_LEASE_MARGIN_MS = 30 * SECOND_MS;

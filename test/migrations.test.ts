@@ -70,7 +70,9 @@ test.serial('migrates up from empty, down to empty, up again; a second up is a n
     'vehicle_telemetry_15m',
     'vehicle_telemetry_history',
     'vehicle_telemetry_hourly',
+    'webhook_deliveries',
     'webhook_events',
+    'webhooks',
   ]);
   // 2 compression + 2 raw retention + 2 x 2 refresh + 2 x 2 aggregate retention policies.
   t.is(afterUp.jobs, 12);

@@ -4,6 +4,7 @@ import addFormats from 'ajv-formats';
 import test, { type ExecutionContext } from 'ava';
 
 import { openApiPath } from '../src/openapi/openapi.document.js';
+import { EXAMPLE_WEBHOOK_ID } from '../src/webhooks/webhooks.schema.js';
 import {
   meterReading,
   minutesAgo,
@@ -333,6 +334,16 @@ test('"Try it out" on every GET route with its prefilled values (examples, defau
       state: 'pending',
       started_at: new Date(),
       figures: '{}',
+    })
+    .execute();
+  // The webhook of the reference's examples (its id is the example; the API generates ids).
+  await svc.dbHandle.db
+    .insertInto('webhooks')
+    .values({
+      id: EXAMPLE_WEBHOOK_ID,
+      url: 'https://ops.example.com/hooks/ev',
+      secret: 'whsec_',
+      events: ['alert.firing'],
     })
     .execute();
   for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, Operation>>)) {

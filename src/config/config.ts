@@ -4,6 +4,7 @@ import { LOG_LEVELS, type LogLevel } from '../logger.js';
 import { MINUTE_MS } from '../time.js';
 import { parseAlertConfig, type AlertConfig } from './alert-config.js';
 import type { KinesisConfig } from './kinesis-config.js';
+import { webhookConfigFrom, webhookEnvShape, type WebhookConfig } from './webhook-config.js';
 
 export type { KinesisConfig } from './kinesis-config.js';
 
@@ -114,6 +115,7 @@ const envSchema = z
         .transform((value) => value === 'true'),
     ),
     OCPP_CONNECTION_LEASE_MS: optional(z.coerce.number().int().min(300).default(60_000)),
+    ...webhookEnvShape,
   })
   .refine((env) => env.ANALYTICS_DATABASE_URL.length === 0 || env.DATABASE_URL !== undefined, {
     path: ['ANALYTICS_DATABASE_URL'],
@@ -204,6 +206,7 @@ export interface Config {
   /** Charging stations (src/ocpp): whether an id token no admin mapped is Accepted (else Invalid). */
   ocpp: { acceptUnknownIdTokens: boolean; connectionLeaseMs: number };
   alerts: AlertConfig;
+  webhooks: WebhookConfig;
   auth: {
     /** Unset outside production: a key is generated and kept in DATA_DIR. */
     adminApiKey: string | undefined;
@@ -290,6 +293,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     ocpp: { acceptUnknownIdTokens: e.OCPP_ACCEPT_UNKNOWN_ID_TOKENS, connectionLeaseMs: e.OCPP_CONNECTION_LEASE_MS },
     alerts: alerts.config,
+    webhooks: webhookConfigFrom(e),
     auth: {
       adminApiKey: e.ADMIN_API_KEY,
       rateLimitPerSecond: e.RATE_LIMIT_PER_SECOND,

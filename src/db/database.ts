@@ -20,6 +20,7 @@ import type { StreamDeadLetterTable, StreamShardLeaseTable } from '../streams/st
 import type { MeterLiveTable, MeterTelemetryHistoryTable } from '../telemetry/meter.table.js';
 import type { VehicleLiveTable, VehicleTelemetryHistoryTable } from '../telemetry/vehicle.table.js';
 import type { WebhookEventTable } from '../webhooks/webhook-event.table.js';
+import type { WebhookDeliveryTable, WebhookTable } from '../webhooks/webhook.table.js';
 
 /** Every table and view the service queries, as Kysely sees them. */
 export interface Database {
@@ -48,6 +49,8 @@ export interface Database {
   alert_rules: AlertRuleTable;
   alerts: AlertTable;
   alert_evaluations: AlertEvaluationTable;
+  webhooks: WebhookTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
 
 export type Db = Kysely<Database>;

@@ -154,6 +154,26 @@ export const ERROR_CODES = {
     status: 503,
     description: 'Readiness: the database is unreachable, a migration is not applied, or the service is shutting down.',
   },
+  webhook_target_refused: {
+    status: 400,
+    description:
+      'The webhook URL is not allowed: plain http, or a loopback or private address without ' +
+      '`WEBHOOK_ALLOW_INSECURE_TARGETS=true`, or a link-local, unspecified or multicast address (never allowed); ' +
+      '`details` names the field and why. Nothing was stored.',
+  },
+  webhook_not_found: {
+    status: 404,
+    description: 'No webhook has this id (unknown or deleted). Nothing was changed.',
+  },
+  webhook_delivery_not_found: {
+    status: 404,
+    description: 'The webhook has no delivery with this id. Nothing was changed.',
+  },
+  webhook_delivery_in_flight: {
+    status: 409,
+    description:
+      'The delivery is being sent right now; redeliver it once this attempt is recorded. Nothing was changed.',
+  },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

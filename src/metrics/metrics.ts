@@ -25,6 +25,16 @@ export interface Metrics {
   setArchiveFailingSource(source: () => Promise<number>): void;
   streams: StreamMetrics;
   ocpp: OcppMetrics;
+  webhooks: WebhookMetrics;
+}
+
+/** Webhook delivery (src/webhooks). */
+export interface WebhookMetrics {
+  deliveries: Counter<'type' | 'outcome'>;
+  deliverySeconds: Histogram<'outcome'>;
+  outboxDepth: Gauge;
+  /** Where the outbox-depth gauge reads its value at scrape time (the database: shared by all instances). */
+  setOutboxDepthSource(source: () => Promise<number>): void;
 }
 
 /** OCPP charging stations (src/ocpp). */
@@ -50,6 +60,7 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry });
   let queueDepthSource = () => 0;
   let archiveFailingSource = () => Promise.resolve(0);
+  let outboxDepthSource = () => Promise.resolve(0);
   return {
     setArchiveFailingSource: (source) => {
       archiveFailingSource = source;
@@ -164,6 +175,32 @@ export function createMetrics(): Metrics {
         name: 'ev_ocpp_ignored_samples_total',
         help: 'Sampled values of meter values not stored: measurands other than the energy register and the voltage.',
         registers: [registry],
+      }),
+    },
+    webhooks: {
+      setOutboxDepthSource: (source) => {
+        outboxDepthSource = source;
+      },
+      deliveries: new Counter({
+        name: 'ev_webhook_deliveries_total',
+        help: 'Webhook delivery attempts, by event type and outcome (succeeded, retried, failed).',
+        labelNames: ['type', 'outcome'],
+        registers: [registry],
+      }),
+      deliverySeconds: new Histogram({
+        name: 'ev_webhook_delivery_seconds',
+        help: 'Duration of one webhook delivery attempt (connection to the end of the response), by outcome.',
+        labelNames: ['outcome'],
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+        registers: [registry],
+      }),
+      outboxDepth: new Gauge({
+        name: 'ev_webhook_outbox_pending',
+        help: 'Webhook deliveries not yet done (pending or being delivered), across all instances.',
+        registers: [registry],
+        async collect() {
+          this.set(await outboxDepthSource().catch(() => this.get().then((m) => m.values[0]?.value ?? 0)));
+        },
       }),
     },
     streams: {

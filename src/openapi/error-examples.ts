@@ -63,6 +63,19 @@ export const ERROR_EXAMPLES: Record<ErrorCode, { message: string; details?: Erro
   overloaded: { message: 'The ingest queue is full; retry later.' },
   shutting_down: { message: 'The service is shutting down; retry later.' },
   not_ready: { message: 'Not ready: the database is unreachable.' },
+  webhook_target_refused: {
+    message:
+      'The webhook URL targets 169.254.169.254: link-local, unspecified, multicast or reserved addresses are never allowed.',
+    details: [
+      {
+        path: 'url',
+        message: 'targets 169.254.169.254: link-local, unspecified, multicast or reserved addresses are never allowed',
+      },
+    ],
+  },
+  webhook_not_found: { message: 'No webhook 3f8e4c1a-5b2d-4e6f-9a7b-1c2d3e4f5a6b.' },
+  webhook_delivery_not_found: { message: 'No delivery 42 of webhook 3f8e4c1a-5b2d-4e6f-9a7b-1c2d3e4f5a6b.' },
+  webhook_delivery_in_flight: { message: 'Delivery 42 is being sent right now.' },
 };
 
 export const errorExample = (code: ErrorCode) => ({ error: { code, ...ERROR_EXAMPLES[code] } });

@@ -145,6 +145,7 @@ function createOpenApiDocument(routes: readonly ApiRoute[], info: DocumentInfo) 
       { name: 'API keys', description: 'Keys and their scopes (admin)' },
       { name: 'Streams', description: 'Kinesis stream ingestion: records that could not be stored (admin)' },
       { name: 'Alerts', description: 'Alert rules over the analytics, and the alerts they raise (admin)' },
+      { name: 'Webhooks', description: 'Signed event deliveries to your endpoints (admin)' },
       { name: 'Operations', description: 'Health, metrics and this reference (no key)' },
     ],
     components: {

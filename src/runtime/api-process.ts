@@ -21,9 +21,11 @@ import { ReadRouter, type ReplicaProbe } from '../replicas/read-router.js';
 import type { KinesisConsumer } from '../streams/kinesis-consumer.js';
 import { createStreamConsumer } from '../streams/stream-consumer.js';
 import { IngestionService } from '../telemetry/ingestion.service.js';
+import { countOpenDeliveries } from '../webhooks/delivery.repository.js';
+import { WebhookDeliveryJob } from '../webhooks/webhook-delivery.job.js';
 import { openDatabase } from './database.js';
 import { listen } from './http-listener.js';
-import { archiveMetrics, ingestMetrics, replicaReadMetrics } from './metric-hooks.js';
+import { archiveMetrics, ingestMetrics, replicaReadMetrics, webhookMetrics } from './metric-hooks.js';
 
 export interface RunningService {
   /** Base URL of the HTTP API. */
@@ -42,6 +44,8 @@ export interface RunningService {
   archive: ArchiveJob;
   /** The oldest accepted reading, following the policies in the database. */
   acceptance: AcceptanceWindow;
+  /** Delivers the webhook outbox (runs on its own scheduler; tests run it themselves). */
+  webhooks: WebhookDeliveryJob;
   /** The Kinesis consumer, when KINESIS_STREAMS is set (and KINESIS_CONSUME_IN_SERVICE not false). */
   streamConsumer: KinesisConsumer | undefined;
   /** Judges the alert rules (runs from `jobs`; tests call it with their own clock). */
@@ -135,6 +139,23 @@ export async function startService(
         })
       : undefined;
   jobs?.start();
+  // Webhook delivery on its own scheduler and interval: a slow receiver never delays the archive
+  // (nor the reverse), and deliveries go out within WEBHOOK_POLL_INTERVAL_MS, not the job poll.
+  const webhooks = new WebhookDeliveryJob(
+    dbHandle.db,
+    config.webhooks,
+    logger.child({ job: 'webhooks' }),
+    webhookMetrics(metrics),
+  );
+  metrics.webhooks.setOutboxDepthSource(() => countOpenDeliveries(dbHandle.db));
+  const webhookJobs =
+    (options.runJobs ?? true)
+      ? new JobScheduler(dbHandle.db, config.webhooks.pollIntervalMs, logger, {
+          policies: false,
+          serviceJobs: [webhooks],
+        })
+      : undefined;
+  webhookJobs?.start();
   // Stream ingestion shares the database handle: embedded, its transactions queue with the
   // API's on the one connection; on a server it takes pool connections like requests do.
   const streamConsumer =
@@ -162,6 +183,7 @@ export async function startService(
     limits: { ...config.ingest, maxAgeMs: () => acceptance.maxAgeMs },
     expectedMigrations: await listMigrationNames(),
     archiveStoreConfigured: store !== undefined,
+    webhooks: { allowInsecureTargets: config.webhooks.allowInsecureTargets },
   });
   // Koa's callback returns a promise; node:http ignores it (errors are handled inside).
   const handler = app.callback();
@@ -204,7 +226,8 @@ export async function startService(
       // 2. Write whatever is still queued, and the stream batches being committed (their
       //    leases are released), then stop the jobs and the database.
       await Promise.all([ingestion.drain(), streamConsumer?.stop()]);
-      await jobs?.stop();
+      webhooks.stop();
+      await Promise.all([jobs?.stop(), webhookJobs?.stop()]);
       store?.destroy();
       acceptance.stop();
       await database.close();
@@ -222,6 +245,7 @@ export async function startService(
     jobs,
     archive,
     acceptance,
+    webhooks,
     streamConsumer,
     alerts,
     stop,

@@ -3,6 +3,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { ReadObserver } from '../replicas/read-router.js';
 import type { IngestObserver } from '../telemetry/ingest-queue.js';
 import type { ReadingKind } from '../telemetry/reading.js';
+import type { DeliveryObserver } from '../webhooks/webhook-delivery.job.js';
 
 // What the API process's parts report, counted in its Prometheus metrics (GET /metrics).
 // The parts know only their observer interfaces; the metric names live in metrics/metrics.ts.
@@ -38,5 +39,15 @@ export function archiveMetrics(metrics: Metrics): (stream: ReadingKind, outcome:
   return (stream, outcome, rows) => {
     metrics.archiveChunks.inc({ stream, outcome });
     if (outcome === 'archived') metrics.archiveRows.inc({ stream }, rows);
+  };
+}
+
+/** Webhook delivery attempts: by event type and outcome, and their duration. */
+export function webhookMetrics(metrics: Metrics): DeliveryObserver {
+  return {
+    attempted: (type, outcome, seconds) => {
+      metrics.webhooks.deliveries.inc({ type, outcome });
+      metrics.webhooks.deliverySeconds.observe({ outcome }, seconds);
+    },
   };
 }

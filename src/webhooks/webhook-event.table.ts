@@ -8,7 +8,8 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 export interface WebhookEventTable {
   /** `msg_` + random: the Standard Webhooks `webhook-id`, the same on every attempt. */
   id: string;
-  type: WebhookEventType;
+  /** Or 'webhook.test' (webhook.table.ts), written only by the /test route. */
+  type: WebhookEventType | 'webhook.test';
   /** Deliveries of one key (an alert) go out in creation order. */
   ordering_key: string;
   payload: ColumnType<Record<string, unknown>, string, string>;

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+import {
+  WEBHOOK_MAX_AGE_MS,
+  WEBHOOK_POLL_INTERVAL_MS,
+  WEBHOOK_RETRY_BASE_MS,
+  WEBHOOK_RETRY_MAX_MS,
+  WEBHOOK_TIMEOUT_MS,
+} from '../time.js';
+
+/** Webhook delivery settings (src/webhooks, docs/webhooks.md), parsed with the rest by config.ts. */
+export interface WebhookConfig {
+  /** Plain http and loopback / private targets (tests, a receiver on the same network); never link-local. */
+  allowInsecureTargets: boolean;
+  /** Longest one delivery attempt may take, connection to the end of the (bounded) response. */
+  timeoutMs: number;
+  /** How long a delivery is retried before it is marked failed. */
+  maxAgeMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  pollIntervalMs: number;
+  /** Deliveries claimed (and sent concurrently) per round of the worker. */
+  batchSize: number;
+}
+
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema);
+const ms = (fallback: number, min = 1) => optional(z.coerce.number().int().min(min).default(fallback));
+
+/** The WEBHOOK_* variables: spread into config.ts's environment schema. */
+export const webhookEnvShape = {
+  WEBHOOK_ALLOW_INSECURE_TARGETS: optional(
+    z
+      .enum(['true', 'false'], { message: 'must be true or false' })
+      .default('false')
+      .transform((value) => value === 'true'),
+  ),
+  WEBHOOK_TIMEOUT_MS: ms(WEBHOOK_TIMEOUT_MS),
+  WEBHOOK_MAX_AGE_MS: ms(WEBHOOK_MAX_AGE_MS),
+  WEBHOOK_RETRY_BASE_MS: ms(WEBHOOK_RETRY_BASE_MS),
+  WEBHOOK_RETRY_MAX_MS: ms(WEBHOOK_RETRY_MAX_MS),
+  WEBHOOK_POLL_INTERVAL_MS: ms(WEBHOOK_POLL_INTERVAL_MS),
+  WEBHOOK_BATCH_SIZE: optional(z.coerce.number().int().min(1).max(100).default(10)),
+};
+
+type WebhookEnv = { [K in keyof typeof webhookEnvShape]: z.output<(typeof webhookEnvShape)[K]> };
+
+export function webhookConfigFrom(e: WebhookEnv): WebhookConfig {
+  return {
+    allowInsecureTargets: e.WEBHOOK_ALLOW_INSECURE_TARGETS,
+    timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    maxAgeMs: e.WEBHOOK_MAX_AGE_MS,
+    retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+    retryMaxMs: Math.max(e.WEBHOOK_RETRY_MAX_MS, e.WEBHOOK_RETRY_BASE_MS),
+    pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
+    batchSize: e.WEBHOOK_BATCH_SIZE,
+  };
+}
