@@ -3,17 +3,13 @@ import { z } from 'zod';
 import { LOG_LEVELS, type LogLevel } from '../logger.js';
 import { MINUTE_MS } from '../time.js';
 import { parseAlertConfig, type AlertConfig } from './alert-config.js';
+import { flag, optional } from './env-fields.js';
 import type { KinesisConfig } from './kinesis-config.js';
 import { webhookConfigFrom, webhookEnvShape, type WebhookConfig } from './webhook-config.js';
 
 export type { KinesisConfig } from './kinesis-config.js';
 
-/**
- * Environment variables, parsed once at start-up. Empty strings count as unset so that
- * `FOO=` in a compose file or shell means "use the default".
- */
-const optional = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (value === '' ? undefined : value), schema);
+/** Environment variables, parsed once at start-up (empty strings count as unset: env-fields.ts). */
 
 const positiveInt = (fallback: number) => optional(z.coerce.number().int().positive().default(fallback));
 
@@ -61,12 +57,7 @@ const envSchema = z
     RAW_RETENTION_DAYS: optional(z.string().optional()),
     DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(10_000),
     DATABASE_LOCK_TIMEOUT_MS: positiveInt(5_000),
-    DATABASE_PREPARE: optional(
-      z
-        .enum(['true', 'false'], { message: 'must be true or false' })
-        .default('true')
-        .transform((value) => value === 'true'),
-    ),
+    DATABASE_PREPARE: flag('true'),
     HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt(65_000),
     HTTP_HEADERS_TIMEOUT_MS: positiveInt(66_000),
     HTTP_REQUEST_TIMEOUT_MS: positiveInt(120_000),
@@ -91,12 +82,7 @@ const envSchema = z
         )
         .optional(),
     ),
-    KINESIS_CONSUME_IN_SERVICE: optional(
-      z
-        .enum(['true', 'false'], { message: 'must be true or false' })
-        .default('true')
-        .transform((value) => value === 'true'),
-    ),
+    KINESIS_CONSUME_IN_SERVICE: flag('true'),
     KINESIS_CONSUMER_ID: optional(z.string().max(200).optional()),
     KINESIS_LEASE_DURATION_MS: optional(z.coerce.number().int().min(1000).default(20_000)),
     KINESIS_POLL_INTERVAL_MS: optional(z.coerce.number().int().min(200).default(1000)),
@@ -108,12 +94,7 @@ const envSchema = z
     AWS_ENDPOINT_URL_KINESIS: optional(z.url().optional()),
     AWS_ENDPOINT_URL: optional(z.url().optional()),
     // docs/ocpp.md: unknown id tokens are Invalid unless this is on.
-    OCPP_ACCEPT_UNKNOWN_ID_TOKENS: optional(
-      z
-        .enum(['true', 'false'], { message: 'must be true or false' })
-        .default('false')
-        .transform((value) => value === 'true'),
-    ),
+    OCPP_ACCEPT_UNKNOWN_ID_TOKENS: flag('false'),
     OCPP_CONNECTION_LEASE_MS: optional(z.coerce.number().int().min(300).default(60_000)),
     ...webhookEnvShape,
   })

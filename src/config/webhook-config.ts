@@ -7,6 +7,7 @@ import {
   WEBHOOK_RETRY_MAX_MS,
   WEBHOOK_TIMEOUT_MS,
 } from '../time.js';
+import { flag, optional } from './env-fields.js';
 
 /** Webhook delivery settings (src/webhooks, docs/webhooks.md), parsed with the rest by config.ts. */
 export interface WebhookConfig {
@@ -23,18 +24,11 @@ export interface WebhookConfig {
   batchSize: number;
 }
 
-const optional = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (value === '' ? undefined : value), schema);
 const ms = (fallback: number, min = 1) => optional(z.coerce.number().int().min(min).default(fallback));
 
 /** The WEBHOOK_* variables: spread into config.ts's environment schema. */
 export const webhookEnvShape = {
-  WEBHOOK_ALLOW_INSECURE_TARGETS: optional(
-    z
-      .enum(['true', 'false'], { message: 'must be true or false' })
-      .default('false')
-      .transform((value) => value === 'true'),
-  ),
+  WEBHOOK_ALLOW_INSECURE_TARGETS: flag('false'),
   WEBHOOK_TIMEOUT_MS: ms(WEBHOOK_TIMEOUT_MS),
   WEBHOOK_MAX_AGE_MS: ms(WEBHOOK_MAX_AGE_MS),
   WEBHOOK_RETRY_BASE_MS: ms(WEBHOOK_RETRY_BASE_MS),
