@@ -92,6 +92,7 @@ test.serial('a subscribed event is delivered once, signed; unsubscribed types ge
   const metrics = (await svc.get('/metrics', {})).body as string;
   t.regex(metrics, /ev_webhook_deliveries_total\{type="alert.firing",outcome="succeeded"\} [1-9]/);
   t.regex(metrics, /ev_webhook_outbox_pending 0/);
+  t.regex(metrics, /ev_webhook_events\{type="alert.resolved"\} 1/);
 });
 
 test.serial('the webhook routes: secret shown once, validation, list, get, test event, delete', async (t) => {

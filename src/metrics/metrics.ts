@@ -33,8 +33,9 @@ export interface WebhookMetrics {
   deliveries: Counter<'type' | 'outcome'>;
   deliverySeconds: Histogram<'outcome'>;
   outboxDepth: Gauge;
-  /** Where the outbox-depth gauge reads its value at scrape time (the database: shared by all instances). */
-  setOutboxDepthSource(source: () => Promise<number>): void;
+  events: Gauge<'type'>;
+  /** Where the outbox gauges read their values at scrape time (the database: shared by all instances). */
+  setOutboxSources(sources: { depth: () => Promise<number>; events: () => Promise<Record<string, number>> }): void;
 }
 
 /** OCPP charging stations (src/ocpp). */
@@ -61,6 +62,7 @@ export function createMetrics(): Metrics {
   let queueDepthSource = () => 0;
   let archiveFailingSource = () => Promise.resolve(0);
   let outboxDepthSource = () => Promise.resolve(0);
+  let outboxEventsSource = () => Promise.resolve<Record<string, number>>({});
   return {
     setArchiveFailingSource: (source) => {
       archiveFailingSource = source;
@@ -178,8 +180,9 @@ export function createMetrics(): Metrics {
       }),
     },
     webhooks: {
-      setOutboxDepthSource: (source) => {
-        outboxDepthSource = source;
+      setOutboxSources: (sources) => {
+        outboxDepthSource = sources.depth;
+        outboxEventsSource = sources.events;
       },
       deliveries: new Counter({
         name: 'ev_webhook_deliveries_total',
@@ -200,6 +203,17 @@ export function createMetrics(): Metrics {
         registers: [registry],
         async collect() {
           this.set(await outboxDepthSource().catch(() => this.get().then((m) => m.values[0]?.value ?? 0)));
+        },
+      }),
+      events: new Gauge({
+        name: 'ev_webhook_events',
+        help: 'Events written to the webhook outbox, by type, across all instances.',
+        labelNames: ['type'],
+        registers: [registry],
+        async collect() {
+          // A failed look keeps the last values: the scrape itself must not fail.
+          const counts = await outboxEventsSource().catch(() => undefined);
+          for (const [type, n] of Object.entries(counts ?? {})) this.set({ type }, n);
         },
       }),
     },

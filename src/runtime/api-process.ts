@@ -21,7 +21,7 @@ import { ReadRouter, type ReplicaProbe } from '../replicas/read-router.js';
 import type { KinesisConsumer } from '../streams/kinesis-consumer.js';
 import { createStreamConsumer } from '../streams/stream-consumer.js';
 import { IngestionService } from '../telemetry/ingestion.service.js';
-import { countOpenDeliveries } from '../webhooks/delivery.repository.js';
+import { countEventsByType, countOpenDeliveries } from '../webhooks/delivery.repository.js';
 import { WebhookDeliveryJob } from '../webhooks/webhook-delivery.job.js';
 import { openDatabase } from './database.js';
 import { listen } from './http-listener.js';
@@ -147,7 +147,10 @@ export async function startService(
     logger.child({ job: 'webhooks' }),
     webhookMetrics(metrics),
   );
-  metrics.webhooks.setOutboxDepthSource(() => countOpenDeliveries(dbHandle.db));
+  metrics.webhooks.setOutboxSources({
+    depth: () => countOpenDeliveries(dbHandle.db),
+    events: () => countEventsByType(dbHandle.db),
+  });
   const webhookJobs =
     (options.runJobs ?? true)
       ? new JobScheduler(dbHandle.db, config.webhooks.pollIntervalMs, logger, {

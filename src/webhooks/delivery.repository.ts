@@ -133,3 +133,13 @@ export async function countOpenDeliveries(db: Db): Promise<number> {
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** Events in the outbox by type (rare: alerts change state seldom, so a count stays cheap). */
+export async function countEventsByType(db: Db): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('webhook_events')
+    .select(['type', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('type')
+    .execute();
+  return Object.fromEntries(rows.map((row) => [row.type, Number(row.n)]));
+}
