@@ -2,7 +2,7 @@ import test from 'ava';
 
 import { HOUR_MS, MINUTE_MS } from '../../src/time.js';
 import { station, type Station } from './ocpp-station.js';
-import { startTestService, type TestService } from './test-service.js';
+import { startTestService, vehicleReading, type TestService } from './test-service.js';
 
 /** The password the OCPP test files give their stations (16 to 40 characters). */
 export const OCPP_PASSWORD = 'correct-horse-battery';
@@ -18,6 +18,19 @@ export const after = (minute: number, ms: number) => iso(base + minute * MINUTE_
 export async function registerStation(svc: TestService, chargePointId: string, password = OCPP_PASSWORD) {
   const res = await svc.put(`/v1/charge-points/${chargePointId}`, { password });
   if (res.status !== 200) throw new Error(JSON.stringify(res.body));
+}
+
+/** A 1.6 meter value at a minute: one sampled value (the register unless `extra` says otherwise). */
+export const sample = (minute: number, value: string, extra: Record<string, string> = {}) => ({
+  timestamp: at(minute),
+  sampledValue: [{ value, ...extra }],
+});
+
+/** Maps a vehicle to a meter from an hour before minute 0, with a vehicle reading at minute 0. */
+export async function vehicleOnMeter(svc: TestService, vehicleId: string, meterId: string): Promise<void> {
+  const mapped = await svc.put(`/v1/vehicles/${vehicleId}/meter`, { meterId, from: iso(base - HOUR_MS) });
+  const read = await svc.post('/v1/ingestion/vehicle', [vehicleReading(vehicleId, new Date(base), 0)]);
+  if (mapped.status >= 300 || read.status !== 202) throw new Error(JSON.stringify([mapped.body, read.body]));
 }
 
 export interface StationOptions {
