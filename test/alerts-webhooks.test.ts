@@ -1,7 +1,7 @@
 import test from 'ava';
 
-import { HOUR_MS, MINUTE_MS } from '../src/time.js';
-import { meterReading, startTestService, vehicleReading, type TestService } from './helpers/test-service.js';
+import { chargingTimeline } from './helpers/charging.js';
+import { startTestService, type TestService } from './helpers/test-service.js';
 import { WebhookReceiver } from './helpers/webhook-receiver.js';
 
 /**
@@ -22,21 +22,7 @@ test.after.always(async () => {
   await svc?.stop();
 });
 
-const base = Math.floor((Date.now() - 3 * HOUR_MS) / MINUTE_MS) * MINUTE_MS;
-const at = (minutes: number) => new Date(base + minutes * MINUTE_MS);
-
-async function charged(vehicleId: string, meterId: string, from: number, to: number, dcPerKwh: number) {
-  const minutes = Array.from({ length: to - from }, (_, i) => from + i);
-  const meter = await svc.post(
-    '/v1/ingestion/meter',
-    minutes.map((m) => meterReading(meterId, at(m), 1)),
-  );
-  const vehicle = await svc.post(
-    '/v1/ingestion/vehicle',
-    minutes.map((m) => vehicleReading(vehicleId, at(m), dcPerKwh)),
-  );
-  if (meter.status !== 202 || vehicle.status !== 202) throw new Error(`ingest: ${meter.status} ${vehicle.status}`);
-}
+const { at, charged } = chargingTimeline(() => svc, 3);
 
 async function deliverUntil(done: () => boolean, timeoutMs = 10_000): Promise<void> {
   for (const deadline = Date.now() + timeoutMs; !done();) {

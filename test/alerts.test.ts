@@ -1,8 +1,9 @@
 import test from 'ava';
 import { sql } from 'kysely';
 
-import { HOUR_MS, MINUTE_MS } from '../src/time.js';
-import { meterReading, startTestService, vehicleReading, type TestService } from './helpers/test-service.js';
+import { MINUTE_MS } from '../src/time.js';
+import { chargingTimeline } from './helpers/charging.js';
+import { meterReading, startTestService, type TestService } from './helpers/test-service.js';
 
 /**
  * The evaluator on the embedded database, called with its own clock (no waiting): alerts fire
@@ -18,22 +19,7 @@ test.after.always(async () => {
 });
 
 /** A whole minute three hours back: readings around it are in every default window. */
-const base = Math.floor((Date.now() - 3 * HOUR_MS) / MINUTE_MS) * MINUTE_MS;
-const at = (minutes: number) => new Date(base + minutes * MINUTE_MS);
-
-async function charged(vehicleId: string, meterId: string, from: number, to: number, dcPerKwh: number) {
-  const minutes = Array.from({ length: to - from }, (_, i) => from + i);
-  const meter = await svc.post(
-    '/v1/ingestion/meter',
-    minutes.map((m) => meterReading(meterId, at(m), 1)),
-  );
-  const vehicle = await svc.post(
-    '/v1/ingestion/vehicle',
-    minutes.map((m) => vehicleReading(vehicleId, at(m), dcPerKwh)),
-  );
-  if (meter.status !== 202 || vehicle.status !== 202)
-    throw new Error(`ingest failed: ${meter.status} ${vehicle.status}`);
-}
+const { at, charged } = chargingTimeline(() => svc, 3);
 
 async function mapped(vehicleId: string, meterId: string) {
   const res = await svc.put(`/v1/vehicles/${vehicleId}/meter`, { meterId, from: at(-600).toISOString() });
