@@ -20,12 +20,20 @@ async function view(chargePointId: string): Promise<{
   return (await ocpp.svc.get(`/v1/charge-points/${chargePointId}`)).body;
 }
 
+/** The station's view once it shows connected (recorded just after the socket opened), or after 5 s. */
+async function connectedView(chargePointId: string) {
+  for (const deadline = Date.now() + 5_000; ; await sleep(50)) {
+    const current = await view(chargePointId);
+    if (current.connected || Date.now() > deadline) return current;
+  }
+}
+
 test('a live connection stays connected: its instance renews the lease for as long as the socket is open', async (t) => {
   await register('cp-lease-live');
   const client = ocpp.client('cp-lease-live');
   await client.connect();
-  await sleep(100); // the connection is recorded as the socket opens, not before connect() resolves
-  const first = await view('cp-lease-live');
+  // The connection is recorded as the socket opens, not before connect() resolves.
+  const first = await connectedView('cp-lease-live');
   t.true(first.connected);
   t.true(Date.parse(first.connectedUntil!) > Date.now());
 
@@ -60,8 +68,7 @@ test('a connection whose lease is not renewed (its instance was killed) shows di
   // The station reconnects, to this instance: connected again, on a lease of its own.
   const client = ocpp.client('cp-lease-crashed');
   await client.connect();
-  await sleep(100);
-  const back = await view('cp-lease-crashed');
+  const back = await connectedView('cp-lease-crashed');
   t.true(back.connected);
   t.true(Date.parse(back.connectedAt!) > Date.parse(before.connectedAt!));
   t.true(Date.parse(back.connectedUntil!) > Date.now());

@@ -4,9 +4,11 @@ import { MINUTE_MS } from '../src/time.js';
 import { createFleet } from '../tools/simulator/fleet-model.js';
 import { OcppSink, type SimProtocol } from '../tools/simulator/ocpp-sink.js';
 import { runSimulation } from '../tools/simulator/simulation.js';
+import { separateDatabaseEnv } from './helpers/test-database.js';
 import { startTestService, TEST_ADMIN_KEY, type TestService } from './helpers/test-service.js';
 
-// One service per version: both runs use the same station, meter and vehicle ids.
+// One service per version, on a database of its own on a server: both runs use the same station,
+// meter and vehicle ids.
 const services: TestService[] = [];
 test.after.always(async () => {
   await Promise.all(services.map((svc) => svc.stop()));
@@ -66,7 +68,7 @@ function replay(start: number): Expected {
 }
 
 async function simulatedFleetIsExact(t: ExecutionContext, protocol: SimProtocol): Promise<void> {
-  const svc = await startTestService();
+  const svc = await startTestService(await separateDatabaseEnv());
   services.push(svc);
   const end = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
   const start = end - MINUTES * MINUTE_MS;

@@ -211,32 +211,33 @@ test('with OCPP_ACCEPT_UNKNOWN_ID_TOKENS an unknown token is Accepted in both ve
     t.deepEqual((await accepting.get('/v1/meters/cp-open:1/vehicle/history')).body.assignments, []);
 
     // The admin's list of unknown tokens: once per token (upper-case), each presentation counted.
+    // On a server the file's other tests share the database: only this test's token is checked.
+    type Listed = { idToken: string; vehicleId: string | null; seenUnknown: { times: number } };
+    const mine = (body: { items: Listed[] }) => body.items.filter((item) => item.idToken === 'STRANGER');
     const unknown = await accepting.get('/v1/id-tokens?unknown=true');
     t.is(unknown.status, 200);
-    t.like(unknown.body, {
-      items: [
-        {
-          idToken: 'STRANGER',
-          vehicleId: null,
-          updatedAt: null,
-          seenUnknown: { lastChargePointId: 'cp-open', lastStatus: 'Accepted', times: 3 },
-        },
-      ],
-    });
-    t.is(unknown.body.items.length, 1);
-    const { firstAt, lastAt } = unknown.body.items[0].seenUnknown;
+    t.like(mine(unknown.body), [
+      {
+        idToken: 'STRANGER',
+        vehicleId: null,
+        updatedAt: null,
+        seenUnknown: { lastChargePointId: 'cp-open', lastStatus: 'Accepted', times: 3 },
+      },
+    ]);
+    t.is(mine(unknown.body).length, 1);
+    const { firstAt, lastAt } = unknown.body.items.find((item: Listed) => item.idToken === 'STRANGER').seenUnknown;
     t.true(Date.parse(firstAt) <= Date.parse(lastAt));
-    t.deepEqual((await accepting.get('/v1/id-tokens')).body, { items: [] }, 'no token is mapped');
+    t.deepEqual(mine((await accepting.get('/v1/id-tokens')).body), [], 'the token is not mapped');
     const bad = await accepting.get('/v1/id-tokens?unknown=yes');
     t.is(bad.status, 400);
     t.is(bad.body.error.details[0].path, 'query.unknown');
 
     // Mapped, it leaves the unknown list and is listed with its vehicle and its earlier sightings.
     await accepting.put('/v1/id-tokens/stranger', { vehicleId: 'ev-stranger' });
-    t.deepEqual((await accepting.get('/v1/id-tokens?unknown=true')).body, { items: [] });
-    const mapped = (await accepting.get('/v1/id-tokens?limit=10')).body.items;
+    t.deepEqual(mine((await accepting.get('/v1/id-tokens?unknown=true')).body), []);
+    const mapped = mine((await accepting.get('/v1/id-tokens?limit=100')).body);
     t.like(mapped, [{ idToken: 'STRANGER', vehicleId: 'ev-stranger', seenUnknown: { times: 3 } }]);
-    t.truthy(mapped[0].updatedAt);
+    t.truthy((mapped[0] as Listed & { updatedAt?: string }).updatedAt);
   } finally {
     await Promise.all(clients.map((client) => client.close({ force: true })));
     await accepting.stop();

@@ -7,7 +7,6 @@ import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { ReadingKind } from '../telemetry/reading.js';
 import { HOUR_MS, MINUTE_MS } from '../time.js';
-import { aggregatesOver, refreshAggregate } from '../timescaledb/timescaledb-catalog.repository.js';
 import { listChunksEndingBy, type ChunkRef } from './archive-catalog.repository.js';
 import { dropVerifiedChunk, readChunkRows } from './archive-chunk.repository.js';
 import { claimChunk, recordFailure, recordObject, releaseClaim, type Claim } from './archive-claims.repository.js';
@@ -18,6 +17,7 @@ import { compareSummaries, SummaryBuilder, type ChunkSummary } from './chunk-sum
 import { ClaimHeartbeat } from './claim-heartbeat.js';
 import { fileChecksums, type ObjectStore } from './object-store.js';
 import { readParquetFile, writeParquetFile } from './parquet-codec.js';
+import { refreshBeforeDrop } from './refresh-before-drop.js';
 
 /**
  * The archive job: moves every raw-history chunk older than the hot period to object storage,
@@ -181,9 +181,7 @@ export class ArchiveJob {
       // Every aggregate over the chunk is brought up to date with its rows first (a late reading
       // since the last refresh, a stalled policy): after the drop they are all that is left.
       // The drop re-checks this under its lock, so a reading arriving in between stops it.
-      for (const view of await aggregatesOver(this.db, format.hypertable)) {
-        await refreshAggregate(this.db, view, chunk.rangeStart, chunk.rangeEnd);
-      }
+      await refreshBeforeDrop(this.db, format.hypertable, chunk.rangeStart, chunk.rangeEnd);
       await dropVerifiedChunk(this.db, claim, format, chunk, (current) => {
         const problems = compareSummaries(expected, current);
         if (problems.length > 0) {

@@ -72,23 +72,38 @@ async function ensureTemplate(sql: postgres.Sql): Promise<string> {
   }
 }
 
-let fileDatabase: Promise<{ name: string; url: string }> | undefined;
+/** Databases this file created from the template on the server, dropped when the file is done. */
+const created: string[] = [];
+
+async function databaseFromTemplate(): Promise<string> {
+  const sql = admin();
+  try {
+    await sql`SELECT pg_advisory_lock(${TEMPLATE_LOCK})`;
+    const template = await ensureTemplate(sql);
+    const name = `ev_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+    await sql.unsafe(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+    created.push(name);
+    return urlOf(name);
+  } finally {
+    await sql.end();
+  }
+}
+
+let fileDatabase: Promise<string> | undefined;
 
 /** This test file's database on the server (created on first use, from the template). */
 export function fileDatabaseUrl(): Promise<string> {
-  fileDatabase ??= (async () => {
-    const sql = admin();
-    try {
-      await sql`SELECT pg_advisory_lock(${TEMPLATE_LOCK})`;
-      const template = await ensureTemplate(sql);
-      const name = `ev_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-      await sql.unsafe(`CREATE DATABASE ${name} TEMPLATE ${template}`);
-      return { name, url: urlOf(name) };
-    } finally {
-      await sql.end();
-    }
-  })();
-  return fileDatabase.then((db) => db.url);
+  fileDatabase ??= databaseFromTemplate();
+  return fileDatabase;
+}
+
+/**
+ * Another migrated database on the server, for a test whose data would collide with the file's
+ * other tests (the same device ids); dropped with the file's. Embedded: undefined (each service
+ * has its own database in memory anyway).
+ */
+export async function separateDatabaseEnv(): Promise<Record<string, string>> {
+  return serverUnderTest ? { DATABASE_URL: await databaseFromTemplate() } : {};
 }
 
 /**
@@ -135,8 +150,7 @@ export function onBeforeDrop(work: () => Promise<void>): void {
 // Registered on import, so every file that uses a server database drops it when it is done,
 // after the services still running on it are stopped (whatever order the file's own hooks run in).
 test.after.always('drop the test database on the server', async () => {
-  if (!fileDatabase) return;
+  if (created.length === 0) return;
   await Promise.allSettled(beforeDrop.map((work) => work()));
-  const { name } = await fileDatabase;
-  await dropDatabase(name);
+  await Promise.all(created.map((name) => dropDatabase(name)));
 });
