@@ -29,3 +29,7 @@ export const WEBHOOK_RETRY_MAX_MS = HOUR_MS;
 export const WEBHOOK_POLL_INTERVAL_MS = SECOND_MS;
 /** A claim outlives the request's timeout by this much, then another instance may take it over. */
 export const WEBHOOK_LEASE_MARGIN_MS = 30 * SECOND_MS;
+/** Delivered and failed deliveries, and events left without deliveries, are kept this long. */
+export const WEBHOOK_RETENTION_DAYS = 30;
+/** How often an instance prunes the outbox (each prune is a few bounded deletes). */
+export const WEBHOOK_PRUNE_INTERVAL_MS = HOUR_MS;

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 
 import {
+  DAY_MS,
   WEBHOOK_MAX_AGE_MS,
   WEBHOOK_POLL_INTERVAL_MS,
+  WEBHOOK_RETENTION_DAYS,
   WEBHOOK_RETRY_BASE_MS,
   WEBHOOK_RETRY_MAX_MS,
   WEBHOOK_TIMEOUT_MS,
@@ -22,6 +24,8 @@ export interface WebhookConfig {
   pollIntervalMs: number;
   /** Deliveries claimed (and sent concurrently) per round of the worker. */
   batchSize: number;
+  /** Done deliveries, and events without deliveries, older than this are deleted (outbox-retention.job.ts). */
+  retentionMs: number;
 }
 
 const ms = (fallback: number, min = 1) => optional(z.coerce.number().int().min(min).default(fallback));
@@ -35,6 +39,7 @@ export const webhookEnvShape = {
   WEBHOOK_RETRY_MAX_MS: ms(WEBHOOK_RETRY_MAX_MS),
   WEBHOOK_POLL_INTERVAL_MS: ms(WEBHOOK_POLL_INTERVAL_MS),
   WEBHOOK_BATCH_SIZE: optional(z.coerce.number().int().min(1).max(100).default(10)),
+  WEBHOOK_RETENTION_DAYS: optional(z.coerce.number().int().min(1).max(3650).default(WEBHOOK_RETENTION_DAYS)),
 };
 
 type WebhookEnv = { [K in keyof typeof webhookEnvShape]: z.output<(typeof webhookEnvShape)[K]> };
@@ -48,5 +53,6 @@ export function webhookConfigFrom(e: WebhookEnv): WebhookConfig {
     retryMaxMs: Math.max(e.WEBHOOK_RETRY_MAX_MS, e.WEBHOOK_RETRY_BASE_MS),
     pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
     batchSize: e.WEBHOOK_BATCH_SIZE,
+    retentionMs: e.WEBHOOK_RETENTION_DAYS * DAY_MS,
   };
 }

@@ -207,7 +207,7 @@ export function createMetrics(): Metrics {
       }),
       events: new Gauge({
         name: 'ev_webhook_events',
-        help: 'Events written to the webhook outbox, by type, across all instances.',
+        help: 'Events in the webhook outbox (kept WEBHOOK_RETENTION_DAYS), by type, across all instances.',
         labelNames: ['type'],
         registers: [registry],
         async collect() {

@@ -22,6 +22,7 @@ import type { KinesisConsumer } from '../streams/kinesis-consumer.js';
 import { createStreamConsumer } from '../streams/stream-consumer.js';
 import { IngestionService } from '../telemetry/ingestion.service.js';
 import { countEventsByType, countOpenDeliveries } from '../webhooks/delivery.repository.js';
+import { OutboxRetentionJob } from '../webhooks/outbox-retention.job.js';
 import { WebhookDeliveryJob } from '../webhooks/webhook-delivery.job.js';
 import { openDatabase } from './database.js';
 import { listen } from './http-listener.js';
@@ -135,7 +136,11 @@ export async function startService(
     (options.runJobs ?? true)
       ? new JobScheduler(dbHandle.maintenanceDb, config.jobs.pollIntervalMs, logger, {
           policies: embedded !== undefined,
-          serviceJobs: [archive, alerts],
+          serviceJobs: [
+            archive,
+            alerts,
+            new OutboxRetentionJob(dbHandle.db, config.webhooks, logger.child({ job: 'webhook-retention' })),
+          ],
         })
       : undefined;
   jobs?.start();
