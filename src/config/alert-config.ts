@@ -1,16 +1,17 @@
 import { z } from 'zod';
 
 import { SECOND_MS } from '../time.js';
+import { optional } from './env-fields.js';
 
-/** Alert settings (src/alerts, docs/alerts.md), parsed from the ALERT_* variables. */
+/** Alert settings (src/alerts, docs/alerts.md), parsed with the rest by config.ts. */
 export interface AlertConfig {
   /** How often the evaluator judges every enabled rule (ALERT_EVALUATION_INTERVAL_S, default 60). */
   evaluationIntervalMs: number;
 }
 
-const alertEnv = z.object({
-  ALERT_EVALUATION_INTERVAL_S: z.preprocess(
-    (value) => (value === '' ? undefined : value),
+/** The ALERT_* variables: spread into config.ts's environment schema. */
+export const alertEnvShape = {
+  ALERT_EVALUATION_INTERVAL_S: optional(
     z.coerce
       .number({ message: 'must be a number of seconds' })
       .int('must be a whole number of seconds')
@@ -18,13 +19,10 @@ const alertEnv = z.object({
       .max(86_400, 'must be at most 86400 seconds (a day)')
       .default(60),
   ),
-});
+};
 
-/** The alert settings of `env`; the issues, as config.ts reports them, when invalid. */
-export function parseAlertConfig(
-  env: NodeJS.ProcessEnv,
-): { config: AlertConfig; issues?: never } | { config?: never; issues: string[] } {
-  const parsed = alertEnv.safeParse(env);
-  if (!parsed.success) return { issues: parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`) };
-  return { config: { evaluationIntervalMs: parsed.data.ALERT_EVALUATION_INTERVAL_S * SECOND_MS } };
+type AlertEnv = { [K in keyof typeof alertEnvShape]: z.output<(typeof alertEnvShape)[K]> };
+
+export function alertConfigFrom(e: AlertEnv): AlertConfig {
+  return { evaluationIntervalMs: e.ALERT_EVALUATION_INTERVAL_S * SECOND_MS };
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 import { LOG_LEVELS, type LogLevel } from '../logger.js';
 import { MINUTE_MS } from '../time.js';
-import { parseAlertConfig, type AlertConfig } from './alert-config.js';
+import { alertConfigFrom, alertEnvShape, type AlertConfig } from './alert-config.js';
 import { flag, optional } from './env-fields.js';
 import type { KinesisConfig } from './kinesis-config.js';
 import { webhookConfigFrom, webhookEnvShape, type WebhookConfig } from './webhook-config.js';
@@ -96,6 +96,7 @@ const envSchema = z
     // docs/ocpp.md: unknown id tokens are Invalid unless this is on.
     OCPP_ACCEPT_UNKNOWN_ID_TOKENS: flag('false'),
     OCPP_CONNECTION_LEASE_MS: optional(z.coerce.number().int().min(300).default(60_000)),
+    ...alertEnvShape,
     ...webhookEnvShape,
   })
   .refine((env) => env.ANALYTICS_DATABASE_URL.length === 0 || env.DATABASE_URL !== undefined, {
@@ -208,8 +209,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid environment configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
-  const alerts = parseAlertConfig(env);
-  if (alerts.issues) throw new ConfigError(`Invalid environment configuration:\n${alerts.issues.join('\n')}`);
   return {
     env: e.NODE_ENV,
     host: e.HOST,
@@ -273,7 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       initialPosition: e.KINESIS_INITIAL_POSITION,
     },
     ocpp: { acceptUnknownIdTokens: e.OCPP_ACCEPT_UNKNOWN_ID_TOKENS, connectionLeaseMs: e.OCPP_CONNECTION_LEASE_MS },
-    alerts: alerts.config,
+    alerts: alertConfigFrom(e),
     webhooks: webhookConfigFrom(e),
     auth: {
       adminApiKey: e.ADMIN_API_KEY,
